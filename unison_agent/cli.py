@@ -1,0 +1,198 @@
+"""``unison``: the command line, and the composition root that wires planners (and later tools) together.
+
+    unison plan "animate this, 3 seconds, vertical" --attach photo.jpg [--json]
+    unison plan --jsonl requests.jsonl --out specs.jsonl
+    unison schema
+
+Exit codes: 0 success, 1 a request could not be planned, 2 bad usage or an unreadable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from unison_agent import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage on one line (and exit code 2), without the usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="unison", description="Plan and run multimodal requests.")
+    parser.add_argument("--version", action="version", version=f"unison-agent {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("plan", help="turn a request and its attachments into a TaskSpec",
+                       description="Turn a request and its attachments into a TaskSpec (no model, no GPU).")
+    p.add_argument("text", nargs="?", help="the request, as the person wrote it")
+    p.add_argument("--attach", "-a", action="append", default=[], metavar="FILE",
+                   help="an attached image or video; repeat for several, in the order they were attached")
+    p.add_argument("--json", action="store_true", help="print the TaskSpec as JSON")
+    p.add_argument("--jsonl", metavar="IN", help='batch mode: one {"id", "text", "attachments": [...]} per line')
+    p.add_argument("--out", metavar="OUT", help='batch mode: where to write one {"id", "spec"|"error"} per line')
+
+    sub.add_parser("schema", help="print the TaskSpec JSON schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "schema":
+            from unison_agent.spec import json_schema
+
+            print(json_schema())
+            return EXIT_OK
+        if args.command == "plan":
+            return _plan(args)
+    except BrokenPipeError:  # `unison plan ... | head`
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("unison: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"unison plan: error: {message}", file=sys.stderr)
+    return code
+
+
+def _plan(args: argparse.Namespace) -> int:
+    if args.jsonl or args.out:
+        if args.text is not None or args.attach:
+            return _fail("batch mode (--jsonl/--out) takes no request text and no --attach")
+        if not (args.jsonl and args.out):
+            return _fail("batch mode needs both --jsonl IN and --out OUT")
+        return _plan_batch(Path(args.jsonl), Path(args.out))
+    if args.text is None or not args.text.strip():
+        return _fail('give the request text: unison plan "what to do" [--attach FILE ...]')
+
+    from unison_agent.media import MediaError
+    from unison_agent.planning import plan
+    from unison_agent.spec import TaskSpec
+
+    try:
+        spec: TaskSpec = plan(args.text, args.attach)
+    except MediaError as e:
+        return _fail(str(e))
+    except ValueError as e:  # a request the contract cannot express (e.g. 90 s of video)
+        return _fail(_one_line(e), EXIT_FAILED)
+    if args.json:
+        print(json.dumps(spec.to_json_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(summary(spec))
+    return EXIT_OK
+
+
+def _plan_batch(src: Path, dst: Path) -> int:
+    from unison_agent.media import MediaError
+    from unison_agent.planning import plan
+
+    try:
+        lines = src.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        return _fail(f"{src}: cannot read ({e.__class__.__name__}: {e})")
+    if dst.parent and not dst.parent.exists():
+        return _fail(f"{dst}: folder {dst.parent} does not exist")
+    rows: list[str] = []
+    errors = 0
+    t0 = time.perf_counter()
+    total = sum(1 for line in lines if line.strip())
+    done = 0
+    show_progress = sys.stderr.isatty() and total > 200
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        done += 1
+        row: dict[str, Any]
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict):
+                raise ValueError("a request line must be a JSON object")
+            rid = req.get("id", f"line {n}")
+            text, atts = req.get("text"), req.get("attachments", [])
+            if not isinstance(text, str) or not isinstance(atts, list) or not all(isinstance(a, str) for a in atts):
+                raise ValueError('expected {"id": ..., "text": "...", "attachments": ["path", ...]}')
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            errors += 1
+            rows.append(json.dumps({"id": f"line {n}", "error": {"type": "bad_request", "message": _one_line(e)}}))
+            continue
+        try:
+            row = {"id": rid, "spec": plan(text, atts).to_json_dict()}
+        except MediaError as e:
+            errors += 1
+            row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
+        except ValueError as e:
+            errors += 1
+            row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
+        rows.append(json.dumps(row, ensure_ascii=False))
+        if show_progress and done % 100 == 0:
+            print(f"\rplanned {done}/{total}", end="", file=sys.stderr)
+    # Written whole or not at all: a reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=str(dst.parent or "."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(r + "\n" for r in rows))
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dt = time.perf_counter() - t0
+    print(f"planned {done} requests ({errors} errors) in {dt:.2f} s -> {dst}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _one_line(e: BaseException) -> str:
+    from pydantic import ValidationError
+
+    from unison_agent.spec import explain
+
+    text = explain(e) if isinstance(e, ValidationError) else str(e)
+    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def summary(spec: Any) -> str:
+    """A short human-readable account of a TaskSpec."""
+    lines = [f"task      {spec.task.value}"]
+    if spec.prompt:
+        lines.append(f"prompt    {spec.prompt}")
+    for item in spec.inputs:
+        lines.append(f"input     {item.path} ({item.media.value}) -> {item.role.value}")
+    out = spec.task.output_media
+    if out is not None:
+        size = f"{spec.width}x{spec.height}"
+        if out.value == "video":
+            lines.append(f"output    video {size}, {spec.num_frames} frames at {spec.fps} fps ({spec.duration_s:g} s)")
+        else:
+            lines.append(f"output    image {size}")
+        if spec.num_outputs > 1:
+            lines.append(f"outputs   {spec.num_outputs}")
+        for name in ("control_type", "seed", "steps", "guidance_scale", "negative_prompt"):
+            value = getattr(spec, name)
+            if value is not None:
+                value = value.value if hasattr(value, "value") else value
+                lines.append(f"{name.replace('_', ' '):<9} {value}")
+    if spec.missing:
+        need = ", ".join(r.value for r in spec.missing)
+        lines.append(f"missing   {need} - attach it and ask again")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,580 @@
+"""The embedded planner: rules and lexicons, no model weights, no network, no torch; about a millisecond a
+request once the attachments are probed.
+
+How a request becomes a TaskSpec:
+
+1. the text is normalised (``text.py``) and its meta settings found with their spans (``meta.py``);
+2. every attachment is probed for what it *is* (``media.probe``: image or video, mask, pose, depth...);
+3. the text is scored against the cue lexicons (``cues.py``): asking vs making, editing vs a new picture
+   of the same subject, first/last frame, control signals; and it is searched for files it talks about
+   ("my mask", "the video I sent") so that a request that needs a file it did not attach is still planned,
+   with the file listed in ``missing``;
+4. the task follows from the scores *and* the attachments; each attachment gets its role from what the
+   text says about it (by file name, by "first/second", by "the mask"), from what it looks like, and only
+   last from its position;
+5. sizes and lengths follow the contract (``spec.py``), and the prompt is the request minus its meta.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from unison_agent.planning.cues import MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, MOTION, OUT_IMAGE, OUT_VIDEO, score
+from unison_agent.planning.meta import Meta, clean_prompt, extract_meta
+from unison_agent.planning.text import Norm, normalise
+from unison_agent.spec import (
+    DEFAULT_FPS,
+    DEFAULT_NUM_FRAMES,
+    LIMITS,
+    ControlType,
+    Input,
+    Media,
+    Role,
+    Task,
+    TaskSpec,
+    duration_for_frames,
+    frames_for_duration,
+    size_for_aspect,
+    size_for_preset,
+)
+
+__all__ = ["EmbeddedPlanner", "Attachment"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment as the planner sees it: its path and the facts probed from its content."""
+
+    path: str
+    media: Media
+    look: str  # media.Look value: photo, mask, pose, depth, edge, scribble
+    width: int = 0
+    height: int = 0
+    num_frames: int = 1
+    fps: float | None = None
+    duration_s: float | None = None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path).lower()
+
+    @property
+    def stem(self) -> str:
+        return Path(self.name).stem
+
+    @classmethod
+    def probe(cls, path: str | os.PathLike[str]) -> Attachment:
+        """Probe ``path`` (raises ``media.MediaError`` for a file that is not usable media)."""
+        from unison_agent.media import probe  # numpy/PIL/PyAV only when there is something to look at
+
+        info = probe(path)
+        return cls(str(path), info.media, info.look.value, info.width, info.height, info.num_frames, info.fps,
+                   info.duration_s)
+
+
+_CONTROL_LOOKS = {"pose": ControlType.POSE, "depth": ControlType.DEPTH, "edge": ControlType.CANNY,
+                  "scribble": ControlType.SCRIBBLE}
+# Words naming a control signal, in the order they are tried. Compiled once.
+_CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
+    (ControlType.FLOW, re.compile(r"\boptical[\s-]*flow\b|\bflow (?:of|from|map|video)\b|\b(?:motion|movement)"
+                                  r" (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b")),
+    (ControlType.GRAY, re.compile(r"\bgr[ae]y[\s-]*scale\b|\bgr[ae]y (?:version|control|video)\b"
+                                  r"|\bblack[- ]and[- ]white version\b")),
+    (ControlType.LAYOUT, re.compile(r"\blayout\b|\bbounding[\s-]*box\w*\b|\bbbox\w*\b|\bbox track\b")),
+    (ControlType.POSE, re.compile(r"\bpose[sd]?\b|\bskeletons?\b|\bopenpose\b|\bstick[- ]figures?\b|\bkeypoints?\b"
+                                  r"|\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b")),
+    (ControlType.DEPTH, re.compile(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b|\bdeph\b")),
+    (ControlType.CANNY, re.compile(r"\bcanny\b|\bedges?\b|\bedge[\s-]*map\b|\boutlines?\b|\bcontours?\b")),
+    (ControlType.SCRIBBLE, re.compile(r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b"
+                                      r"|\bline[\s-]*art\b|\blineart\b")),
+]
+_QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
+_DEICTIC_BEFORE = re.compile(
+    r"(?:\b(?:this|that|these|those|my|our|your|his|her|their|attached|uploaded|same|original|source|input|no|"
+    r"not|exact|old|the attached|the uploaded)\s+(?:\w+\s+){0,2}|\bthe\s+(?:\w+\s+){0,1}"
+    r"|\b(?:here's|here is|here are|heres|attached is|i took|i have)\s+(?:a|an|the|my|some|two)?\s*(?:\w+\s+){0,1})$"
+)
+_OUTPUT_SUBJECT = re.compile(r"\s+(?:unfolds|begins|captures|shows|opens|starts|features|depicts|ends|should|"
+                             r"must|needs|will)\b")
+_INPUT_REF = re.compile(
+    rf"\b(?:this|that|these|those|my|our|his|her|their|your|the attached|attached|the uploaded|uploaded|the)"
+    rf"\s+(?:[\w'-]+\s+){{0,2}}?(?P<noun>{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|masks?|sketch(?:es)?|scribbles?|"
+    rf"doodles?|depth maps?|depth videos?|depth pass|pose videos?|pose skeletons?|skeletons?|pose|edge maps?|"
+    rf"edge videos?|keyframes?|frames)\b"
+)
+_SUBJECT_REF = re.compile(
+    r"\bthis (?:exact |same )?(?:[\w-]+ )?(?P<noun>product|logo|mascot|character|person|guy|girl|boy|man|woman|"
+    r"lady|kid|toy|figurine|figure|face|plush|mug|sneaker|bottle|singer|dog|cat|pet|car|item|object|outfit|"
+    r"design)\b(?!\s*:)"
+)
+_ATTACHED_WORD = re.compile(r"\(attached\)|\battached\b|\bi (?:sent|uploaded|attached|made|took|drew|shot|"
+                            r"recorded|filmed)\b|\bi'm sending\b|\bi am sending\b|\bin the attachment\b")
+_EDIT_THIS = re.compile(r"^\W*(?:please |pls |plz )?(?:edit|fix|retouch|touch up|change|modify|improve|enhance)"
+                        r" (?:this|it)\b")
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+_ORDINAL_ROLE = re.compile(
+    r"\b(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?:file|image|one|attachment|pic|photo|"
+    r"picture|upload|video|clip)?\s*(?:is|=|:|-|will be|should be|are)\s+(?:the\s+|my\s+|a\s+|an\s+)?"
+    r"(?P<what>mask|source|photo|picture|image|original|reference|ref|style|face|video|clip|control|"
+    r"first frame|last frame|start|end)\b"
+)
+_FIRST_WORDS = re.compile(r"\b(?:first|start|starting|begin|beginning|opening|initial|from)\b")
+_LAST_WORDS = re.compile(r"\b(?:last|end|ending|ends|final|closing|finish|finishes|to)\b")
+_MASK_WORDS = re.compile(r"\bmask\w*\b|\bwhite (?:part|area|region)\b|\bmarks?\b")
+_REF_WORDS = re.compile(r"\b(?:ref|reference|style|face|faces|character|the one in|from|like|identity|as the)\b")
+_NAME_FIRST = re.compile(r"first|start|begin|open|initial|(?:^|[_\-. ])a$|(?:^|[_\-. ])1$|_0+1?$|from")
+_NAME_LAST = re.compile(r"last|end|final|clos|finish|(?:^|[_\-. ])b$|(?:^|[_\-. ])2$|_to$")
+
+
+def _blank_quotes(text: str) -> str:
+    """``text`` with quoted passages (a prompt inside a question) replaced by spaces, same length."""
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
+
+
+class EmbeddedPlanner:
+    """Plan requests with rules and lexicons. Thread-safe and stateless: one instance serves every call."""
+
+    name = "embedded"
+
+    def plan(self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> TaskSpec:
+        """Return the TaskSpec for ``text`` with ``attachments`` (paths, probed here, or ``Attachment``s).
+
+        Raises ``media.MediaError`` for an attachment that is missing or not an image or video.
+        """
+        atts = [a if isinstance(a, Attachment) else Attachment.probe(a) for a in attachments]
+        return _Request(text, atts).spec()
+
+
+class _Request:
+    """One planning pass; holds the intermediate facts so that each rule reads like the contract."""
+
+    def __init__(self, text: str, atts: list[Attachment]) -> None:
+        self.text = text
+        self.atts = atts
+        self.norm: Norm = normalise(text)
+        self.cue = _blank_quotes(self.norm.text)
+        self.meta: Meta = extract_meta(self.norm)
+        self.scores = {family: score(self.cue, family) for family in
+                       ("question", "answer_verb", "text_only", "gen", "edit", "reference", "i2v", "not_i2v",
+                        "control", "control_words", "still")}
+        self.refs = self._input_refs()
+        self.mentions = self._mentions()
+
+    # ------------------------------------------------------------------------------------------ facts
+    def _input_refs(self) -> list[tuple[str, str]]:
+        """Files the text talks about as inputs, as ``(medium, kind)``: ("video", "video"), ("image", "mask")."""
+        refs: list[tuple[str, str]] = []
+        t = self.cue
+        for m in _INPUT_REF.finditer(t):
+            noun = m.group("noun")
+            after = t[m.end() : m.end() + 16]
+            if m.group(0).startswith("the ") and _OUTPUT_SUBJECT.match(after):
+                continue  # "the video unfolds with ...": the output, described
+            if re.match(r"\s*(?::|for me:)", after) or re.match(r"\s+of\b", after) and m.group(0).startswith("the "):
+                continue
+            refs.append(_classify_noun(noun, m.group(0)))
+        for m in _SUBJECT_REF.finditer(t):
+            refs.append(("image", "photo"))
+        if _ATTACHED_WORD.search(t) or _EDIT_THIS.search(t):
+            refs.append(("image", "photo"))
+        return refs
+
+    def _mentions(self) -> dict[int, list[tuple[int, int]]]:
+        """For each attachment index, the (start, end) spans where the text names its file."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        t = self.norm.text
+        for i, att in enumerate(self.atts):
+            spans = [m.span() for m in re.finditer(re.escape(att.name), t)]
+            if not spans and len(att.stem) >= 4 and not att.stem.isdigit():
+                spans = [m.span() for m in re.finditer(rf"(?<![\w]){re.escape(att.stem)}(?![\w])", t)]
+            if spans:
+                out[i] = spans
+        return out
+
+    def _near(self, index: int, pattern: re.Pattern[str], reach: int = 40) -> float | None:
+        """Distance from a mention of attachment ``index`` to the nearest ``pattern`` match that lies between
+        it and the neighbouring mentions; ``None`` when there is none."""
+        t = self.cue
+        bounds = sorted(s for spans in self.mentions.values() for s in spans)
+        best: float | None = None
+        for start, end in self.mentions.get(index, []):
+            lo = max([e for s, e in bounds if e <= start] + [0, start - reach])
+            hi = min([s for s, e in bounds if s >= end] + [len(t), end + reach])
+            for m in pattern.finditer(t, lo, hi):
+                d = start - m.end() if m.end() <= start else m.start() - end if m.start() >= end else 0
+                d = max(d, 0) + (0.5 if m.start() >= end else 0)  # words after the name describe it better
+                if best is None or d < best:
+                    best = d
+        return best
+
+    def _ordinal_roles(self) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for m in _ORDINAL_ROLE.finditer(self.cue):
+            idx = len(self.atts) - 1 if m.group("ord") == "last" else _ORDINALS[m.group("ord")]
+            if 0 <= idx < len(self.atts):
+                out[idx] = m.group("what")
+        # "first file is the mask, second is my photo": the second clause often drops the noun.
+        for m in re.finditer(r"\b(?P<ord>first|second|third|1st|2nd|3rd)\s+(?:one\s+)?(?:is|=)\s+(?:the\s+|my\s+)?"
+                             r"(?P<what>mask|photo|picture|image|source|reference|ref|video|clip)\b", self.cue):
+            idx = _ORDINALS[m.group("ord")]
+            if idx < len(self.atts):
+                out.setdefault(idx, m.group("what"))
+        return out
+
+    def _out_words(self, pattern: re.Pattern[str], medium: Media) -> int:
+        """How many times the text names ``medium`` as the thing to make (not as an attached file)."""
+        n = 0
+        has_att = any(a.media is medium for a in self.atts)
+        t = self.cue
+        for m in pattern.finditer(t):
+            before = t[max(0, m.start() - 30) : m.start()]
+            after = t[m.end() : m.end() + 14]
+            if re.match(r"\s*(?:style|game|games|editor|editing|call|poster|still|frame|frames|camera|grain|"
+                        r"quality|description|model|models|card)\b", after):
+                continue
+            d = _DEICTIC_BEFORE.search(before)
+            if d:
+                is_the = d.group(0).startswith("the ")
+                if not is_the or has_att or not _OUTPUT_SUBJECT.match(after):
+                    if not (is_the and not has_att and _OUTPUT_SUBJECT.match(after)):
+                        continue
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------------------------------ decisions
+    def wants_answer(self) -> bool:
+        s = self.scores
+        ask = s["question"] + s["answer_verb"] + s["text_only"]
+        make = s["gen"] + s["edit"] + s["i2v"] + s["reference"] + s["control"] + s["still"]
+        if s["text_only"] >= 4:
+            return True
+        m = self.meta
+        if m.video_hint or m.width or m.preset or m.ratio or m.seed is not None or m.num_outputs or m.steps \
+                or m.guidance or m.negative_prompt:
+            make += 1.0
+        if ask == 0 and make == 0:
+            if not self.atts:
+                return bool(self.refs)  # a bare description ("A cat walks on the grass") is a prompt to render
+            # Words we cannot read about a file we can: when the files themselves say what to do (a mask and
+            # a picture, a control map) do it; an English description is a prompt; otherwise ask about them.
+            looks = {a.look for a in self.atts}
+            words = re.findall(r"[a-z]+", self.cue)
+            english = len(words) >= 4 and len(" ".join(words)) >= 0.6 * len(self.cue.strip())
+            return not (english or "mask" in looks and len(self.atts) >= 2 or looks & {"pose", "depth", "edge"})
+        return ask > make
+
+    def output_medium(self, has_input: bool = False) -> Media:
+        s = self.scores
+        vid = 2.0 * self._out_words(OUT_VIDEO, Media.VIDEO)
+        img = 2.0 * self._out_words(OUT_IMAGE, Media.IMAGE)
+        if self.meta.video_hint:
+            vid += 3
+        if s["i2v"] >= 3 and not s["not_i2v"]:
+            vid += 2
+        img += s["still"]
+        if vid == 0 and img == 0 and not has_input and MOTION.search(self.cue):
+            vid += 1
+        return Media.VIDEO if vid > img else Media.IMAGE
+
+    def decide(self) -> Task:
+        s = self.scores
+        vids = [a for a in self.atts if a.media is Media.VIDEO and a.look != "mask"]
+        ref_media = {m for m, _ in self.refs}
+        has_video_in = bool(vids) or (not self.atts and "video" in ref_media)
+        has_input = bool(self.atts or self.refs)
+        if self.wants_answer():
+            if self.atts:
+                n_vid = sum(a.media is Media.VIDEO for a in self.atts)
+                return Task.VIDEO_UNDERSTANDING if n_vid * 2 > len(self.atts) or (n_vid and n_vid == len(self.atts)) \
+                    else Task.IMAGE_UNDERSTANDING
+            if self.refs:
+                return Task.VIDEO_UNDERSTANDING if "video" in ref_media else Task.IMAGE_UNDERSTANDING
+            return Task.TEXT_UNDERSTANDING
+        out = self.output_medium(has_input)
+        if not has_input:
+            return Task.TEXT_TO_VIDEO if out is Media.VIDEO else Task.TEXT_TO_IMAGE
+        control_looks = [a for a in self.atts if a.look in ("pose", "depth", "edge")]
+        scribbles = [a for a in self.atts if a.look == "scribble"]
+        ref_kinds = {k for _, k in self.refs}
+        ctrl, edit = s["control"] + s["control_words"], s["edit"]
+        masks = [a for a in self.atts if a.look == "mask" or "mask" in a.name]
+        is_control = ctrl >= 3.5 and not masks or (control_looks and edit < 3 and not masks)
+        if scribbles and not is_control:
+            is_control = ctrl > edit
+        if not self.atts and ref_kinds & {"pose", "depth", "edge"}:
+            is_control = True
+        if not self.atts and "scribble" in ref_kinds and ctrl >= edit:
+            is_control = True
+        if is_control:
+            return Task.VIDEO_CONTROL if has_video_in or (out is Media.VIDEO and not vids and not self.atts) \
+                else Task.IMAGE_CONTROL
+        images = [a for a in self.atts if a.media is Media.IMAGE and a.look != "mask"]
+        if not has_video_in and s["i2v"] >= 3 and not s["not_i2v"] and not s["still"] and len(images) <= 2 \
+                and not masks:
+            return Task.IMAGE_TO_VIDEO
+        if has_video_in:
+            return Task.VIDEO_EDITING
+        if masks or "mask" in ref_kinds:
+            return Task.IMAGE_EDITING
+        if out is Media.VIDEO:
+            return Task.VIDEO_REFERENCE
+        ref = s["reference"]
+        if len(images) >= 2 and edit < ref + 2:
+            return Task.IMAGE_REFERENCE  # several pictures and no edit of one of them: combine them anew
+        return Task.IMAGE_REFERENCE if ref > edit else Task.IMAGE_EDITING
+
+    # ------------------------------------------------------------------------------------------ roles
+    def roles(self, task: Task) -> tuple[list[Input], list[Role]]:
+        atts = self.atts
+        roles: list[Role | None] = [None] * len(atts)
+        missing: list[Role] = []
+        if task.is_understanding:
+            roles = [Role.CONTEXT] * len(atts)
+        elif task in (Task.IMAGE_REFERENCE, Task.VIDEO_REFERENCE):
+            roles = [Role.REFERENCE] * len(atts)
+        elif task in (Task.IMAGE_CONTROL, Task.VIDEO_CONTROL):
+            roles = self._control_roles(task)
+        elif task is Task.IMAGE_TO_VIDEO:
+            roles, missing = self._frame_roles()
+        elif task in (Task.IMAGE_EDITING, Task.VIDEO_EDITING):
+            roles, missing = self._edit_roles(task)
+        present = {r for r in roles if r is not None}
+        for role in task.required_roles:
+            if role not in present and role not in missing:
+                missing.append(role)
+        inputs = [Input(path=a.path, media=a.media, role=r) for a, r in zip(atts, roles) if r is not None]
+        return inputs, missing
+
+    def _control_roles(self, task: Task) -> list[Role | None]:
+        want = Media.VIDEO if task is Task.VIDEO_CONTROL else Media.IMAGE
+        order = sorted(range(len(self.atts)), key=lambda i: (
+            self.atts[i].media is not want, self.atts[i].look not in _CONTROL_LOOKS, i))
+        roles: list[Role | None] = [Role.REFERENCE] * len(self.atts)
+        if order:
+            roles[order[0]] = Role.CONTROL
+        return roles
+
+    def _frame_roles(self) -> tuple[list[Role | None], list[Role]]:
+        atts, n = self.atts, len(self.atts)
+        votes = []
+        for i, a in enumerate(atts):
+            first = self._near(i, _FIRST_WORDS)
+            last = self._near(i, _LAST_WORDS)
+            v = 0.0
+            if first is not None or last is not None:
+                v = 1.0 if last is None else -1.0 if first is None else (1.0 if first < last else -1.0)
+            if v == 0:
+                v = (1.0 if _NAME_FIRST.search(a.stem) else 0) - (1.0 if _NAME_LAST.search(a.stem) else 0)
+            votes.append(v)
+        t = self.cue
+        says_last = re.search(r"\bend(?:s|ing)? (?:the video |it )?(?:on|with|at)\b|\bend on\b|\bas the (?:last|end|"
+                              r"final|closing)\b|\b(?:last|final|end|ending|closing) frame\b|\bfinish(?:es)? on\b",
+                              t) is not None
+        says_first = re.search(r"\bstart(?:s|ing)? (?:the video |it )?(?:from|with|on)\b|\bas the (?:first|start|"
+                               r"opening)\b|\b(?:first|start|starting|opening|initial) frame\b|\banimate\b", t) \
+            is not None
+        says_two = re.search(r"\bfrom (?:my |the )?first (?:\w+ )?to (?:my |the )?(?:second|last)\b|\bbetween\b|"
+                             r"\bkeyframes\b|\b(?:first|start) and (?:the )?(?:last|end)\b|\binterpolat\w*\b|"
+                             r"\bboth frames\b|\btwo (?:photos|images|pictures|frames)\b", t) is not None
+        roles: list[Role | None] = [None] * n
+        missing: list[Role] = []
+        if n == 1:
+            if votes[0] < 0 or (votes[0] == 0 and says_last and not says_first):
+                roles[0] = Role.LAST_FRAME
+            else:
+                roles[0] = Role.FIRST_FRAME
+            if says_two:
+                missing.append(Role.LAST_FRAME if roles[0] is Role.FIRST_FRAME else Role.FIRST_FRAME)
+        elif n >= 2:
+            # The more confident vote decides; the other file takes the other end.
+            a, b = 0, 1
+            if votes[b] > votes[a] or (votes[a] == votes[b] and False):
+                roles[a], roles[b] = Role.LAST_FRAME, Role.FIRST_FRAME
+            elif votes[a] == votes[b] == 0 or votes[a] > votes[b]:
+                roles[a], roles[b] = Role.FIRST_FRAME, Role.LAST_FRAME
+            else:
+                roles[a], roles[b] = Role.LAST_FRAME, Role.FIRST_FRAME
+        else:
+            missing.append(Role.LAST_FRAME if says_last and not says_first else Role.FIRST_FRAME)
+            if says_two:
+                missing = [Role.FIRST_FRAME, Role.LAST_FRAME]
+        return roles, missing
+
+    def _edit_roles(self, task: Task) -> tuple[list[Role | None], list[Role]]:
+        atts = self.atts
+        roles: list[Role | None] = [None] * len(atts)
+        ordinal = self._ordinal_roles()
+        mask_i: int | None = None
+        for i, a in enumerate(atts):
+            said = ordinal.get(i)
+            if said == "mask" or (said is None and (a.look == "mask" or "mask" in a.stem)):
+                if mask_i is None:
+                    mask_i = i
+        if mask_i is None:
+            for i in range(len(atts)):
+                if self._near(i, re.compile(r"\bmask\b"), reach=15) is not None and atts[i].media is Media.IMAGE:
+                    mask_i = i
+                    break
+        want = Media.VIDEO if task is Task.VIDEO_EDITING else Media.IMAGE
+        candidates = [i for i, a in enumerate(atts) if i != mask_i and a.media is want]
+        source_i: int | None = None
+        if candidates:
+            def source_rank(i: int) -> tuple[float, int]:
+                said = ordinal.get(i)
+                r = 0.0
+                if said in ("photo", "picture", "image", "source", "original", "video", "clip"):
+                    r -= 5
+                if said in ("reference", "ref", "style", "face"):
+                    r += 5
+                near_ref = self._near(i, _REF_WORDS, reach=20)
+                if near_ref is not None and near_ref < 12:
+                    r += 2
+                if re.search(r"ref|style|face|logo|target", atts[i].stem):
+                    r += 3
+                return (r, i)
+
+            source_i = min(candidates, key=source_rank)
+        for i in range(len(atts)):
+            roles[i] = Role.MASK if i == mask_i else Role.SOURCE if i == source_i else Role.REFERENCE
+        missing: list[Role] = []
+        if source_i is None:
+            missing.append(Role.SOURCE)
+        if mask_i is None and re.search(r"\b(?:my|the|this|your|a) mask\b|\bmasked (?:area|region|part)\b|"
+                                        r"\bwhite (?:part|area|region) of\b|\binside the mask\b|\bwhere the mask\b",
+                                        self.cue):
+            missing.append(Role.MASK)
+        # A reference that is not an image (a second video) cannot be a reference: make it the mask if it is
+        # one, else leave the spec to reject it with a clear message.
+        return roles, missing
+
+    # ------------------------------------------------------------------------------------------ output
+    def control_type(self, task: Task, inputs: list[Input]) -> ControlType | None:
+        control = next((i for i in inputs if i.role is Role.CONTROL), None)
+        look = next((a.look for a in self.atts if control and a.path == control.path), None)
+        said = [(m.start(), ct) for ct, p in _CONTROL_WORDS for m in [p.search(self.cue)] if m]
+        if task is Task.IMAGE_CONTROL:
+            said = [x for x in said if x[1] not in (ControlType.FLOW, ControlType.GRAY)]
+        if said:
+            from_look = _CONTROL_LOOKS.get(look or "")
+            if from_look and any(ct is from_look for _, ct in said):
+                return from_look
+            return min(said, key=lambda x: x[0])[1]
+        if look in _CONTROL_LOOKS:
+            return _CONTROL_LOOKS[look]
+        kinds = [k for _, k in self.refs]
+        for kind, ct in (("pose", ControlType.POSE), ("depth", ControlType.DEPTH), ("edge", ControlType.CANNY),
+                         ("scribble", ControlType.SCRIBBLE)):
+            if kind in kinds:
+                return ct
+        if control is None:
+            return None
+        # An ordinary picture or clip with no signal named: depth keeps the scene's structure and lets the
+        # prompt restyle everything else.
+        return ControlType.DEPTH
+
+    def size(self, task: Task, inputs: list[Input]) -> tuple[int, int] | None:
+        m = self.meta
+        if m.width and m.height:
+            return m.width, m.height
+        orientation = m.orientation
+        if m.ratio and not orientation:
+            orientation = "portrait" if m.ratio[0] < m.ratio[1] else "square" if m.ratio[0] == m.ratio[1] else None
+        if m.preset:
+            if m.ratio and m.ratio[0] != m.ratio[1] and orientation != "square":
+                long_side = max(size_for_preset(m.preset))
+                short = min(size_for_preset(m.preset))
+                ratio = m.ratio[0] / m.ratio[1]
+                return _snap(short * ratio, short) if ratio >= 1 else _snap(short, short / ratio) \
+                    if long_side else None
+            return size_for_preset(m.preset, orientation or "landscape")
+        if m.ratio:
+            return size_for_aspect(*m.ratio)
+        if orientation == "portrait":
+            return size_for_aspect(9, 16)
+        if orientation == "square":
+            return size_for_aspect(1, 1)
+        # Nothing said: an edit, a control or an animated picture keeps the shape of its input.
+        anchor = next((a for a in self.atts for i in inputs if i.path == a.path and i.role in
+                       (Role.SOURCE, Role.CONTROL, Role.FIRST_FRAME, Role.LAST_FRAME)), None)
+        if anchor and anchor.width and anchor.height and task not in (Task.IMAGE_REFERENCE, Task.VIDEO_REFERENCE):
+            r = anchor.width / anchor.height
+            if 0.2 <= r <= 5:
+                return size_for_aspect(anchor.width, anchor.height)
+        return None
+
+    def timing(self, task: Task, inputs: list[Input]) -> dict[str, float | int | None]:
+        m = self.meta
+        if task.output_media is not Media.VIDEO:
+            return {}
+        fps = m.fps or DEFAULT_FPS
+        if m.frames:
+            return {"fps": fps, "num_frames": m.frames, "duration_s": round(duration_for_frames(m.frames, fps), 4)}
+        if m.seconds:
+            frames = frames_for_duration(m.seconds, fps)
+            if frames > LIMITS["num_frames"][1]:
+                raise ValueError(f"{m.seconds:g} s at {fps} fps is {frames} frames; at most "
+                                 f"{int(LIMITS['num_frames'][1])} frames can be generated")
+            return {"fps": fps, "num_frames": frames, "duration_s": m.seconds}
+        # Nothing said: an edited or controlled clip keeps its source's length, up to the default length.
+        source = next((a for a in self.atts for i in inputs if i.path == a.path and i.role in
+                       (Role.SOURCE, Role.CONTROL) and a.media is Media.VIDEO), None)
+        if source and source.duration_s:
+            frames = min(frames_for_duration(source.duration_s, fps), DEFAULT_NUM_FRAMES)
+            return {"fps": fps, "num_frames": frames, "duration_s": round(duration_for_frames(frames, fps), 4)}
+        return {"fps": fps, "num_frames": DEFAULT_NUM_FRAMES,
+                "duration_s": duration_for_frames(DEFAULT_NUM_FRAMES, fps)}
+
+    def spec(self) -> TaskSpec:
+        task = self.decide()
+        inputs, missing = self.roles(task)
+        if task.is_understanding:
+            return TaskSpec(task=task, prompt=self.text.strip(), inputs=inputs, missing=missing)
+        m = self.meta
+        spans = [self.norm.span(a, b) for a, b in m.spans]
+        fields: dict[str, object] = {
+            "task": task,
+            "prompt": clean_prompt(self.text, spans),
+            "inputs": inputs,
+            "missing": missing,
+            "seed": m.seed,
+            "steps": m.steps,
+            "guidance_scale": m.guidance,
+            "negative_prompt": m.negative_prompt,
+            "num_outputs": m.num_outputs or 1,
+        }
+        size = self.size(task, inputs)
+        if size:
+            fields["width"], fields["height"] = size
+        fields.update(self.timing(task, inputs))
+        if task in (Task.IMAGE_CONTROL, Task.VIDEO_CONTROL):
+            fields["control_type"] = self.control_type(task, inputs)
+        return TaskSpec(**fields)  # type: ignore[arg-type]
+
+
+def _snap(w: float, h: float, multiple: int = 16) -> tuple[int, int]:
+    return max(multiple, round(w / multiple) * multiple), max(multiple, round(h / multiple) * multiple)
+
+
+def _classify_noun(noun: str, phrase: str) -> tuple[str, str]:
+    n = noun.lower()
+    if n.startswith("mask"):
+        return "image", "mask"
+    if n.startswith(("sketch", "scribble", "doodle")):
+        return "image", "scribble"
+    if n.startswith("depth"):
+        return ("video" if "video" in n or "pass" in n else "image"), "depth"
+    if n.startswith(("pose", "skeleton")):
+        return ("video" if "video" in n else "image"), "pose"
+    if n.startswith("edge"):
+        return ("video" if "video" in n else "image"), "edge"
+    if re.fullmatch(MEDIA_NOUN_VIDEO, n):
+        kind = "video"
+        for k in ("pose", "depth", "edge"):
+            if k in phrase:
+                kind = k
+        return "video", kind
+    return "image", "photo"

@@ -1,0 +1,321 @@
+"""Meta settings stated in a request: size, presets, orientation, ratio, duration, frames, fps, seed, steps,
+guidance, number of outputs and the negative prompt, each with the span it occupies so that it can be cut
+out of a generation prompt.
+
+Everything here works on :class:`~unison_agent.planning.text.Norm` text (lower case, typos of the planner's
+vocabulary repaired); spans are in normalised coordinates and mapped back with ``Norm.span``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from unison_agent.planning.text import NUMBER_RE, Norm, parse_number
+from unison_agent.spec import LIMITS, PRESETS
+
+__all__ = ["Meta", "extract_meta", "clean_prompt"]
+
+Span = tuple[int, int]
+
+
+@dataclass
+class Meta:
+    """What a request says about its output. ``None`` means not stated."""
+
+    width: int | None = None
+    height: int | None = None
+    preset: str | None = None
+    orientation: str | None = None  # landscape | portrait | square
+    ratio: tuple[float, float] | None = None
+    seconds: float | None = None
+    frames: int | None = None
+    fps: int | None = None
+    seed: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    num_outputs: int | None = None
+    negative_prompt: str | None = None
+    spans: list[Span] = field(default_factory=list)
+    video_hint: bool = False  # seconds, frames or fps were stated: the output moves
+
+    def add(self, m: re.Match[str], group: int = 0) -> None:
+        self.spans.append((m.start(group), m.end(group)))
+
+
+N = NUMBER_RE
+_B = r"(?<![\w.])"  # left word boundary that also refuses a decimal point ("v1.5 seconds")
+_E = r"(?![\w])"
+
+_SIZE = re.compile(
+    rf"(?:\b(?:at|in|to|output|resolution|size|res|dimensions?|of)\s*[:=]?\s*)?{_B}(\d{{2,5}})\s*(?:px)?\s*(?:x|\*|by)\s*"
+    rf"(\d{{2,5}})\s*(?:px|pixels)?{_E}(?:\s*(?:resolution|px|pixels))?"
+)
+_WIDTH_HEIGHT = re.compile(
+    rf"\bwidth\s*(?:of|=|:)?\s*(\d{{2,5}})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?height\s*(?:of|=|:)?\s*(\d{{2,5}})(?:\s*px)?"
+    rf"|\bheight\s*(?:of|=|:)?\s*(\d{{2,5}})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?width\s*(?:of|=|:)?\s*(\d{{2,5}})"
+    rf"(?:\s*px)?"
+)
+_PRESET = re.compile(rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b")
+_RATIO = re.compile(
+    rf"(?:\b(?:aspect(?:\s*ratio)?|ratio|in|at|to|format)\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{{1,2}}(?:\.\d+)?)\s*:\s*(\d{{1,2}})"
+    rf"(?![\d:])(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
+)
+_ORIENT_WORDS = r"orientation|mode|format|layout|aspect|ratio|video|clip|image|picture|pic|frame|crop|shot"
+_ORIENT = re.compile(
+    r"(?:\b(?:make\s+it|in|as\s+a|as|a)\s+)?\b(vertical|portrait|horizontal|landscape|square|widescreen|ultra[\s-]?wide)"
+    rf"\b(?:\s+(?:{_ORIENT_WORDS}))?"
+)
+_SECONDS = re.compile(
+    rf"(?:\b(?:for|of|about|around|lasting|duration|length|long)\s*[:=]?\s*)?{_B}({N})\s*(?:-\s*)?"
+    r"(seconds?|secs?|s|minutes?|mins?|segundos?|secondes?|sekunden?)(?:\s+long)?(?![\w])"
+)
+_SECONDS_ZH = re.compile(r"(?:时长|长度)?\s*(\d+(?:\.\d+)?)\s*秒(?:钟)?")
+_FRAMES = re.compile(rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}(\d+)\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(\d+)\s*帧")
+_FPS = re.compile(
+    rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒)(?![\w])"
+    rf"|\b(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*({N})"
+)
+_SEED = re.compile(rf"\b(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*({N})(?![\w])")
+_STEPS = re.compile(
+    rf"{_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?\b"
+    rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*(\d+)\b"
+)
+_GUIDANCE = re.compile(
+    r"\b(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*(\d+(?:\.\d+)?)"
+    r"|(?<![\w.])(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg)\b"
+)
+_OUTPUT_NOUNS = (
+    r"options?|variations?|versions?|variants?|alternatives?|outputs?|images?|imgs?|pics?|pictures?|photos?|"
+    r"videos?|vids?|clips?|takes?|samples?|results?|candidates?|renders?|generations?|shots?|designs?|"
+    r"illustrations?|drawings?|logos?|wallpapers?|posters?"
+)
+_OUTPUTS = re.compile(
+    rf"(?<!these )(?<!those )(?<!the )(?<!both )(?<!my )(?<!of )(?<!our )(?<!your )(?<!\d )"
+    rf"{_B}({N})\s+(?:different\s+|more\s+|distinct\s+|alternative\s+|separate\s+|unique\s+)?"
+    rf"(?:{_OUTPUT_NOUNS})\b(?:\s+(?:please|pls|plz))?"
+)
+_NEGATIVE = re.compile(
+    r"\b(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives)\s*[:=]\s*(.*?)\s*(?=\n|$)"
+    r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)"
+)
+
+
+def _num(s: str | None) -> float | None:
+    return None if s is None else parse_number(s)
+
+
+def _in_range(name: str, value: float | None) -> bool:
+    if value is None:
+        return False
+    lo, hi = LIMITS[name]
+    return lo <= value <= hi
+
+
+def extract_meta(norm: Norm) -> Meta:
+    """Find every meta setting in ``norm``; values outside the contract's ranges are left unset."""
+    t = norm.text
+    meta = Meta()
+    taken: list[Span] = []
+
+    def free(m: re.Match[str]) -> bool:
+        return all(m.end() <= a or m.start() >= b for a, b in taken)
+
+    def take(m: re.Match[str]) -> None:
+        taken.append((m.start(), m.end()))
+        meta.add(m)
+
+    for m in _NEGATIVE.finditer(t):
+        value = m.group(1) if m.group(1) is not None else m.group(2)
+        a, b = norm.span(m.start(1) if m.group(1) is not None else m.start(2), m.end(1) if m.group(1) is not None
+                         else m.end(2))
+        text = norm.original[a:b].strip().rstrip(".")
+        if value and text:
+            meta.negative_prompt = text if meta.negative_prompt is None else f"{meta.negative_prompt}, {text}"
+            take(m)
+
+    for m in _WIDTH_HEIGHT.finditer(t):
+        if not free(m):
+            continue
+        w, h = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        if _in_range("width", int(w)) and _in_range("height", int(h)):
+            meta.width, meta.height = int(w), int(h)
+            take(m)
+    for m in _SIZE.finditer(t):
+        if not free(m):
+            continue
+        w, h = int(m.group(1)), int(m.group(2))
+        if _in_range("width", w) and _in_range("height", h):
+            meta.width, meta.height = w, h
+            take(m)
+        elif w < 64 and h < 64 and 0 < w / h <= 4 and h / w <= 4:  # "16x9" is a ratio
+            meta.ratio = (float(w), float(h))
+            take(m)
+    for m in _RATIO.finditer(t):
+        if not free(m):
+            continue
+        a, b = float(m.group(1)), float(m.group(2))
+        if a >= 1 and b >= 1 and 0.2 <= a / b <= 5:
+            meta.ratio = (a, b)
+            take(m)
+    for m in _PRESET.finditer(t):
+        if not free(m):
+            continue
+        meta.preset = f"{m.group(1)}p" if m.group(1) else "1080p"
+        take(m)
+    _orientation(norm, meta, free, take)
+
+    for m in _FPS.finditer(t):
+        if not free(m):
+            continue
+        v = _num(m.group(1) or m.group(2))
+        if v is not None and _in_range("fps", v):
+            meta.fps = round(v)
+            take(m)
+    for m in _FRAMES.finditer(t):
+        if not free(m):
+            continue
+        v = int(m.group(1) or m.group(2) or m.group(3))
+        if 5 <= v <= LIMITS["num_frames"][1]:
+            meta.frames = v
+            take(m)
+    for pattern in (_SECONDS, _SECONDS_ZH):
+        for m in pattern.finditer(t):
+            if not free(m):
+                continue
+            v = _num(m.group(1))
+            unit = m.group(2) if pattern is _SECONDS else "s"
+            if v is None:
+                continue
+            if unit.startswith("m"):
+                v *= 60
+            if unit == "s" and not re.match(r"\d", m.group(1)):
+                continue  # "five s" is not a duration; "5s" is
+            if 0 < v <= LIMITS["duration_s"][1]:
+                meta.seconds = v
+                take(m)
+    for m in _SEED.finditer(t):
+        v = _num(m.group(1))
+        if free(m) and v is not None and v == int(v) and _in_range("seed", v):
+            meta.seed = int(v)
+            take(m)
+    for m in _GUIDANCE.finditer(t):
+        v = _num(m.group(1) or m.group(2))
+        if free(m) and _in_range("guidance_scale", v):
+            meta.guidance = v
+            take(m)
+    for m in _STEPS.finditer(t):
+        v = _num(m.group(1) or m.group(2))
+        if free(m) and v is not None and v == int(v) and _in_range("steps", v) and v >= 2:
+            meta.steps = int(v)
+            take(m)
+    for m in _OUTPUTS.finditer(t):
+        v = _num(m.group(1))
+        if free(m) and v is not None and v == int(v) and 2 <= v <= LIMITS["num_outputs"][1]:
+            meta.num_outputs = int(v)
+            take(m)
+    meta.video_hint = any(x is not None for x in (meta.seconds, meta.frames, meta.fps))
+    return meta
+
+
+_NOT_ORIENTATION = re.compile(r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)")
+
+
+def _orientation(norm: Norm, meta: Meta, free, take) -> None:  # type: ignore[no-untyped-def]
+    t = norm.text
+    for m in _ORIENT.finditer(t):
+        if not free(m):
+            continue
+        word = m.group(1).replace(" ", "").replace("-", "")
+        after = t[m.end(1) : m.end(1) + 12]
+        before = t[max(0, m.start(1) - 8) : m.start(1)]
+        tail_word = m.group(0)[m.end(1) - m.start(0) :].strip()
+        if word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6)) or "times " in before:
+            continue
+        # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
+        # orientation word, a neighbouring preset, or a bare list item counts.
+        standalone = re.match(r"\s*(?:[,.;:)!]|$|\d{3,4}p|\s*-)", after) is not None
+        near_preset = re.search(r"\d{3,4}\s*p", t[max(0, m.start() - 12) : m.end() + 12]) is not None
+        explicit = tail_word in ("orientation", "mode", "format", "layout", "aspect", "ratio")
+        if word in ("portrait", "landscape"):
+            listed = standalone and re.search(r"(?:^|[,.;:(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]) is not None
+            if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
+                continue
+        elif word in ("vertical", "horizontal", "square"):
+            if not (explicit or standalone or near_preset or tail_word):
+                continue
+        meta.orientation = {"vertical": "portrait", "horizontal": "landscape", "widescreen": "landscape",
+                            "ultrawide": "landscape"}.get(word, word)
+        if word == "widescreen" and meta.ratio is None:
+            meta.ratio = (16.0, 9.0)
+        if word == "ultrawide" and meta.ratio is None:
+            meta.ratio = (21.0, 9.0)
+        take(m)
+
+
+# ------------------------------------------------------------------------------------------------ cleaning
+# Words that carry no content of their own: a clause made only of them (once its meta is cut) is dropped.
+_FILLER = frozenset(
+    """
+    a an the me my us our you u ya can could would will please pls plz kindly make create generate gen draw
+    render produce give get do want need i i'd id im i'm like to for of in at with and as it its this that these
+    those one ones some keep keeping output outputs result results final image images picture pictures pic pics
+    photo video videos clip clips vid vids short quick new just also now then so here here's is are be size
+    resolution format aspect ratio length duration long total use using generation version versions mode hey
+    hi hello ok okay thanks thank something art artwork illustration set same exactly only around about
+    approximately approx roughly each every per whole full both but or by should shall must let lets let's
+    go please. thx ty mp4 png jpg jpeg gif still variations variation options option style
+    """.split()
+)
+_DELIM = r"[,.;:!?\n()\[\]{}|]+|\s[-–—]+(?=\s)|-{2,}|[–—]"
+_CLAUSE = re.compile(rf"(?:(?!{_DELIM}).)+|(?:{_DELIM})", re.S)
+
+
+def _is_filler(text: str) -> bool:
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+", text.lower())
+    return all(w in _FILLER for w in words)
+
+
+def clean_prompt(original: str, spans: list[Span], drop_lead: bool = True) -> str:
+    """``original`` with ``spans`` (original coordinates) cut out, clauses left empty of content dropped,
+    and a leading request wrapper ("make me a picture:", "generate:") removed."""
+    keep = [True] * len(original)
+    for a, b in spans:
+        for i in range(max(a, 0), min(b, len(original))):
+            keep[i] = False
+    # pieces: [kept text, is delimiter, lost a span]
+    pieces: list[list] = []
+    for m in _CLAUSE.finditer(original):
+        a, b = m.span()
+        seg = "".join(original[i] for i in range(a, b) if keep[i])
+        pieces.append([seg, re.search(r"\w", m.group(0)) is None, not all(keep[a:b])])
+    # A clause that lost its meta and kept only filler words goes entirely ("keep it at 24 fps").
+    for p in pieces:
+        if not p[1] and p[2] and _is_filler(p[0]):
+            p[0] = ""
+    if drop_lead:
+        # A leading wrapper: the clauses up to the first ':' '?' or dash, if they hold only request words and
+        # content follows ("Can you make me a picture? Three cats ...", "generate: ...").
+        for i, (seg, is_delim, _lost) in enumerate(pieces):
+            if not is_delim:
+                continue
+            if re.search(r"[:?\-–—]", seg) or (i > 0 and not "".join(p[0] for p in pieces[:i]).strip()):
+                head, rest = pieces[: i + 1], pieces[i + 1 :]
+                if all(p[1] or _is_filler(p[0]) for p in head) and any(
+                    not p[1] and not _is_filler(p[0]) for p in rest
+                ):
+                    for p in head:
+                        p[0] = ""
+                break
+            if not _is_filler("".join(p[0] for p in pieces[:i] if not p[1])):
+                break
+    out = "".join(p[0] for p in pieces)
+    # Punctuation left dangling by the cuts: ", ," -> ",", leading separators, empty brackets.
+    out = re.sub(r"\(\s*\)|\[\s*\]", "", out)
+    out = re.sub(r"[ \t]+", " ", out)
+    out = re.sub(r" +([,.;:!?])", r"\1", out)
+    out = re.sub(r"([,;:])(?:\s*[,;:\-])+", r"\1", out)
+    out = re.sub(r"([.!?])(?:\s*[,;:\-])+", r"\1", out)
+    out = re.sub(r"(?<!\.)\.\.(?!\.)", ".", out)
+    out = re.sub(r"\s*\n\s*", "\n", out)
+    return out.strip(" \t\n,;:.!?-–—|，、；：")

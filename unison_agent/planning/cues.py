@@ -59,6 +59,7 @@ CUES: dict[str, list[Cue]] = {
          r"has|have|should|would|could|will|am|isn't|aren't|doesn't|can)\b", 2.0),
         (r"(?:^|[.!?]\s+|,\s*)(?:what|what's|whats|wat|which|who|why|how|where|when)\b[^.!?]*\?", 2.5),
         (r"\?\s*$", 1.0),
+        (r"\?\s+\S", 1.0),
         (r"^\W*[¿]", 2.0),
         (r"[吗呢么？]\s*$|是什么|为什么|怎么|多少|哪", 2.0),
         (r"\bany idea\b|\bwondering\b|\bcurious\b|\bi can't remember\b|\bdo you know\b", 1.5),
@@ -158,7 +159,7 @@ CUES: dict[str, list[Cue]] = {
     ),
     "control": _c(
         (r"\b(?:follow|follows|following|folow|copy|copies|copying|match|matching|mimic|mimics|use|using|keep|"
-         r"extract|with) (?:the |this |my |its |these )?(?:exact |same )?(?:pose|poses|depth|edges?|canny|motion|"
+         r"extract) (?:the |this |my |its |these )?(?:exact |same )?(?:pose|poses|depth|edges?|canny|motion|"
          r"movement|moves|dance moves|layout|structure|composition|outline|optical flow|flow|scribble|sketch|"
          r"skeleton|skeletons|stick-figure pose|grayscale|greyscale)\b", 4.0),
         (r"\b(?:follow|follows|following|folow) (?:this|it|my|the|these)\b|\bfollowing it\b", 2.5),

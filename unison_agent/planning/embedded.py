@@ -92,6 +92,10 @@ _CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
     (ControlType.SCRIBBLE, re.compile(r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b"
                                       r"|\bline[\s-]*art\b|\blineart\b")),
 ]
+_SEQUENCE = re.compile(r"\b(?:then|while (?:the|a|an|he|she|it|they|his|her)|gradually|suddenly|begins? to|"
+                       r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
+                       r"step by step)\b")
+_PROGRESSIVE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w{3,}ing\b")
 _QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
 _DEICTIC_BEFORE = re.compile(
     r"(?:\b(?:this|that|these|those|my|our|your|his|her|their|attached|uploaded|same|original|source|input|no|"
@@ -276,8 +280,13 @@ class _Request:
         if s["i2v"] >= 3 and not s["not_i2v"]:
             vid += 2
         img += s["still"]
-        if vid == 0 and img == 0 and not has_input and MOTION.search(self.cue):
-            vid += 1
+        if vid == 0 and img == 0:
+            # No medium named: a prompt that tells of movement over time describes a clip. With a file
+            # attached it takes more than one sign, since "a man waving" is also a picture.
+            narrative = len(MOTION.findall(self.cue)) + 2 * len(_SEQUENCE.findall(self.cue)) \
+                + len(_PROGRESSIVE.findall(self.cue))
+            if narrative >= (3 if has_input else 1):
+                vid += 1
         return Media.VIDEO if vid > img else Media.IMAGE
 
     def decide(self) -> Task:

@@ -187,7 +187,8 @@ def summary(spec: Any) -> str:
             value = getattr(spec, name)
             if value is not None:
                 value = value.value if hasattr(value, "value") else value
-                lines.append(f"{name.replace('_', ' '):<9} {value}")
+                label = {"control_type": "control", "guidance_scale": "guidance", "negative_prompt": "negative"}
+                lines.append(f"{label.get(name, name):<9} {value}")
     if spec.missing:
         need = ", ".join(r.value for r in spec.missing)
         lines.append(f"missing   {need} - attach it and ask again")

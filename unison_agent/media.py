@@ -15,21 +15,27 @@ import math
 import os
 import stat
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 import av
 import numpy as np
-from PIL import BmpImagePlugin, GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
-from PIL import WebPImagePlugin as WebPImagePlugin
-
-from unison_agent.spec import Media
 
 # Importing the plugins registers exactly the image formats we accept, so Image.open never has to import
 # all of Pillow's forty plugins (tens of milliseconds on the first call).
-assert BmpImagePlugin and GifImagePlugin and JpegImagePlugin and PngImagePlugin and TiffImagePlugin
-assert WebPImagePlugin
+from PIL import (  # noqa: F401
+    BmpImagePlugin,
+    GifImagePlugin,
+    Image,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
+
+from unison_agent.spec import Media
+
 try:  # Pillow >= 11.2 reads AVIF when it was built with libavif.
     from PIL import AvifImagePlugin  # type: ignore[attr-defined,unused-ignore]
 
@@ -68,12 +74,10 @@ measure its look: it is reported as :attr:`Look.PHOTO`, since control maps and m
 THUMB = 160
 """The look is measured on a thumbnail whose long side is about this many pixels (up to twice as many)."""
 
-_FINE = 640  # long side at which a JPEG is decoded again to look for grain (depth candidates only)
+_FINE = 640  # long side at which a JPEG is decoded again to look for grain (mask and depth candidates only)
 _MAX_PACKETS = 256  # packets read while waiting for a video's first frame before calling it corrupt
 
-_ACCEPTED = (
-    f"accepted images: {' '.join(sorted(IMAGE_EXTENSIONS))}; videos: {' '.join(sorted(VIDEO_EXTENSIONS))}"
-)
+_ACCEPTED = f"accepted images: {' '.join(sorted(IMAGE_EXTENSIONS))}; videos: {' '.join(sorted(VIDEO_EXTENSIONS))}"
 
 
 class MediaError(ValueError):
@@ -165,7 +169,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     if kind == "video" or (kind is None and os.path.splitext(p)[1].lower() in VIDEO_EXTENSIONS):
         # Unknown first bytes get one try with PyAV when the name says video (exotic containers); never for
         # other names, because FFmpeg would happily render a .txt file as an "ansi" video.
-        return _probe_video(p)
+        return _probe_video(p, fmt)
     if kind == "audio":
         raise MediaError(p, f"an audio file ({fmt}), not an image or a video ({_ACCEPTED})")
     raise MediaError(p, f"not an image or a video ({_ACCEPTED})")
@@ -226,10 +230,11 @@ def _sniff(head: bytes) -> tuple[str | None, str]:
         return "video", "OTHER"  # Ogg, FLV, ASF/WMV, MPEG-PS: PyAV decides whether there is a video stream
     if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:
         return "video", "TS"  # MPEG transport stream sync bytes
-    if head.startswith((b"ID3", b"fLaC", b"#!AMR", b"MThd")) or (
-        len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
-    ):
-        return "audio", "MP3/FLAC/AAC"
+    for magic, audio in ((b"ID3", "MP3"), (b"fLaC", "FLAC"), (b"#!AMR", "AMR"), (b"MThd", "MIDI")):
+        if head.startswith(magic):
+            return "audio", audio
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF0 == 0xF0:
+        return "audio", "MP3 or AAC"  # MPEG audio frame sync (JPEG's 0xFFD8 was matched above)
     return None, ""
 
 
@@ -254,7 +259,7 @@ def _probe_image(p: str, fmt: str) -> MediaInfo:
             if width * height > MAX_PIXELS:
                 raise MediaError(p, f"image too large ({width}x{height}; at most {MAX_PIXELS:,} pixels)")
             try:
-                look = _image_look(im, width, height)
+                look = _image_look(im, p, fmt, width, height)
                 turned = _exif_turned(im)
             except Exception as err:
                 raise MediaError(p, f"corrupt or truncated image ({_why(err)})") from None
@@ -268,16 +273,15 @@ def _pixel_limit() -> int:
     return min(MAX_PIXELS, 2 * pil) if pil else MAX_PIXELS
 
 
-def _image_look(im: Image.Image, width: int, height: int) -> Look:
+def _image_look(im: Image.Image, p: str, fmt: str, width: int, height: int) -> Look:
     long_side = max(width, height)
     fine: Callable[[], np.ndarray]
-    if im.format in ("JPEG", "MPO"):
+    if fmt == "JPEG":
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a 4000x3000 photo then costs about a millisecond.
         _draft(im, THUMB)
-        path = str(im.filename)
 
-        def fine() -> np.ndarray:  # only for depth candidates: decode again at (nearly) full size for grain
-            with Image.open(path, formats=[im.format]) as again:
+        def fine() -> np.ndarray:  # only for mask and depth candidates: decode again at (nearly) full size
+            with Image.open(p, formats=[fmt]) as again:
                 _draft(again, _FINE)
                 return _grey_rows(again)
 
@@ -320,7 +324,7 @@ def _grey_rows(im: Image.Image) -> np.ndarray:
     """
     w, h = im.size
     rows = _pixels(im.resize((w, max(1, h // 7)), Image.Resampling.NEAREST), 1)
-    return _luma(rows) if rows.ndim == 3 else rows.astype(np.int32)
+    return _luma(rows) if rows.ndim == 3 else rows
 
 
 def _pixels(im: Image.Image, factor: int) -> np.ndarray:
@@ -361,17 +365,20 @@ def _flatten_alpha(a: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- videos
 
 
-def _probe_video(p: str) -> MediaInfo:
+def _probe_video(p: str, fmt: str) -> MediaInfo:
+    # MP4 and QuickTime headers describe the streams fully, so FFmpeg need not decode a frame while opening
+    # (it would, to learn the pixel format): that halves the cost of opening. Other containers may need it.
+    options = {"skip_frame": "all"} if fmt in ("MP4", "MOV") else {}
     try:
-        container = av.open(p, mode="r", metadata_errors="ignore")
+        container = av.open(p, mode="r", options=options, metadata_errors="ignore")
     except Exception as err:  # av.FFmpegError and friends
         raise MediaError(p, f"corrupt or unreadable video ({_why(err)})") from None
     with container:
-        fmt = container.format.name
-        if fmt == "tty" or fmt.startswith("image2") or fmt.endswith("_pipe"):
-            raise MediaError(p, f"not an image or a video ({_ACCEPTED})")
+        kind = container.format.name
+        if kind == "tty" or kind.startswith("image2") or kind.endswith("_pipe"):
+            raise MediaError(p, f"not an image or a video ({_ACCEPTED})")  # FFmpeg's text and still-image readers
         streams = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
-        if not streams:
+        if not streams:  # cover art in a music file is a video stream too: it does not count
             what = "audio only, no video stream" if container.streams.audio else "no video stream"
             raise MediaError(p, f"{what} ({_ACCEPTED})")
         stream = streams[0]
@@ -380,21 +387,21 @@ def _probe_video(p: str) -> MediaInfo:
         duration: float | None = None
         if stream.duration and stream.time_base:
             duration = float(stream.duration * stream.time_base)
-        elif container.duration and container.duration > 0:
+        elif container.duration and container.duration > 0:  # WebM/Matroska give it for the whole file only
             duration = container.duration / av.time_base
         try:
             frame = _first_frame(container, stream)
         except Exception as err:
-            raise MediaError(p, f"corrupt video, first frame does not decode ({_why(err)})") from None
+            raise MediaError(p, f"corrupt video, the first frame does not decode ({_why(err)})") from None
         if frame is None:
             raise MediaError(p, "corrupt or truncated video (no frame could be decoded)")
         width, height = frame.width, frame.height
         look = _frame_look(frame)
         if look is None:  # the first frame is blank (a fade-in): judge a frame from the middle instead
             look = _middle_look(container, stream, duration) or Look.PHOTO
-        turned = abs(int(getattr(frame, "rotation", 0) or 0)) % 180 == 90  # phone clips shot upright
+        turned = abs(int(frame.rotation or 0)) % 180 == 90  # a phone clip shot upright is stored sideways
     frames = int(stream.frames or 0)
-    if frames <= 0:
+    if frames <= 0:  # WebM and some MPEG files do not count frames: estimate, never decode them all
         frames = max(1, round(duration * fps)) if duration and fps else 1
     if duration is None and fps:
         duration = frames / fps
@@ -404,12 +411,32 @@ def _probe_video(p: str) -> MediaInfo:
 
 
 def _first_frame(container: av.container.InputContainer, stream: av.VideoStream) -> av.VideoFrame | None:
+    """The first frame that decodes, or None.
+
+    Decoders that reorder frames (H.264 with B-frames holds two back) would need two more frames decoded
+    before they give out the first one. Draining the decoder right after the first keyframe gets it at the
+    cost of one frame. If draining yields nothing (a keyframe split over packets), decode again from the start.
+    """
+    frame, drained = _decode_first(container, stream, drain=True)
+    if frame is None and drained:
+        container.seek(0)  # also flushes the drained decoder
+        frame, _ = _decode_first(container, stream, drain=False)
+    return frame
+
+
+def _decode_first(
+    container: av.container.InputContainer, stream: av.VideoStream, drain: bool
+) -> tuple[av.VideoFrame | None, bool]:
     for n, packet in enumerate(container.demux(stream)):
-        for frame in packet.decode():  # the last, empty packet flushes the decoder
-            return frame  # type: ignore[no-any-return]
+        for frame in packet.decode():  # the last, empty packet at the end of the file flushes the decoder
+            return frame, False
+        if drain and packet.is_keyframe and packet.size:
+            for frame in stream.codec_context.decode(None):
+                return frame, True
+            return None, True
         if n >= _MAX_PACKETS:
             break
-    return None
+    return None, False
 
 
 def _frame_look(frame: av.VideoFrame) -> Look | None:
@@ -423,7 +450,7 @@ def _frame_look(frame: av.VideoFrame) -> Look | None:
         return None
 
     def fine() -> np.ndarray:
-        return frame.reformat(format="gray").to_ndarray()[3::7].astype(np.int32)  # type: ignore[no-any-return]
+        return frame.reformat(format="gray").to_ndarray()[3::7]
 
     return _classify(a, max(w, h) / max(a.shape[:2]), fine)
 
@@ -432,7 +459,8 @@ def _middle_look(container: av.container.InputContainer, stream: av.VideoStream,
     if not duration or not stream.time_base:
         return None
     try:
-        container.seek(int(duration / 2 / stream.time_base), stream=stream)
+        start = stream.start_time or 0
+        container.seek(start + int(duration / 2 / stream.time_base), stream=stream)
         frame = _first_frame(container, stream)
     except Exception:  # a clip that cannot seek keeps the first frame's answer
         return None
@@ -445,35 +473,36 @@ def _middle_look(container: av.container.InputContainer, stream: av.VideoStream,
 def _classify(a: np.ndarray, reduced_by: float, fine: Callable[[], np.ndarray]) -> Look:
     """Look of a thumbnail ``a`` (uint8, grey or RGB) that was shrunk ``reduced_by`` times from the original.
 
-    ``fine`` gives grey rows of the original at (nearly) full size; it is called only for a depth candidate,
-    to tell a smooth depth map from a black-and-white photo whose grain the thumbnail averaged away.
+    ``fine`` gives grey rows of the original at (nearly) full size; it is called only for a mask or depth
+    candidate, to tell a clean mask or a smooth depth map from a photo whose grain the thumbnail averaged away.
     """
     h, w = a.shape[:2]
     if h < 4 or w < 4:
         return Look.PHOTO  # too few pixels to tell lines from blobs
+    n = h * w
+    # Small integer types and count_nonzero throughout: this runs on every attachment, and must take well
+    # under a millisecond.
     if a.ndim == 3:
-        c = a.astype(np.int32)
-        mx = c.max(axis=2)
-        chroma = mx - c.min(axis=2)
-        grey = _luma(c)
-        colourful = float((chroma > 48).mean())
+        r, g, b = a[..., 0], a[..., 1], a[..., 2]
+        mx = np.maximum(np.maximum(r, g), b)
+        chroma = mx - np.minimum(np.minimum(r, g), b)
+        grey = _luma(a)
+        greyscale = np.count_nonzero(chroma > 48) < 0.01 * n  # JPEG and 4:2:0 video leave grey pixels grey enough
     else:
-        grey = a.astype(np.int32)
-        mx, chroma, colourful = grey, np.zeros_like(grey), 0.0
-    n = grey.size
-    greyscale = colourful < 0.01
+        grey = mx = a
+        chroma = np.zeros_like(a)
+        greyscale = True
 
     # Shrinking averages a 1-pixel line into a faint one (255 / factor): the "on" threshold follows it down.
     line_t = int(min(40.0, max(12.0, 128.0 / reduced_by)))
 
     # Light lines on black: an edge map (grey) or a pose skeleton (saturated, several hues).
-    black = float((mx <= min(16, line_t - 4)).mean())
-    if black >= 0.6:
+    if np.count_nonzero(mx <= min(16, line_t - 4)) >= 0.6 * n:
         on = mx >= line_t
-        on_n = int(on.sum())
+        on_n = np.count_nonzero(on)
         if 0.002 * n <= on_n <= 0.35 * n and _is_linework(on):
-            saturated = on & (chroma * 2 > mx)  # chroma / max > 0.5: the colour survives dimming by the thumbnail
-            sat_share = int(saturated.sum()) / on_n
+            saturated = on & (chroma > mx >> 1)  # chroma / max > 0.5: the colour survives dimming by the thumbnail
+            sat_share = np.count_nonzero(saturated) / on_n
             if sat_share < 0.1 and greyscale:
                 return Look.EDGE
             if sat_share >= 0.35 and _hues(a, saturated) >= 3:
@@ -483,36 +512,45 @@ def _classify(a: np.ndarray, reduced_by: float, fine: Callable[[], np.ndarray]) 
         return Look.PHOTO
 
     # Dark lines on white: a scribble or sketch.
-    white = float((grey >= 255 - min(16, line_t - 4)).mean())
-    if white >= 0.6:
+    if np.count_nonzero(grey >= 255 - min(16, line_t - 4)) >= 0.6 * n:
         ink = grey <= 255 - line_t
-        ink_n = int(ink.sum())
+        ink_n = np.count_nonzero(ink)
         if 0.002 * n <= ink_n <= 0.35 * n and _is_linework(ink):
             return Look.SCRIBBLE
 
     # A binary mask: only near-black and near-white, with in-between values only along the border.
+    # Its black and white are pure (a dark photo's "black" is 20 or so), and it has no grain at full size.
     lo, hi = grey <= 60, grey >= 195
-    if (lo | hi).mean() >= 0.9 and lo.mean() >= 0.001 and hi.mean() >= 0.001:
+    lo_n, hi_n = np.count_nonzero(lo), np.count_nonzero(hi)
+    if (
+        lo_n + hi_n >= 0.9 * n
+        and lo_n >= 0.001 * n
+        and hi_n >= 0.001 * n
+        and np.count_nonzero(grey <= 12) >= 0.5 * lo_n
+        and np.count_nonzero(grey >= 243) >= 0.5 * hi_n
+    ):
         solid = grey >= 128
-        border = _dilate(_dilate(solid ^ _erode(solid) | ~solid & _dilate(solid)))
-        stray = ~(lo | hi) & ~border
-        if stray.mean() <= 0.01:
+        border = _dilate(_dilate(_dilate(solid) & ~_erode(solid)))  # the outline, widened for anti-aliasing
+        stray = ~(lo | hi | border)  # grey levels away from any outline: shading, so not a mask
+        if np.count_nonzero(stray) <= 0.01 * n and not _grainy(fine()):
             return Look.MASK
 
     # A depth map: many grey levels in smooth ramps, no fine texture (photos have grain and detail).
     levels = int(np.count_nonzero(np.bincount(grey.ravel(), minlength=256)))
-    if levels >= 32 and float(((grey > 40) & (grey < 215)).mean()) >= 0.2:
-        d2x = np.abs(grey[:, 2:] + grey[:, :-2] - 2 * grey[:, 1:-1])
-        d2y = np.abs(grey[2:, :] + grey[:-2, :] - 2 * grey[1:-1, :])
-        textured = (float((d2x > 6).mean()) + float((d2y > 6).mean())) / 2
+    if levels >= 32 and np.count_nonzero((grey > 40) & (grey < 215)) >= 0.2 * n:
+        g16 = grey.astype(np.int16)
+        d2x = np.abs(g16[:, 2:] + g16[:, :-2] - 2 * g16[:, 1:-1])
+        d2y = np.abs(g16[2:, :] + g16[:-2, :] - 2 * g16[1:-1, :])
+        textured = (np.count_nonzero(d2x > 6) / d2x.size + np.count_nonzero(d2y > 6) / d2y.size) / 2
         if textured <= 0.1 and not _grainy(fine()):
             return Look.DEPTH
     return Look.PHOTO
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
-    c = rgb.astype(np.int32)
-    return (c[..., 0] * 77 + c[..., 1] * 150 + c[..., 2] * 29) >> 8  # type: ignore[no-any-return]
+    """Grey levels (ITU-R 601 weights, in 1/256) of a uint8 RGB array, as uint16: 255 * 256 still fits."""
+    c = rgb.astype(np.uint16)
+    return (c[..., 0] * 77 + c[..., 1] * 150 + c[..., 2] * 29) >> 8
 
 
 def _grainy(rows: np.ndarray) -> bool:
@@ -523,32 +561,47 @@ def _grainy(rows: np.ndarray) -> bool:
     """
     if rows.shape[1] < 3:
         return False
-    d2 = np.abs(rows[:, 2:] + rows[:, :-2] - 2 * rows[:, 1:-1])
-    return float((d2 > 4).mean()) >= 0.12
+    r = rows.astype(np.int16)
+    d2 = np.abs(r[:, 2:] + r[:, :-2] - 2 * r[:, 1:-1])
+    return np.count_nonzero(d2 > 4) >= 0.12 * d2.size
 
 
 def _is_linework(s: np.ndarray) -> bool:
     """True when the pixels in ``s`` form thin connected strokes rather than filled areas or scattered dots."""
-    count = int(s.sum())
-    core = int(_erode(_erode(s)).sum())  # strokes up to ~4 px wide vanish after two erosions; blobs keep a core
+    count = np.count_nonzero(s)
+    core = np.count_nonzero(_erode(_erode(s)))  # strokes up to ~4 px wide vanish after two erosions, blobs don't
     if core > 0.25 * count:
         return False
-    p = np.pad(s, 1).astype(np.int8)
-    neighbours = (
-        p[:-2, :-2] + p[:-2, 1:-1] + p[:-2, 2:] + p[1:-1, :-2] + p[1:-1, 2:] + p[2:, :-2] + p[2:, 1:-1] + p[2:, 2:]
-    )
-    joined = int((s & (neighbours > 0)).sum())  # lines are chains; noise and stars are lone dots
-    return joined >= 0.75 * count
+    near = np.zeros_like(s)  # has one of its 8 neighbours in s: lines are chains, noise and stars are lone dots
+    near[1:, :] |= s[:-1, :]
+    near[:-1, :] |= s[1:, :]
+    near[:, 1:] |= s[:, :-1]
+    near[:, :-1] |= s[:, 1:]
+    near[1:, 1:] |= s[:-1, :-1]
+    near[1:, :-1] |= s[:-1, 1:]
+    near[:-1, 1:] |= s[1:, :-1]
+    near[:-1, :-1] |= s[1:, 1:]
+    return bool(np.count_nonzero(s & near) >= 0.75 * count)
 
 
 def _erode(s: np.ndarray) -> np.ndarray:
-    p = np.pad(s, 1, mode="edge")
-    return s & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]  # type: ignore[no-any-return]
+    """4-neighbour erosion of a boolean array; pixels beyond the border count as equal to their neighbour."""
+    out = s.copy()
+    out[1:, :] &= s[:-1, :]
+    out[:-1, :] &= s[1:, :]
+    out[:, 1:] &= s[:, :-1]
+    out[:, :-1] &= s[:, 1:]
+    return out
 
 
 def _dilate(s: np.ndarray) -> np.ndarray:
-    p = np.pad(s, 1, mode="edge")
-    return s | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]  # type: ignore[no-any-return]
+    """4-neighbour dilation of a boolean array."""
+    out = s.copy()
+    out[1:, :] |= s[:-1, :]
+    out[:-1, :] |= s[1:, :]
+    out[:, 1:] |= s[:, :-1]
+    out[:, :-1] |= s[:, 1:]
+    return out
 
 
 def _hues(a: np.ndarray, where: np.ndarray) -> int:

@@ -75,6 +75,8 @@ CUES: dict[str, list[Cue]] = {
          r"step by step|pros and cons|tips|advice|definition|meaning|percentage|how many|how much|how long)\b",
          1.2),
         (r"\b(?:a|an|the|good|better|detailed)\s+(?:\w+\s+){0,3}prompt\s+for\b", 2.5),
+        (r"\b(?:give|write|send|get) me (?:a|an|the|some|\d+)\s+(?:[\w-]+\s+)?(?:summary|description|caption|list|"
+         r"breakdown|explanation|transcript|review|analysis|overview|rundown|feedback|critique)\b", 2.5),
     ),
     # Saying outright that no media is wanted, or that nothing should change.
     "text_only": _c(
@@ -93,9 +95,9 @@ CUES: dict[str, list[Cue]] = {
          rf"(?:{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO})\b", 1.0),
         (rf"^\W*(?:{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|logo|pic pls|image of|video of|picture of)\b\s*"
          r"(?:pls|please|plz)?\s*[:,-]", 3.0),
-        (r"\b(?:give me|show me|i want|i need|i'd like|send me|gimme)\s+(?:a|an|some|\d+|two|three|four)\b"
-         r"[^.?!]{0,30}\b(?:image|picture|pic|photo|video|clip|render|version|variation|option|shot|headshot|"
-         r"logo|animation|wallpaper|poster|illustration)", 3.0),
+        (r"\b(?:give me|show me|i want|i need|i'd like|send me|gimme)\s+(?:a|an|some|\d+|two|three|four)\s+"
+         r"(?:[\w-]+\s+){0,3}(?:image|picture|pic|photo|video|clip|render|version|variation|option|shot|headshot|"
+         r"logo|animation|wallpaper|poster|illustration)s?\b", 3.0),
         (r"\bnot (?:a|an) (?:description|text|explanation|answer)\b|\ban actual (?:image|picture|video)\b", 4.0),
         (r"\b(?:generate|make|create|draw|render|paint)\s*:", 2.0),
         (r"\banimate\b|\bbring (?:\w+ ){0,5}to life\b", 2.5),
@@ -108,7 +110,13 @@ CUES: dict[str, list[Cue]] = {
          r"|\beverything else (?:the same|unchanged|stays)|\bkeep the rest\b", 3.0),
         (r"\b(?:background|sky|lighting|watermark|red eye|blemish\w*|colou?rs?|season|weather|time of day)\b",
          0.6),
-        (r"\bmake (?:it|this|the \w+) (?:look|more|less|brighter|darker|warmer|cooler|sharper|black|into)\b", 2.0),
+        (r"\bmake (?:it|this|the \w+|my \w+|her \w+|his \w+) (?:look|more|less|brighter|darker|warmer|cooler|"
+         r"sharper|black|into)\b", 2.0),
+        # "make her hair blonde", "make the car red": a change of state of something already there.
+        (r"\bmake (?:her|his|their|its|my|our|the|this|that) [\w-]+ (?!(?:of|in|on|with|for|from|a|an|the|to|into|"
+         r"and|as|at|by|doing|playing|wearing|holding|sitting|standing|riding|walking|running)\b)[a-z-]{3,}\b", 2.0),
+        (r"\bgive (?:it|this|her|him|them|the \w+) (?:a|an|some) (?:[\w-]+ ){0,3}(?:look|style|vibe|feel|makeover|"
+         r"tint|glow|filter|treatment|finish|haircut|hat|smile)\b", 2.5),
         (r"\b(?:into|to) (?:a |an )?(?:\w+ )?(?:painting|sketch|cartoon|anime|style)\b", 0.5),
         (r"\bin (?:the|this) (?:photo|picture|image|pic|video|clip|vid|footage|timelapse)\b", 1.0),
         (r"\bin (?:the )?(?:masked|white) (?:area|region|part)\b|\bwhere the mask is\b|\binside the mask\b", 3.0),
@@ -134,6 +142,7 @@ CUES: dict[str, list[Cue]] = {
          r"|\bmake (?:the|my) \w+ (?:in|from) (?:this|my|the) \w+ the\b", 2.0),
         (r"\b(?:doesn't|does not|don't|do not|dont|doesnt) (?:need|have) to start\b|\bnot start from\b", 4.0),
         (r"\b(?:ref|reference|ref sheet|character sheet|model sheet)\b", 1.5),
+        (r"\buse (?:my|his|her|their|our|the|this) (?:\w+'s )?(?:photo|picture|pic|selfie|image|headshot)\b", 2.5),
         (r"\b(?:put|place|insert|show|feature) (?:this|my|the attached|our|these) (?:[\w-]+ ){0,2}(?:\(attached\) )?"
          r"(?:on|in|into|onto|inside|at|next to) (?:a|an|the)\b", 3.5),
         (r"\bproduct (?:shot|photo|photography)\b|\b(?:on|in|at|next to|holding|riding|wearing|sitting) ", 0.3),
@@ -146,6 +155,8 @@ CUES: dict[str, list[Cue]] = {
         (r"\b(?:first|last|start|starting|end|ending|final|opening|closing|initial|begin|beginning) "
          r"(?:and (?:the )?(?:last|end|final|closing) )?(?:frames?|image|keyframe)\b", 3.5),
         (r"\b(?:as|is) the (?:first|last|start|end|opening|closing|final)\b", 3.0),
+        (r"\b(?:is|as) (?:where|how) (?:it|the video|the clip|the animation) (?:starts|begins|ends|finishes|stops)\b"
+         r"|\bturn (?:this|it|the \w+|my \w+) into (?:a |an )?(?:[\w-]+ ){0,3}(?:video|clip|animation|gif)\b", 3.5),
         (r"\bstart(?:s|ing)? (?:the video |the clip |it )?(?:from|with|on) (?:exactly )?(?:this|my|the)\b"
          r"|\bend(?:s|ing)? (?:the video |it )?(?:on|with|at) (?:this|my|the)\b|\bend on\b|\bfinish(?:es)? on\b",
          3.5),
@@ -158,10 +169,13 @@ CUES: dict[str, list[Cue]] = {
          r"\b|\bnot (?:start|begin) (?:from|with)\b|\bjust make it up\b", 5.0),
     ),
     "control": _c(
-        (r"\b(?:follow|follows|following|folow|copy|copies|copying|match|matching|mimic|mimics|use|using|keep|"
-         r"extract) (?:the |this |my |its |these )?(?:exact |same )?(?:pose|poses|depth|edges?|canny|motion|"
-         r"movement|moves|dance moves|layout|structure|composition|outline|optical flow|flow|scribble|sketch|"
-         r"skeleton|skeletons|stick-figure pose|grayscale|greyscale)\b", 4.0),
+        (r"\b(?:follow|follows|following|folow|copy|copies|copying|match|matching|mimic|mimics|use|using|"
+         r"extract|take|takes) (?:the |this |my |its |these )?(?:exact |same )?(?:pose|poses|depth|edges?|canny|"
+         r"motion|movement|moves|dance moves|layout|structure|composition|outline|optical flow|flow|scribble|"
+         r"sketch|skeleton|skeletons|stick-figure pose|grayscale|greyscale)\b", 4.0),
+        # "keep the composition" is also said of a restyle (an edit); only a named signal counts here.
+        (r"\bkeep (?:the |this |its )?(?:exact |same )?(?:pose|poses|depth|edges|canny|layout|motion|skeleton|"
+         r"optical flow|moves)\b", 4.0),
         (r"\b(?:follow|follows|following|folow) (?:this|it|my|the|these)\b|\bfollowing it\b", 2.5),
         (r"\b(?:pose|depth|canny|edge|edges|scribble|sketch|layout|flow|gray|grey|grayscale) control\b"
          r"|\bcontrol (?:video|image|map|signal)\b|\bas (?:the )?(?:control|structure guide|guide)\b"

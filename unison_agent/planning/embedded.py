@@ -238,7 +238,7 @@ class _Request:
             before = t[max(0, m.start() - 30) : m.start()]
             after = t[m.end() : m.end() + 14]
             if re.match(r"\s*(?:style|game|games|editor|editing|call|poster|still|frame|frames|camera|grain|"
-                        r"quality|description|model|models|card)\b", after):
+                        r"quality|description|model|models|card|video|videos|clip|clips|animation)\b", after):
                 continue
             d = _DEICTIC_BEFORE.search(before)
             if d:
@@ -332,9 +332,9 @@ class _Request:
         if out is Media.VIDEO:
             return Task.VIDEO_REFERENCE
         ref = s["reference"]
-        if len(images) >= 2 and edit < ref + 2:
-            return Task.IMAGE_REFERENCE  # several pictures and no edit of one of them: combine them anew
-        return Task.IMAGE_REFERENCE if ref > edit else Task.IMAGE_EDITING
+        if ref > edit or (edit == 0 and s["gen"] > 0):
+            return Task.IMAGE_REFERENCE  # a new picture of what the files show
+        return Task.IMAGE_EDITING
 
     # ------------------------------------------------------------------------------------------ roles
     def roles(self, task: Task) -> tuple[list[Input], list[Role]]:

@@ -61,10 +61,12 @@ _RATIO = re.compile(
     rf"(?:\b(?:aspect(?:\s*ratio)?|ratio|in|at|to|format)\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{{1,2}}(?:\.\d+)?)\s*:\s*(\d{{1,2}})"
     rf"(?![\d:])(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
 )
-_ORIENT_WORDS = r"orientation|mode|format|layout|aspect|ratio|video|clip|image|picture|pic|frame|crop|shot"
+_ORIENT_WORDS = r"orientation|mode|format|layout|aspect(?:\s+ratio)?|ratio|crop"
+_ORIENT_MEDIA = r"video|clip|image|picture|pic|photo|frame|shot|format"
+# The medium after "vertical" ("a vertical video") is kept in the prompt: only the orientation is cut.
 _ORIENT = re.compile(
-    r"(?:\b(?:make\s+it|in|as\s+a|as|a)\s+)?\b(vertical|portrait|horizontal|landscape|square|widescreen|ultra[\s-]?wide)"
-    rf"\b(?:\s+(?:{_ORIENT_WORDS}))?"
+    r"(?:\b(?:make\s+it|in|as)\s+)?\b(vertical|portrait|horizontal|landscape|square|widescreen|ultra[\s-]?wide)"
+    rf"\b(?:\s+(?:{_ORIENT_WORDS})\b|(?=\s+(?:{_ORIENT_MEDIA})\b))?"
 )
 _SECONDS = re.compile(
     rf"(?:\b(?:for|of|about|around|lasting|duration|length|long)\s*[:=]?\s*)?{_B}({N})\s*(?:-\s*)?"
@@ -229,14 +231,16 @@ def _orientation(norm: Norm, meta: Meta, free, take) -> None:  # type: ignore[no
         word = m.group(1).replace(" ", "").replace("-", "")
         after = t[m.end(1) : m.end(1) + 12]
         before = t[max(0, m.start(1) - 8) : m.start(1)]
-        tail_word = m.group(0)[m.end(1) - m.start(0) :].strip()
+        tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (
+            re.match(rf"\s+({_ORIENT_MEDIA})\b", after).group(1) if re.match(rf"\s+({_ORIENT_MEDIA})\b", after) else ""
+        )
         if word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6)) or "times " in before:
             continue
         # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
         # orientation word, a neighbouring preset, or a bare list item counts.
         standalone = re.match(r"\s*(?:[,.;:)!]|$|\d{3,4}p|\s*-)", after) is not None
         near_preset = re.search(r"\d{3,4}\s*p", t[max(0, m.start() - 12) : m.end() + 12]) is not None
-        explicit = tail_word in ("orientation", "mode", "format", "layout", "aspect", "ratio")
+        explicit = tail_word.split(" ")[0] in ("orientation", "mode", "format", "layout", "aspect", "ratio", "crop")
         if word in ("portrait", "landscape"):
             listed = standalone and re.search(r"(?:^|[,.;:(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]) is not None
             if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
@@ -317,5 +321,7 @@ def clean_prompt(original: str, spans: list[Span], drop_lead: bool = True) -> st
     out = re.sub(r"([,;:])(?:\s*[,;:\-])+", r"\1", out)
     out = re.sub(r"([.!?])(?:\s*[,;:\-])+", r"\1", out)
     out = re.sub(r"(?<!\.)\.\.(?!\.)", ".", out)
+    # An article orphaned by a cut ("make a 3 second video of" -> "make a of") goes too.
+    out = re.sub(r"\b(?:a|an)\s+(?=(?:of|for|at|in|with|and|to)\b|[,.;:!?]|$)", "", out, flags=re.I)
     out = re.sub(r"\s*\n\s*", "\n", out)
     return out.strip(" \t\n,;:.!?-–—|，、；：")

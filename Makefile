@@ -1,0 +1,37 @@
+# Every target creates the .venv it needs. `make test` is what CI runs (.ci/run).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEV    := $(VENV)/.installed-dev
+SHARED ?= ../shared
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The package (editable) with its dev tools. Planning needs no torch: the `gen` extra is not installed here.
+# The .pth line puts the venv's bin/ on PATH for programs started by the venv's Python, so that
+# `.venv/bin/python ../shared/planning/score.py` finds `unison` without activating the venv.
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -c "import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], 'unison_agent_venv_bin.pth').write_text(\"import os, sys; b = os.path.join(sys.prefix, 'bin'); p = os.environ.get('PATH', ''); os.environ['PATH'] = p if b in p.split(os.pathsep) else b + os.pathsep + p\\n\")"
+	touch $@
+
+demo: $(DEV)
+	$(BIN)/python scripts/demo.py
+
+lint: $(DEV)
+	$(BIN)/ruff check unison_agent tests scripts
+	$(BIN)/ruff format --check unison_agent tests scripts
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(DEV)
+	$(BIN)/python scripts/bench_planner.py --shared $(SHARED)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis demo_out

@@ -1,0 +1,99 @@
+"""Fixtures that draw real attachment files (the planner probes content, so tests use real files)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+
+def _photo(w: int, h: int, seed: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    base = np.stack([60 + 120 * x / w, 80 + 100 * y / h, 200 - 90 * x / w], -1) + rng.normal(0, 12, (h, w, 3))
+    img = Image.fromarray(base.clip(0, 255).astype("uint8"))
+    d = ImageDraw.Draw(img)
+    for _ in range(5):
+        x0, y0 = int(rng.integers(0, w - 30)), int(rng.integers(0, h - 30))
+        d.rectangle([x0, y0, x0 + int(rng.integers(15, w // 3)), y0 + int(rng.integers(15, h // 3))],
+                    fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
+    return img
+
+
+def _skeleton(w: int, h: int, t: float = 0.0) -> Image.Image:
+    img = Image.new("RGB", (w, h), "black")
+    d = ImageDraw.Draw(img)
+    cx, cy, s = w / 2 + math.sin(t) * w / 10, h / 2, h / 4
+    pts = [(cx, cy - s), (cx, cy - s * 0.5), (cx, cy + s * 0.5), (cx - s * 0.7, cy), (cx + s * 0.7, cy - s * 0.3),
+           (cx - s * 0.5, cy + s * 1.3), (cx + s * 0.5, cy + s * 1.3)]
+    colours = [(255, 0, 0), (255, 200, 0), (0, 220, 0), (0, 160, 255), (180, 0, 255), (255, 0, 140)]
+    for i, (a, b) in enumerate([(0, 1), (1, 2), (1, 3), (1, 4), (2, 5), (2, 6)]):
+        d.line([pts[a], pts[b]], fill=colours[i], width=max(3, w // 80))
+    return img
+
+
+def _depth(w: int, h: int, t: float = 0.0) -> Image.Image:
+    y, x = np.mgrid[0:h, 0:w]
+    r = np.hypot(x - w * (0.4 + 0.1 * math.sin(t)), y - h * 0.6)
+    return Image.fromarray((235 * (1 - r / r.max()) + 10).astype("uint8")).convert("RGB")
+
+
+def _mask(w: int, h: int) -> Image.Image:
+    img = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(img).rectangle([w // 3, h // 5, 2 * w // 3, 4 * h // 5], fill=255)
+    return img
+
+
+def _edges(w: int, h: int, t: float = 0.0) -> Image.Image:
+    img = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(img)
+    for i in range(9):
+        x0, y0 = (41 * i + int(t * 7)) % w, (29 * i) % h
+        d.line([(x0, y0), ((x0 + 120) % w, (y0 + 80) % h)], fill=255, width=1)
+        d.rectangle([x0, y0, x0 + 50, y0 + 35], outline=255)
+    return img.convert("RGB")
+
+
+def _scribble(w: int, h: int) -> Image.Image:
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    d.line([(w * 0.2, h * 0.8), (w * 0.5, h * 0.2), (w * 0.8, h * 0.8), (w * 0.2, h * 0.8)], fill="black", width=4)
+    d.ellipse([w * 0.42, h * 0.5, w * 0.58, h * 0.7], outline="black", width=3)
+    return img
+
+
+DRAW = {"photo": _photo, "mask": _mask, "pose": _skeleton, "depth": _depth, "edge": _edges, "scribble": _scribble}
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Callable[..., str]:
+    """``media("IMG_1.jpg", "photo", size=(640, 480))`` draws a file of that look and returns its path.
+    A video extension (.mp4/.mov/.webm) writes a short clip (``frames`` at ``fps``)."""
+
+    def make(name: str, look: str = "photo", size: tuple[int, int] = (640, 480), frames: int = 12,
+             fps: int = 8) -> str:
+        path = tmp_path / name
+        w, h = size
+        if path.suffix.lower() in (".mp4", ".mov", ".webm"):
+            codec = "libvpx-vp9" if path.suffix.lower() == ".webm" else "libx264"
+            with av.open(str(path), "w") as out:
+                stream = out.add_stream(codec, rate=fps)
+                stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+                for i in range(frames):
+                    draw = DRAW[look]
+                    img = draw(w, h, i / 3) if look in ("pose", "depth", "edge") else draw(w, h)
+                    out.mux(stream.encode(av.VideoFrame.from_image(img.convert("RGB"))))
+                out.mux(stream.encode())
+        else:
+            img = DRAW[look](w, h)
+            if path.suffix.lower() in (".jpg", ".jpeg"):
+                img = img.convert("RGB")
+            img.save(path)
+        return str(path)
+
+    return make

@@ -1,0 +1,51 @@
+"""Video length: seconds, frames and fps, as digits or words; images have one frame."""
+
+from __future__ import annotations
+
+import pytest
+
+from unison_agent.planning import plan
+
+
+@pytest.mark.parametrize(
+    ("text", "frames", "fps", "seconds"),
+    [
+        ("a video of waves at the beach, 3 seconds", 49, 16, 3.0),
+        ("a 6-second clip of waves at the beach", 97, 16, 6.0),
+        ("video of waves at the beach, four seconds long", 65, 16, 4.0),
+        ("waves at the beach, video, two and a half seconds", 41, 16, 2.5),
+        ("a clip of waves at the beach, 10 s at 24 fps", 241, 24, 10.0),
+        ("video: waves at the beach. twelve fps, 2 secs", 25, 12, 2.0),
+        ("waves at the beach as a video, 65 frames", 65, 16, 4.0),
+        ("video of waves at the beach, 49 frames at 8fps", 49, 8, 6.0),
+        ("a video of waves at the beach", 81, 16, 5.0),
+        ("video of waves at the beach, frame rate 30, 1 second", 31, 30, 1.0),
+    ],
+)
+def test_durations_frames_and_fps_follow_the_contract(text: str, frames: int, fps: int, seconds: float) -> None:
+    spec = plan(text)
+    assert spec.task.value == "text_to_video"
+    assert (spec.num_frames, spec.fps) == (frames, fps)
+    assert spec.duration_s == pytest.approx(seconds, abs=0.01)
+
+
+def test_a_duration_alone_makes_the_request_a_video() -> None:
+    spec = plan("rain falling on a tin roof, 3 seconds")
+    assert spec.task.value == "text_to_video"
+    assert spec.num_frames == 49
+
+
+def test_images_have_one_frame_and_no_fps() -> None:
+    spec = plan("a picture of rain falling on a tin roof")
+    assert (spec.num_frames, spec.fps, spec.duration_s) == (1, None, None)
+
+
+def test_a_clip_longer_than_the_model_can_make_is_refused_with_the_limit() -> None:
+    with pytest.raises(ValueError, match="1025 frames"):
+        plan("a video of a sunrise, 60 seconds at 30 fps")
+
+
+def test_seconds_inside_a_question_stay_in_the_question() -> None:
+    spec = plan("How many frames does a 3 second clip at 12 fps have?")
+    assert spec.task.value == "text_understanding"
+    assert "3 second" in spec.prompt and "12 fps" in spec.prompt

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from enum import Enum
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 # Importing the plugins registers exactly the image formats we accept, so Image.open never has to import
 # all of Pillow's forty plugins (tens of milliseconds on the first call).
@@ -76,6 +78,7 @@ THUMB = 160
 
 _FINE = 640  # long side at which a JPEG is decoded again to look for grain (mask and depth candidates only)
 _MAX_PACKETS = 256  # packets read while waiting for a video's first frame before calling it corrupt
+_MAX_SEEK_FRAMES = 48  # frames decoded from the keyframe before the middle of a clip that starts blank
 
 _ACCEPTED = f"accepted images: {' '.join(sorted(IMAGE_EXTENSIONS))}; videos: {' '.join(sorted(VIDEO_EXTENSIONS))}"
 
@@ -444,27 +447,45 @@ def _frame_look(frame: av.VideoFrame) -> Look | None:
     w, h = frame.width, frame.height
     factor = max(1, min(max(w, h) // THUMB, min(w, h) // 4))
     # swscale's area filter shrinks and converts in one step, without building a full-size RGB image.
-    small = frame.reformat(width=max(1, w // factor), height=max(1, h // factor), format="rgb24", interpolation="AREA")
+    small = _reformatter().reformat(
+        frame, width=max(1, w // factor), height=max(1, h // factor), format="rgb24", interpolation="AREA"
+    )
     a = small.to_ndarray()
     if int(a.max()) - int(a.min()) < 16:
         return None
 
     def fine() -> np.ndarray:
-        return frame.reformat(format="gray").to_ndarray()[3::7]
+        return _reformatter().reformat(frame, format="gray").to_ndarray()[3::7]
 
     return _classify(a, max(w, h) / max(a.shape[:2]), fine)
 
 
+_local = threading.local()
+
+
+def _reformatter() -> VideoReformatter:
+    """This thread's frame converter. ``frame.reformat`` would build a new swscale context for every new frame,
+    which costs 1-4 ms (colour tables, filters); one kept per thread is reused while sizes and formats repeat."""
+    reformatter: VideoReformatter | None = getattr(_local, "reformatter", None)
+    if reformatter is None:
+        reformatter = _local.reformatter = VideoReformatter()
+    return reformatter
+
+
 def _middle_look(container: av.container.InputContainer, stream: av.VideoStream, duration: float | None) -> Look | None:
+    """The look of the frame halfway through, or None. Seeking lands on the keyframe before it (for a short
+    clip, often the first frame again), so frames are decoded from there up to the middle, at most a few dozen."""
     if not duration or not stream.time_base:
         return None
+    middle = (stream.start_time or 0) + int(duration / 2 / stream.time_base)
     try:
-        start = stream.start_time or 0
-        container.seek(start + int(duration / 2 / stream.time_base), stream=stream)
-        frame = _first_frame(container, stream)
+        container.seek(middle, stream=stream)
+        for n, frame in enumerate(container.decode(stream)):
+            if (frame.pts is not None and frame.pts >= middle) or n >= _MAX_SEEK_FRAMES:
+                return _frame_look(frame)
     except Exception:  # a clip that cannot seek keeps the first frame's answer
         return None
-    return _frame_look(frame) if frame is not None else None
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- the look

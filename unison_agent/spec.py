@@ -125,8 +125,9 @@ _TASK_ROLES: dict[Task, frozenset[Role]] = {
     Task.IMAGE_REFERENCE: frozenset({Role.REFERENCE}),
     Task.VIDEO_REFERENCE: frozenset({Role.REFERENCE}),
     Task.IMAGE_TO_VIDEO: frozenset({Role.FIRST_FRAME, Role.LAST_FRAME}),
-    Task.VIDEO_CONTROL: frozenset({Role.CONTROL}),
-    Task.IMAGE_CONTROL: frozenset({Role.CONTROL}),
+    # Beyond the contract's draft: VACE takes reference pictures beside a control signal.
+    Task.VIDEO_CONTROL: frozenset({Role.CONTROL, Role.REFERENCE}),
+    Task.IMAGE_CONTROL: frozenset({Role.CONTROL, Role.REFERENCE}),
 }
 _REQUIRED: dict[Task, tuple[Role, ...]] = {
     Task.TEXT_UNDERSTANDING: (),
@@ -147,7 +148,6 @@ _SINGLE_ROLES = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_F
 # The medium each role must have, per task; a role absent here accepts either medium.
 _ROLE_MEDIA: dict[tuple[Task, Role], frozenset[Media]] = {
     (Task.IMAGE_UNDERSTANDING, Role.CONTEXT): frozenset({Media.IMAGE}),
-    (Task.VIDEO_UNDERSTANDING, Role.CONTEXT): frozenset({Media.VIDEO}),
     (Task.IMAGE_EDITING, Role.SOURCE): frozenset({Media.IMAGE}),
     (Task.IMAGE_EDITING, Role.MASK): frozenset({Media.IMAGE}),
     (Task.IMAGE_EDITING, Role.REFERENCE): frozenset({Media.IMAGE}),
@@ -158,7 +158,9 @@ _ROLE_MEDIA: dict[tuple[Task, Role], frozenset[Media]] = {
     (Task.IMAGE_TO_VIDEO, Role.FIRST_FRAME): frozenset({Media.IMAGE}),
     (Task.IMAGE_TO_VIDEO, Role.LAST_FRAME): frozenset({Media.IMAGE}),
     (Task.VIDEO_CONTROL, Role.CONTROL): frozenset({Media.VIDEO}),
+    (Task.VIDEO_CONTROL, Role.REFERENCE): frozenset({Media.IMAGE}),
     (Task.IMAGE_CONTROL, Role.CONTROL): frozenset({Media.IMAGE}),
+    (Task.IMAGE_CONTROL, Role.REFERENCE): frozenset({Media.IMAGE}),
 }
 _VIDEO_ONLY_CONTROLS = frozenset({ControlType.FLOW, ControlType.GRAY})
 
@@ -219,7 +221,7 @@ def size_for_aspect(ratio_w: float, ratio_h: float, area: int = DEFAULT_AREA, mu
         raise ValueError(f"aspect ratio must be positive, got {ratio_w}:{ratio_h}")
     r = ratio_w / ratio_h
     ideal_h = math.sqrt(area / r)
-    best: tuple[float, int, int] | None = None
+    best: tuple[tuple[float, float], int, int] | None = None
     lo, hi = max(1, int(ideal_h * 0.7) // multiple), int(ideal_h * 1.3) // multiple + 2
     for k in range(lo, hi):
         h = k * multiple
@@ -227,11 +229,11 @@ def size_for_aspect(ratio_w: float, ratio_h: float, area: int = DEFAULT_AREA, mu
         ratio_err = abs((w / h) / r - 1)
         area_err = abs(w * h / area - 1)
         # A ratio within 1 % is as good as exact; among those, the area decides.
-        score = (0 if ratio_err <= 0.01 else 1 + ratio_err, area_err)
-        if best is None or score < best[:2]:  # type: ignore[operator]
-            best = (*score, w, h)  # type: ignore[assignment]
+        score = (0.0 if ratio_err <= 0.01 else 1 + ratio_err, area_err)
+        if best is None or score < best[0]:
+            best = (score, w, h)
     assert best is not None
-    w, h = best[-2], best[-1]
+    _, w, h = best
     lo_px, hi_px = LIMITS["width"]
     if not (lo_px <= w <= hi_px and lo_px <= h <= hi_px):
         raise ValueError(f"aspect ratio {ratio_w:g}:{ratio_h:g} gives {w}x{h}, outside {lo_px:g}..{hi_px:g} px")

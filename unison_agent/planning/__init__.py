@@ -10,10 +10,10 @@ import os
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from unison_agent.planning.embedded import Attachment, EmbeddedPlanner
+from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError
 from unison_agent.spec import TaskSpec
 
-__all__ = ["Attachment", "EmbeddedPlanner", "Planner", "plan"]
+__all__ = ["Attachment", "EmbeddedPlanner", "Planner", "PlanningError", "plan"]
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["CUES", "score", "first_match", "MEDIA_NOUN_IMAGE", "MEDIA_NOUN_VIDEO", "DEICTIC"]
+__all__ = ["CUES", "DEICTIC", "MEDIA_NOUN_IMAGE", "MEDIA_NOUN_VIDEO", "first_match", "score"]
 
 MEDIA_NOUN_IMAGE = (
     r"photos?|photographs?|pictures?|pics?|images?|imgs?|selfies?|snapshots?|screenshots?|shots?|headshots?|"
@@ -65,6 +65,8 @@ CUES: dict[str, list[Cue]] = {
         (r"\bany idea\b|\bwondering\b|\bcurious\b|\bi can't remember\b|\bdo you know\b", 1.5),
         (r"\b(?:how much|how many|how long|what|why|which|is it|is this|are they|does it|will i|should i)\b[^.!?]*\?\s*$",
          2.0),
+        (r"\b(?:will|would|does|do|is|are|can|could|should|did|was)\s+(?:it|this|that|they|i|you|he|she|these|those"
+         r"|there)\b[^.!?]*\?", 2.0),
         (r"\bi'?m planning to\b|\bi plan to\b|\bi want to know\b|\bi'?m wondering\b|\bwill i need\b", 1.5),
     ),
     "answer_verb": _c(
@@ -72,8 +74,13 @@ CUES: dict[str, list[Cue]] = {
         (rf"\b(?:{_ANSWER_VERB})\b", 0.8),
         (r"\b(?:alt text|timestamps?|transcript|subtitles? for|bullet|bullets|paragraphs?|sentences?|"
          r"haiku|poem|essay|story|email|letter|function|code|script|recipe|ideas|names|list of|shot list|"
-         r"step by step|pros and cons|tips|advice|definition|meaning|percentage|how many|how much|how long)\b",
-         1.2),
+         r"step by step|pros and cons|tips|advice|definition|meaning|percentage|how many|how much|how long|"
+         r"differences?|difference between|similarities)\b", 1.2),
+        # Asking for words about the file: "generate a witty caption for this", "come up with a title".
+        (r"\b(?:generate|create|make|write|come up with|suggest|give me|draft)\s+(?:a|an|some|\d+|three|five|ten)?\s*"
+         r"(?:(?!image|picture|photo|poster|video|logo|clip|banner)[\w-]+\s+){0,3}(?:captions?|titles?|descriptions?|"
+         r"alt text|hashtags?|taglines?|slogans?|summary|poem|story|tweet|bio|names?|ideas|questions|quiz|"
+         r"transcript|subtitles|lyrics|headlines?)\b", 4.0),
         (r"\b(?:a|an|the|good|better|detailed)\s+(?:\w+\s+){0,3}prompt\s+for\b", 2.5),
         (r"\b(?:give|write|send|get) me (?:a|an|the|some|\d+)\s+(?:[\w-]+\s+)?(?:summary|description|caption|list|"
          r"breakdown|explanation|transcript|review|analysis|overview|rundown|feedback|critique)\b", 2.5),
@@ -140,10 +147,11 @@ CUES: dict[str, list[Cue]] = {
          2.0),
         (r"\bthe star of\b|\bfeaturing\b|\bstarring\b|\bas the (?:\w+ )?(?:in|hero|main character)\b"
          r"|\bmake (?:the|my) \w+ (?:in|from) (?:this|my|the) \w+ the\b", 2.0),
-        (r"\b(?:doesn't|does not|don't|do not|dont|doesnt) (?:need|have) to start\b|\bnot start from\b", 4.0),
+        (r"\b(?:doesn't|does not|don't|do not|dont|doesnt) (?:need|have) to start\b|\bnot start from\b"
+         r"|\b(?:don't|do not|dont|no need to) (?:start|begin)\b", 4.0),
         (r"\b(?:ref|reference|ref sheet|character sheet|model sheet)\b", 1.5),
         (r"\buse (?:my|his|her|their|our|the|this) (?:\w+'s )?(?:photo|picture|pic|selfie|image|headshot)\b", 2.5),
-        (r"\b(?:put|place|insert|show|feature) (?:this|my|the attached|our|these) (?:[\w-]+ ){0,2}(?:\(attached\) )?"
+        (r"\b(?:put|place|insert|show|feature) (?:this|my|the attached|our|these) (?:[\w-]+ ){0,5}(?:\(attached\) )?"
          r"(?:on|in|into|onto|inside|at|next to) (?:a|an|the)\b", 3.5),
         (r"\bproduct (?:shot|photo|photography)\b|\b(?:on|in|at|next to|holding|riding|wearing|sitting) ", 0.3),
         (r"\buse (?:the \w+ )?(?:from|in) \S+\.(?:png|jpe?g|webp)\b|\bfrom \S+\.(?:png|jpe?g|webp)\b"
@@ -151,6 +159,9 @@ CUES: dict[str, list[Cue]] = {
     ),
     "i2v": _c(
         (r"\banimate\b|\banimating\b|\bbring (?:\w+ ){0,6}to life\b|\bcinemagraph\b|\blive photo\b", 4.0),
+        # Other languages: "anime cette photo", "anima esta foto", "让这张照片动起来".
+        (r"\b(?:anime|animez|anima|animar|animer|animiere|animieren)\s+(?:cette|cet|ce|la|le|les|ma|mon|mes|esta|este|"
+         r"mi|mis|la|el|diese|dieses|das|mein|meine|questa|questo)\b|动起来|动画化", 4.0),
         (r"\bmake (?:it|this|the|my) (?:\w+ ){0,2}(?:move|moving|come alive|alive)\b", 4.0),
         (r"\b(?:first|last|start|starting|end|ending|final|opening|closing|initial|begin|beginning) "
          r"(?:and (?:the )?(?:last|end|final|closing) )?(?:frames?|image|keyframe)\b", 3.5),
@@ -166,7 +177,8 @@ CUES: dict[str, list[Cue]] = {
     # Saying outright that the attached picture is NOT a starting frame.
     "not_i2v": _c(
         (r"\bno (?:image|picture|photo) to start from\b|\b(?:doesn't|does not|don't|dont) (?:need|have) to start"
-         r"\b|\bnot (?:start|begin) (?:from|with)\b|\bjust make it up\b", 5.0),
+         r"\b|\bnot (?:start|begin) (?:from|with)\b|\bjust make it up\b"
+         r"|\b(?:don't|do not|dont|no need to) (?:start|begin) (?:from|with|on)\b", 5.0),
     ),
     "control": _c(
         (r"\b(?:follow|follows|following|folow|copy|copies|copying|match|matching|mimic|mimics|use|using|"
@@ -179,7 +191,10 @@ CUES: dict[str, list[Cue]] = {
         (r"\b(?:follow|follows|following|folow) (?:this|it|my|the|these)\b|\bfollowing it\b", 2.5),
         (r"\b(?:pose|depth|canny|edge|edges|scribble|sketch|layout|flow|gray|grey|grayscale) control\b"
          r"|\bcontrol (?:video|image|map|signal)\b|\bas (?:the )?(?:control|structure guide|guide)\b"
-         r"|\bstructure guide\b|\bas control\b", 4.0),
+         r"|\bstructure guide\b|\bas control\b|\bas (?:the |a )?(?:structure|guide|blueprint|skeleton) (?:for|of|to)\b",
+         4.0),
+        (r"\bmake (?:it|this|them) (?:into )?(?:a |an )?(?:real|realistic|photorealistic|finished|proper|detailed|"
+         r"full[- ]colou?r|rendered|3d)\b", 2.0),
         (r"\b(?:depth|pose|poses|edges|outline|motion|moves|layout) (?:of|from|in) (?:this|the|my|that|it)\b"
          r"|\b(?:same|this|exactly this|these) (?:pose|poses|outline|layout|moves|motion)\b|\bdoing these moves\b",
          3.5),
@@ -205,7 +220,7 @@ CUES: dict[str, list[Cue]] = {
 OUT_VIDEO = re.compile(
     r"\b(?:video|videos|clip|clips|vid|vids|animation|animated|movie|film|footage|timelapse|time-lapse|gif|reel|"
     r"tiktok|short film|music video|cinemagraph|trailer|loop|slow[- ]?motion|slo-?mo|b-roll|ad video|"
-    r"flythrough|fly-through|walkthrough)\b|视频|影片|动画|vídeo|película"
+    r"flythrough|fly-through|walkthrough|flyover|fly-over|flyby|fly-by|drone shot)\b|视频|影片|动画|vídeo|película"
 )
 OUT_IMAGE = re.compile(
     r"\b(?:image|images|picture|pictures|pic|pics|photo|photos|photograph|illustration|painting|drawing|"

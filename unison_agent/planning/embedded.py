@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from unison_agent.planning.cues import MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, MOTION, OUT_IMAGE, OUT_VIDEO, score
 from unison_agent.planning.meta import Meta, clean_prompt, extract_meta
 from unison_agent.planning.text import Norm, normalise
@@ -37,12 +39,18 @@ from unison_agent.spec import (
     Task,
     TaskSpec,
     duration_for_frames,
+    explain,
     frames_for_duration,
     size_for_aspect,
     size_for_preset,
 )
 
-__all__ = ["EmbeddedPlanner", "Attachment"]
+__all__ = ["Attachment", "EmbeddedPlanner", "PlanningError"]
+
+
+class PlanningError(ValueError):
+    """A request the contract cannot express (two source videos for one edit, 90 s of video...): the
+    message says what is wrong and what would work."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +103,15 @@ _CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
 _SEQUENCE = re.compile(r"\b(?:then|while (?:the|a|an|he|she|it|they|his|her)|gradually|suddenly|begins? to|"
                        r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
                        r"step by step)\b")
+_NOT_IMAGE = re.compile(r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b")
+# "what plant is this?" with nothing attached: the question is about a picture that did not come.
+_DEICTIC_QUESTION = re.compile(r"\b(?:what|who|which|where|how old|how much|is|are)\b[^.?!]*\b(?:this|these)"
+                               r"(?: one| thing| stuff)?(?: is| are)?\s*\?")
 _PROGRESSIVE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w{3,}ing\b")
 _QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
 _DEICTIC_BEFORE = re.compile(
     r"(?:\b(?:this|that|these|those|my|our|your|his|her|their|attached|uploaded|same|original|source|input|no|"
-    r"not|exact|old|the attached|the uploaded)\s+(?:\w+\s+){0,2}|\bthe\s+(?:\w+\s+){0,1}"
+    r"not|exact|old|the attached|the uploaded|first|second|third|other|1st|2nd|3rd)\s+(?:\w+\s+){0,2}|\bthe\s+(?:\w+\s+){0,1}"
     r"|\b(?:here's|here is|here are|heres|attached is|i took|i have)\s+(?:a|an|the|my|some|two)?\s*(?:\w+\s+){0,1})$"
 )
 _OUTPUT_SUBJECT = re.compile(r"\s+(?:unfolds|begins|captures|shows|opens|starts|features|depicts|ends|should|"
@@ -130,6 +142,12 @@ _FIRST_WORDS = re.compile(r"\b(?:first|start|starting|begin|beginning|opening|in
 _LAST_WORDS = re.compile(r"\b(?:last|end|ending|ends|final|closing|finish|finishes|to)\b")
 _MASK_WORDS = re.compile(r"\bmask\w*\b|\bwhite (?:part|area|region)\b|\bmarks?\b")
 _REF_WORDS = re.compile(r"\b(?:ref|reference|style|face|faces|character|the one in|from|like|identity|as the)\b")
+_REFERENCE_PICTURE = re.compile(
+    r"\b(?:reference|ref) (?:photo|image|picture|pic|shot)\b|\bthe one in (?:the|my|this) (?:photo|picture|image|pic)\b"
+    r"|\b(?:photo|picture|image|pic) (?:of (?:the|my) [\w-]+ )?i (?:attached|sent|uploaded)\b|\bfrom (?:my|the) "
+    r"(?:reference|ref)\b"
+)
+_ORDINAL_PICTURE = re.compile(r"\b(?:(?P<n>second|2nd|third|3rd|other) (?:photo|image|picture|pic|one|file|shot))\b")
 _NAME_FIRST = re.compile(r"first|start|begin|open|initial|(?:^|[_\-. ])a$|(?:^|[_\-. ])1$|_0+1?$|from")
 _NAME_LAST = re.compile(r"last|end|final|clos|finish|(?:^|[_\-. ])b$|(?:^|[_\-. ])2$|_to$")
 
@@ -178,12 +196,17 @@ class _Request:
             after = t[m.end() : m.end() + 16]
             if m.group(0).startswith("the ") and _OUTPUT_SUBJECT.match(after):
                 continue  # "the video unfolds with ...": the output, described
-            if re.match(r"\s*(?::|for me:)", after) or re.match(r"\s+of\b", after) and m.group(0).startswith("the "):
+            if re.match(r"\s*(?::|for me:)", after) or (re.match(r"\s+of\b", after) and m.group(0).startswith("the ")):
                 continue
-            refs.append(_classify_noun(noun, m.group(0)))
+            medium, kind = _classify_noun(noun, m.group(0))
+            if re.match(r"\s+(?:video|videos|clip|sequence|pass|footage)\b", after):
+                medium = "video"  # "my depth map video"
+            refs.append((medium, kind))
         for m in _SUBJECT_REF.finditer(t):
             refs.append(("image", "photo"))
         if _ATTACHED_WORD.search(t) or _EDIT_THIS.search(t):
+            refs.append(("image", "photo"))
+        if not self.atts and not refs and _DEICTIC_QUESTION.search(t):
             refs.append(("image", "photo"))
         return refs
 
@@ -193,7 +216,8 @@ class _Request:
         t = self.norm.text
         for i, att in enumerate(self.atts):
             spans = [m.span() for m in re.finditer(re.escape(att.name), t)]
-            if not spans and len(att.stem) >= 4 and not att.stem.isdigit():
+            # A bare stem counts only when it looks like a file name ("img_a", "shot2"), not a word ("watch").
+            if not spans and len(att.stem) >= 3 and not att.stem.isalpha() and not att.stem.isdigit():
                 spans = [m.span() for m in re.finditer(rf"(?<![\w]){re.escape(att.stem)}(?![\w])", t)]
             if spans:
                 out[i] = spans
@@ -234,7 +258,10 @@ class _Request:
         n = 0
         has_att = any(a.media is medium for a in self.atts)
         t = self.cue
+        meta_spans = self.meta.spans
         for m in pattern.finditer(t):
+            if any(a <= m.start() < b for a, b in meta_spans):
+                continue  # "720p portrait": an orientation, not a portrait
             before = t[max(0, m.start() - 30) : m.start()]
             after = t[m.end() : m.end() + 14]
             if re.match(r"\s*(?:style|game|games|editor|editing|call|poster|still|frame|frames|camera|grain|"
@@ -268,7 +295,7 @@ class _Request:
             looks = {a.look for a in self.atts}
             words = re.findall(r"[a-z]+", self.cue)
             english = len(words) >= 4 and len(" ".join(words)) >= 0.6 * len(self.cue.strip())
-            return not (english or "mask" in looks and len(self.atts) >= 2 or looks & {"pose", "depth", "edge"})
+            return not (english or ("mask" in looks and len(self.atts) >= 2) or looks & {"pose", "depth", "edge"})
         return ask > make
 
     def output_medium(self, has_input: bool = False) -> Media:
@@ -283,10 +310,14 @@ class _Request:
         if vid == 0 and img == 0:
             # No medium named: a prompt that tells of movement over time describes a clip. With a file
             # attached it takes more than one sign, since "a man waving" is also a picture.
-            narrative = len(MOTION.findall(self.cue)) + 2 * len(_SEQUENCE.findall(self.cue)) \
-                + len(_PROGRESSIVE.findall(self.cue))
-            if narrative >= (3 if has_input else 1):
+            # A finite verb of motion ("a cat walks") weighs more than an adjective-like participle
+            # ("flying trams").
+            motion = sum(1 if w.endswith("ing") or not w.endswith("s") else 2 for w in MOTION.findall(self.cue))
+            narrative = motion + 2 * len(_SEQUENCE.findall(self.cue)) + len(_PROGRESSIVE.findall(self.cue))
+            if narrative >= (3 if has_input else 2):
                 vid += 1
+        if _NOT_IMAGE.search(self.cue):
+            vid += 4
         return Media.VIDEO if vid > img else Media.IMAGE
 
     def decide(self) -> Task:
@@ -297,8 +328,8 @@ class _Request:
         has_input = bool(self.atts or self.refs)
         if self.wants_answer():
             if self.atts:
-                n_vid = sum(a.media is Media.VIDEO for a in self.atts)
-                return Task.VIDEO_UNDERSTANDING if n_vid * 2 > len(self.atts) or (n_vid and n_vid == len(self.atts)) \
+                # Pictures may sit beside a clip in a question about it ("is this frame from this video?").
+                return Task.VIDEO_UNDERSTANDING if any(a.media is Media.VIDEO for a in self.atts) \
                     else Task.IMAGE_UNDERSTANDING
             if self.refs:
                 return Task.VIDEO_UNDERSTANDING if "video" in ref_media else Task.IMAGE_UNDERSTANDING
@@ -311,7 +342,7 @@ class _Request:
         ref_kinds = {k for _, k in self.refs}
         ctrl, edit = s["control"] + s["control_words"], s["edit"]
         masks = [a for a in self.atts if a.look == "mask" or "mask" in a.name]
-        is_control = ctrl >= 3.5 and not masks or (control_looks and edit < 3 and not masks)
+        is_control = (ctrl >= 3.5 and not masks) or (control_looks and edit < 3 and not masks)
         if scribbles and not is_control:
             is_control = ctrl > edit
         if not self.atts and ref_kinds & {"pose", "depth", "edge"}:
@@ -345,6 +376,11 @@ class _Request:
             roles = [Role.CONTEXT] * len(atts)
         elif task in (Task.IMAGE_REFERENCE, Task.VIDEO_REFERENCE):
             roles = [Role.REFERENCE] * len(atts)
+            # "my dog and my parrot (second photo)" with one photo attached: a reference did not come.
+            named = [{"second": 2, "2nd": 2, "third": 3, "3rd": 3, "other": 2}[m.group("n")]
+                     for m in _ORDINAL_PICTURE.finditer(self.cue)]
+            if atts and named and max(named) > len(atts):
+                missing.append(Role.REFERENCE)
         elif task in (Task.IMAGE_CONTROL, Task.VIDEO_CONTROL):
             roles = self._control_roles(task)
         elif task is Task.IMAGE_TO_VIDEO:
@@ -456,8 +492,8 @@ class _Request:
                                         r"\bwhite (?:part|area|region) of\b|\binside the mask\b|\bwhere the mask\b",
                                         self.cue):
             missing.append(Role.MASK)
-        # A reference that is not an image (a second video) cannot be a reference: make it the mask if it is
-        # one, else leave the spec to reject it with a clear message.
+        if Role.REFERENCE not in roles and _REFERENCE_PICTURE.search(self.cue):
+            missing.append(Role.REFERENCE)  # "replace my bike with the one in the reference photo I attached"
         return roles, missing
 
     # ------------------------------------------------------------------------------------------ output
@@ -525,7 +561,7 @@ class _Request:
         if m.seconds:
             frames = frames_for_duration(m.seconds, fps)
             if frames > LIMITS["num_frames"][1]:
-                raise ValueError(f"{m.seconds:g} s at {fps} fps is {frames} frames; at most "
+                raise PlanningError(f"{m.seconds:g} s at {fps} fps is {frames} frames; at most "
                                  f"{int(LIMITS['num_frames'][1])} frames can be generated")
             return {"fps": fps, "num_frames": frames, "duration_s": m.seconds}
         # Nothing said: an edited or controlled clip keeps its source's length, up to the default length.
@@ -561,7 +597,11 @@ class _Request:
         fields.update(self.timing(task, inputs))
         if task in (Task.IMAGE_CONTROL, Task.VIDEO_CONTROL):
             fields["control_type"] = self.control_type(task, inputs)
-        return TaskSpec(**fields)  # type: ignore[arg-type]
+        try:
+            return TaskSpec(**fields)  # type: ignore[arg-type]
+        except ValidationError as e:
+            raise PlanningError(f"cannot plan this request as {task.value}: {'; '.join(explain(e).splitlines())}") \
+                from None
 
 
 def _snap(w: float, h: float, multiple: int = 16) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from unison_agent.planning.text import NUMBER_RE, Norm, parse_number
 from unison_agent.spec import LIMITS, PRESETS
 
-__all__ = ["Meta", "extract_meta", "clean_prompt"]
+__all__ = ["Meta", "clean_prompt", "extract_meta"]
 
 Span = tuple[int, int]
 
@@ -52,14 +52,14 @@ _SIZE = re.compile(
     rf"(\d{{2,5}})\s*(?:px|pixels)?{_E}(?:\s*(?:resolution|px|pixels))?"
 )
 _WIDTH_HEIGHT = re.compile(
-    rf"\bwidth\s*(?:of|=|:)?\s*(\d{{2,5}})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?height\s*(?:of|=|:)?\s*(\d{{2,5}})(?:\s*px)?"
-    rf"|\bheight\s*(?:of|=|:)?\s*(\d{{2,5}})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?width\s*(?:of|=|:)?\s*(\d{{2,5}})"
-    rf"(?:\s*px)?"
+    r"\bwidth\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?height\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?"
+    r"|\bheight\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?width\s*(?:of|=|:)?\s*(\d{2,5})"
+    r"(?:\s*px)?"
 )
 _PRESET = re.compile(rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b")
 _RATIO = re.compile(
-    rf"(?:\b(?:aspect(?:\s*ratio)?|ratio|in|at|to|format)\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{{1,2}}(?:\.\d+)?)\s*:\s*(\d{{1,2}})"
-    rf"(?![\d:])(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
+    r"(?:\b(?:aspect(?:\s*ratio)?|ratio|in|at|to|format)\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})"
+    r"(?![\d]|:\d)(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
 )
 _ORIENT_WORDS = r"orientation|mode|format|layout|aspect(?:\s+ratio)?|ratio|crop"
 _ORIENT_MEDIA = r"video|clip|image|picture|pic|photo|frame|shot|format"
@@ -97,6 +97,10 @@ _OUTPUTS = re.compile(
     rf"{_B}({N})\s+(?:different\s+|more\s+|distinct\s+|alternative\s+|separate\s+|unique\s+)?"
     rf"(?:{_OUTPUT_NOUNS})\b(?:\s+(?:please|pls|plz))?"
 )
+_OUTPUTS_BARE = re.compile(
+    rf"\b(?:give me|gimme|make me|generate|send me|i want|i need|i'd like)\s+({N})(?:\s+(?:please|pls|plz))?"
+    rf"\s*(?=[.,!;]|$)|(?<![\w])({N})\s+of\s+(?:them|those|these)\b"
+)
 _NEGATIVE = re.compile(
     r"\b(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives)\s*[:=]\s*(.*?)\s*(?=\n|$)"
     r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)"
@@ -126,15 +130,6 @@ def extract_meta(norm: Norm) -> Meta:
     def take(m: re.Match[str]) -> None:
         taken.append((m.start(), m.end()))
         meta.add(m)
-
-    for m in _NEGATIVE.finditer(t):
-        value = m.group(1) if m.group(1) is not None else m.group(2)
-        a, b = norm.span(m.start(1) if m.group(1) is not None else m.start(2), m.end(1) if m.group(1) is not None
-                         else m.end(2))
-        text = norm.original[a:b].strip().rstrip(".")
-        if value and text:
-            meta.negative_prompt = text if meta.negative_prompt is None else f"{meta.negative_prompt}, {text}"
-            take(m)
 
     for m in _WIDTH_HEIGHT.finditer(t):
         if not free(m):
@@ -216,8 +211,39 @@ def extract_meta(norm: Norm) -> Meta:
         if free(m) and v is not None and v == int(v) and 2 <= v <= LIMITS["num_outputs"][1]:
             meta.num_outputs = int(v)
             take(m)
+    for m in _OUTPUTS_BARE.finditer(t):
+        v = _num(m.group(1) or m.group(2))
+        if free(m) and meta.num_outputs is None and v is not None and v == int(v) and 2 <= v <= 16:
+            meta.num_outputs = int(v)
+            take(m)
+    _negative(norm, meta, taken)
     meta.video_hint = any(x is not None for x in (meta.seconds, meta.frames, meta.fps))
     return meta
+
+
+def _negative(norm: Norm, meta: Meta, taken: list[Span]) -> None:
+    """The negative prompt runs from its label to the end of the line, a new sentence, or the next meta
+    phrase ("negative prompt: blurry. A castle..." keeps "A castle" in the prompt)."""
+    t = norm.text
+    for m in _NEGATIVE.finditer(t):
+        group = 1 if m.group(1) is not None else 2
+        start, end = m.start(group), m.end(group)
+        for a, _b in sorted(taken):
+            if start <= a < end:
+                end = a
+                break
+        a0, b0 = norm.span(start, end)
+        cut = re.search(r"[.;!?]\s+(?=[A-Z\"'])", norm.original[a0:b0])
+        if cut:  # a new sentence starts: the negative prompt ended before it
+            end = next(i for i in range(start, end) if norm.index[i] >= a0 + cut.start())
+            a0, b0 = norm.span(start, end)
+        value = norm.original[a0:b0].strip().rstrip(".,;:").strip()
+        if not value:
+            continue
+        meta.negative_prompt = value if meta.negative_prompt is None else f"{meta.negative_prompt}, {value}"
+        # Cut the label and the value only, so that whatever follows stays in the prompt.
+        meta.spans.append((m.start(), end))
+        taken.append((m.start(), end))
 
 
 _NOT_ORIENTATION = re.compile(r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)")
@@ -234,7 +260,7 @@ def _orientation(norm: Norm, meta: Meta, free, take) -> None:  # type: ignore[no
         tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (
             re.match(rf"\s+({_ORIENT_MEDIA})\b", after).group(1) if re.match(rf"\s+({_ORIENT_MEDIA})\b", after) else ""
         )
-        if word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6)) or "times " in before:
+        if (word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6))) or "times " in before:
             continue
         # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
         # orientation word, a neighbouring preset, or a bare list item counts.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["Norm", "normalise", "parse_number", "NUMBER_WORDS", "NUMBER_RE"]
+__all__ = ["NUMBER_RE", "NUMBER_WORDS", "Norm", "normalise", "parse_number"]
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

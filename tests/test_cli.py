@@ -1,0 +1,113 @@
+"""`unison plan` as a user runs it: summaries, --json, batch mode, and errors (exit 2, one line)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from unison_agent.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plan_prints_a_readable_summary(capsys) -> None:
+    code, out, _ = run(capsys, "plan", "a red fox in the snow, 16:9")
+    assert code == 0
+    assert "task      text_to_image" in out
+    assert "prompt    a red fox in the snow" in out
+
+
+def test_plan_json_is_a_valid_taskspec(capsys) -> None:
+    code, out, _ = run(capsys, "plan", "a red fox in the snow, 16:9", "--json")
+    spec = json.loads(out)
+    assert code == 0
+    assert spec["task"] == "text_to_image" and spec["width"] / spec["height"] == pytest.approx(16 / 9, rel=0.03)
+
+
+def test_attachments_are_probed_and_given_roles(capsys, tmp_path: Path) -> None:
+    img = tmp_path / "holiday.jpg"
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(img)
+    code, out, _ = run(capsys, "plan", "what is in this photo?", "--attach", str(img), "--json")
+    assert code == 0
+    assert json.loads(out)["inputs"] == [{"path": str(img), "media": "image", "role": "context"}]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan"], "give the request text"),
+        (["plan", "x", "--attach", "/nonexistent/nothing.png"], "nothing.png"),
+        (["plan", "--jsonl", "in.jsonl"], "needs both --jsonl IN and --out OUT"),
+        (["plan", "text", "--jsonl", "a", "--out", "b"], "takes no request text"),
+        (["plan", "--bogus"], "unrecognized arguments"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(capsys, argv: list[str], message: str) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_attachment_that_is_not_media_exits_2(capsys, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    code, out, err = run(capsys, "plan", "describe this", "--attach", str(notes))
+    assert code == 2 and out == ""
+    assert "notes.txt" in err and len(err.strip().splitlines()) == 1
+
+
+def test_batch_mode_writes_one_row_per_request_and_keeps_going(capsys, tmp_path: Path) -> None:
+    img = tmp_path / "p.png"
+    Image.new("RGB", (64, 48), "white").save(img)
+    requests = [
+        {"id": "a", "text": "a cat on a sofa", "attachments": []},
+        {"id": "b", "text": "describe this", "attachments": [str(tmp_path / "gone.png")]},
+        "not json at all",
+        {"id": "d", "text": "make it snowy", "attachments": [str(img)]},
+        {"id": "e", "text": 42},
+    ]
+    src, dst = tmp_path / "req.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in requests) + "\n")
+    code, _, err = run(capsys, "plan", "--jsonl", str(src), "--out", str(dst))
+    rows = [json.loads(line) for line in dst.read_text().splitlines()]
+    assert code == 0
+    assert [r.get("id") for r in rows] == ["a", "b", "line 3", "d", "line 5"]
+    assert rows[0]["spec"]["task"] == "text_to_image"
+    assert rows[1]["error"]["type"] == "bad_attachment" and "gone.png" in rows[1]["error"]["message"]
+    assert rows[2]["error"]["type"] == "bad_request"
+    assert rows[3]["spec"]["task"] == "image_editing"
+    assert "5 requests (3 errors)" in err
+
+
+def test_batch_mode_with_an_unreadable_input_exits_2_and_writes_nothing(capsys, tmp_path: Path) -> None:
+    dst = tmp_path / "out.jsonl"
+    code, _, err = run(capsys, "plan", "--jsonl", str(tmp_path / "missing.jsonl"), "--out", str(dst))
+    assert code == 2 and not dst.exists()
+    assert "missing.jsonl" in err
+
+
+def test_schema_command_prints_the_json_schema(capsys) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0 and json.loads(out)["title"] == "TaskSpec"
+
+
+def test_plan_does_not_import_torch() -> None:
+    code = ("import sys; from unison_agent.cli import main; main(['plan', 'a cat, 3 seconds']); "
+            "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

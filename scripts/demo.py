@@ -22,7 +22,7 @@ OUT = Path("demo_out") / "inputs"
 
 def photo(w: int = 640, h: int = 480, seed: int = 0) -> Image.Image:
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:h, 0:w]
+    y = np.mgrid[0:h, 0:w][0]
     sky = np.stack([90 + 80 * y / h, 140 + 60 * y / h, 230 - 40 * y / h], -1)
     img = Image.fromarray((sky + rng.normal(0, 6, (h, w, 3))).clip(0, 255).astype("uint8"))
     d = ImageDraw.Draw(img)
@@ -42,12 +42,23 @@ def make_inputs() -> dict[str, Path]:
     mask.save(files["mask"])
     pose = Image.new("RGB", (512, 640), "black")
     d = ImageDraw.Draw(pose)
-    pts = {"head": (256, 120), "neck": (256, 190), "hip": (256, 380), "lh": (150, 260), "rh": (362, 250),
-           "lf": (190, 560), "rf": (322, 560)}
-    for i, (a, b) in enumerate([("head", "neck"), ("neck", "hip"), ("neck", "lh"), ("neck", "rh"), ("hip", "lf"),
-                                ("hip", "rf")]):
-        d.line([pts[a], pts[b]], fill=[(255, 0, 0), (255, 170, 0), (0, 255, 0), (0, 170, 255), (170, 0, 255),
-                                       (255, 0, 170)][i], width=8)
+    pts = {
+        "head": (256, 120),
+        "neck": (256, 190),
+        "hip": (256, 380),
+        "lh": (150, 260),
+        "rh": (362, 250),
+        "lf": (190, 560),
+        "rf": (322, 560),
+    }
+    for i, (a, b) in enumerate(
+        [("head", "neck"), ("neck", "hip"), ("neck", "lh"), ("neck", "rh"), ("hip", "lf"), ("hip", "rf")]
+    ):
+        d.line(
+            [pts[a], pts[b]],
+            fill=[(255, 0, 0), (255, 170, 0), (0, 255, 0), (0, 170, 255), (170, 0, 255), (255, 0, 170)][i],
+            width=8,
+        )
     files["pose"] = OUT / "pose.png"
     pose.save(files["pose"])
     sketch = Image.new("RGB", (640, 480), "white")

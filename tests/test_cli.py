@@ -107,7 +107,9 @@ def test_schema_command_prints_the_json_schema(capsys) -> None:
 
 
 def test_plan_does_not_import_torch() -> None:
-    code = ("import sys; from unison_agent.cli import main; main(['plan', 'a cat, 3 seconds']); "
-            "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules")
+    code = (
+        "import sys; from unison_agent.cli import main; main(['plan', 'a cat, 3 seconds']); "
+        "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -208,7 +208,7 @@ def depth_scene(w: int = 640, h: int = 480) -> np.ndarray:
         rr = ((x - cx * w) ** 2 + (y - cy * h) ** 2) / (r * w) ** 2
         d = np.where(rr < 1, near + 50 * np.sqrt(np.clip(1 - rr, 0, 1)), d)
     box = (x > 0.45 * w) & (x < 0.6 * w) & (y > 0.7 * h)
-    return np.where(box, 120 + 30 * (x - 0.45 * w) / (0.15 * w), d)  # type: ignore[no-any-return]
+    return np.where(box, 120 + 30 * (x - 0.45 * w) / (0.15 * w), d)
 
 
 def depth_image(w: int = 640, h: int = 480) -> Image.Image:
@@ -561,6 +561,15 @@ def test_probe_accepts_path_objects_and_keeps_the_path_as_given(tmp_path: Path) 
     assert probe(path).path == str(path) == probe(str(path)).path
 
 
+def test_probing_again_answers_from_memory_until_the_file_changes(tmp_path: Path) -> None:
+    path = tmp_path / "upload.png"
+    blob_mask(64, 64).save(path)
+    first = probe(path)
+    assert probe(path) is first and first.look is Look.MASK
+    noisy_photo(100, 80).save(path)  # same name, new content (and size on disk)
+    assert (probe(path).width, probe(path).look) == (100, Look.PHOTO)
+
+
 def test_accepted_extensions_cover_the_common_formats() -> None:
     assert {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"} <= IMAGE_EXTENSIONS
     assert {".mp4", ".mov", ".webm", ".mkv", ".avi"} <= VIDEO_EXTENSIONS
@@ -685,6 +694,47 @@ def test_random_bytes_give_media_info_or_media_error_only(
 ) -> None:
     path = tmp_path_factory.mktemp("fuzz") / f"attachment{suffix}"
     path.write_bytes(magic + body)
+    try:
+        info = probe(path)
+    except MediaError as err:
+        assert str(err).startswith(path.name + ":") and "\n" not in str(err)
+    else:
+        assert info.width > 0 and info.height > 0 and info.num_frames >= 1
+
+
+@pytest.fixture(scope="module")
+def valid_files(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    folder = tmp_path_factory.mktemp("valid")
+    files = []
+    for suffix in (".png", ".jpg", ".webp", ".gif", ".tiff"):
+        openpose(128, 96, people=1).save(folder / f"pose{suffix}")
+        files.append((folder / f"pose{suffix}").read_bytes())
+    for suffix, codec in ((".mp4", "libx264"), (".webm", "libvpx-vp9")):
+        files.append(write_video(folder / f"clip{suffix}", clip_frames(4, 64, 48), fps=8, codec=codec).read_bytes())
+    return files
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(0, 6),
+    keep=st.floats(0.0, 1.0),
+    flips=st.lists(st.tuples(st.floats(0.0, 1.0, exclude_max=True), st.integers(0, 255)), max_size=12),
+    suffix=st.sampled_from(_SUFFIXES),
+)
+def test_damaged_real_files_give_media_info_or_media_error_only(
+    tmp_path_factory: pytest.TempPathFactory,
+    valid_files: list[bytes],
+    which: int,
+    keep: float,
+    flips: list[tuple[float, int]],
+    suffix: str,
+) -> None:
+    data = bytearray(valid_files[which])
+    for where, value in flips:
+        data[int(where * len(data))] = value
+    data = data[: max(1, int(keep * len(data)))]
+    path = tmp_path_factory.mktemp("damaged") / f"file{suffix}"
+    path.write_bytes(bytes(data))
     try:
         info = probe(path)
     except MediaError as err:

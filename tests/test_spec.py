@@ -28,8 +28,9 @@ def test_generation_defaults_follow_the_contract() -> None:
     assert image.num_outputs == 1
 
 
-@pytest.mark.parametrize(("seconds", "fps", "frames"), [(5, 16, 81), (3, 16, 49), (10, 24, 241), (2, 12, 25),
-                                                        (2.5, 16, 41)])
+@pytest.mark.parametrize(
+    ("seconds", "fps", "frames"), [(5, 16, 81), (3, 16, 49), (10, 24, 241), (2, 12, 25), (2.5, 16, 41)]
+)
 def test_seconds_to_frames(seconds: float, fps: int, frames: int) -> None:
     assert frames_for_duration(seconds, fps) == frames
     assert duration_for_frames(frames, fps) == pytest.approx(seconds)
@@ -39,9 +40,10 @@ def test_a_duration_alone_fills_the_frames() -> None:
     assert TaskSpec(task="text_to_video", duration_s=3).num_frames == 49
 
 
-@pytest.mark.parametrize(("preset", "orientation", "size"), [("480p", "landscape", (832, 480)),
-                                                            ("720p", "portrait", (720, 1280)),
-                                                            ("1080p", "square", (1080, 1080))])
+@pytest.mark.parametrize(
+    ("preset", "orientation", "size"),
+    [("480p", "landscape", (832, 480)), ("720p", "portrait", (720, 1280)), ("1080p", "square", (1080, 1080))],
+)
 def test_presets(preset: str, orientation: str, size: tuple[int, int]) -> None:
     assert size_for_preset(preset, orientation) == size
 
@@ -73,10 +75,18 @@ def test_ratios_keep_the_default_area_in_multiples_of_16(w: float, h: float) -> 
         ({"task": "text_understanding", "width": 512, "height": 512}, "generation only"),
         ({"task": "image_editing"}, "needs a source attachment"),
         ({"task": "image_to_video"}, "needs a first_frame or a last_frame"),
-        ({"task": "image_editing", "inputs": [{"path": "a.mp4", "media": "video", "role": "source"}]},
-         "needs the source to be an image"),
-        ({"task": "image_editing", "inputs": [{"path": "a.png", "media": "image", "role": "context"}],
-          "missing": ["source"]}, "role context is not used by image_editing; allowed: mask, reference, source"),
+        (
+            {"task": "image_editing", "inputs": [{"path": "a.mp4", "media": "video", "role": "source"}]},
+            "needs the source to be an image",
+        ),
+        (
+            {
+                "task": "image_editing",
+                "inputs": [{"path": "a.png", "media": "image", "role": "context"}],
+                "missing": ["source"],
+            },
+            "role context is not used by image_editing; allowed: mask, reference, source",
+        ),
         ({"task": "image_control", "control_type": "flow", "missing": ["control"]}, "needs a video"),
         ({"task": "text_to_image", "control_type": "pose"}, "control_type applies to image_control"),
         ({"task": "text_to_image", "colour": "red"}, "Extra inputs are not permitted"),
@@ -95,8 +105,13 @@ def test_missing_roles_make_an_incomplete_spec_valid_but_not_ready() -> None:
 
 
 def test_json_round_trip_and_schema() -> None:
-    spec = TaskSpec(task=Task.IMAGE_TO_VIDEO, prompt="waves",
-                    inputs=[{"path": "a.png", "media": "image", "role": "first_frame"}], duration_s=2, fps=12)
+    spec = TaskSpec(
+        task=Task.IMAGE_TO_VIDEO,
+        prompt="waves",
+        inputs=[{"path": "a.png", "media": "image", "role": "first_frame"}],
+        duration_s=2,
+        fps=12,
+    )
     again = TaskSpec.model_validate_json(json.dumps(spec.to_json_dict()))
     assert again == spec
     schema = json.loads(json_schema())

@@ -36,11 +36,20 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"unison-agent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("plan", help="turn a request and its attachments into a TaskSpec",
-                       description="Turn a request and its attachments into a TaskSpec (no model, no GPU).")
+    p = sub.add_parser(
+        "plan",
+        help="turn a request and its attachments into a TaskSpec",
+        description="Turn a request and its attachments into a TaskSpec (no model, no GPU).",
+    )
     p.add_argument("text", nargs="?", help="the request, as the person wrote it")
-    p.add_argument("--attach", "-a", action="append", default=[], metavar="FILE",
-                   help="an attached image or video; repeat for several, in the order they were attached")
+    p.add_argument(
+        "--attach",
+        "-a",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an attached image or video; repeat for several, in the order they were attached",
+    )
     p.add_argument("--json", action="store_true", help="print the TaskSpec as JSON")
     p.add_argument("--jsonl", metavar="IN", help='batch mode: one {"id", "text", "attachments": [...]} per line')
     p.add_argument("--out", metavar="OUT", help='batch mode: where to write one {"id", "spec"|"error"} per line')

@@ -334,8 +334,18 @@ class TaskSpec(BaseModel):
         task, out = self.task, self.task.output_media
         problems: list[str] = []
         if out is None:
-            for name in ("width", "height", "num_frames", "fps", "duration_s", "control_type", "seed", "steps",
-                         "guidance_scale", "negative_prompt"):
+            for name in (
+                "width",
+                "height",
+                "num_frames",
+                "fps",
+                "duration_s",
+                "control_type",
+                "seed",
+                "steps",
+                "guidance_scale",
+                "negative_prompt",
+            ):
                 if getattr(self, name) is not None:
                     problems.append(f"{name} applies to generation only; {task.value} answers in text")
             if self.num_outputs != 1:
@@ -362,8 +372,10 @@ class TaskSpec(BaseModel):
         if self.control_type is not None and not is_control:
             problems.append(f"control_type applies to image_control and video_control only, not {task.value}")
         if task is Task.IMAGE_CONTROL and self.control_type in _VIDEO_ONLY_CONTROLS:
-            problems.append(f"control_type {self.control_type.value} needs a video; for images use pose, depth, "
-                            "canny, scribble or layout")
+            problems.append(
+                f"control_type {self.control_type.value} needs a video; for images use pose, depth, "
+                "canny, scribble or layout"
+            )
         problems += self._check_roles()
         if problems:
             raise ValueError("; ".join(problems))
@@ -377,20 +389,23 @@ class TaskSpec(BaseModel):
         for item in self.inputs:
             counts[item.role] = counts.get(item.role, 0) + 1
             if item.role not in allowed:
-                problems.append(f"{item.path}: role {item.role.value} is not used by {task.value}; allowed: {allowed_txt}")
+                problems.append(
+                    f"{item.path}: role {item.role.value} is not used by {task.value}; allowed: {allowed_txt}"
+                )
                 continue
             media_ok = _ROLE_MEDIA.get((task, item.role))
             if media_ok is not None and item.media not in media_ok:
                 want = " or ".join(m.value for m in media_ok)
-                problems.append(f"{item.path}: {task.value} needs the {item.role.value} to be an {want}, "
-                                f"got {item.media.value}")
+                problems.append(
+                    f"{item.path}: {task.value} needs the {item.role.value} to be an {want}, got {item.media.value}"
+                )
         for role, n in counts.items():
             if role in _SINGLE_ROLES and n > 1:
                 problems.append(f"{n} attachments have role {role.value}; {task.value} takes one")
         for role in self.missing:
             if role not in allowed:
                 problems.append(f"missing role {role.value} is not used by {task.value}; allowed: {allowed_txt}")
-            elif role in counts:
+            elif role in counts and role in _SINGLE_ROLES:
                 problems.append(f"role {role.value} is both attached and listed as missing")
         if len(set(self.missing)) != len(self.missing):
             problems.append("missing lists a role twice")

@@ -20,8 +20,10 @@ def _photo(w: int, h: int, seed: int = 0) -> Image.Image:
     d = ImageDraw.Draw(img)
     for _ in range(5):
         x0, y0 = int(rng.integers(0, w - 30)), int(rng.integers(0, h - 30))
-        d.rectangle([x0, y0, x0 + int(rng.integers(15, w // 3)), y0 + int(rng.integers(15, h // 3))],
-                    fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
+        d.rectangle(
+            [x0, y0, x0 + int(rng.integers(15, w // 3)), y0 + int(rng.integers(15, h // 3))],
+            fill=tuple(int(c) for c in rng.integers(0, 255, 3)),
+        )
     return img
 
 
@@ -29,8 +31,15 @@ def _skeleton(w: int, h: int, t: float = 0.0) -> Image.Image:
     img = Image.new("RGB", (w, h), "black")
     d = ImageDraw.Draw(img)
     cx, cy, s = w / 2 + math.sin(t) * w / 10, h / 2, h / 4
-    pts = [(cx, cy - s), (cx, cy - s * 0.5), (cx, cy + s * 0.5), (cx - s * 0.7, cy), (cx + s * 0.7, cy - s * 0.3),
-           (cx - s * 0.5, cy + s * 1.3), (cx + s * 0.5, cy + s * 1.3)]
+    pts = [
+        (cx, cy - s),
+        (cx, cy - s * 0.5),
+        (cx, cy + s * 0.5),
+        (cx - s * 0.7, cy),
+        (cx + s * 0.7, cy - s * 0.3),
+        (cx - s * 0.5, cy + s * 1.3),
+        (cx + s * 0.5, cy + s * 1.3),
+    ]
     colours = [(255, 0, 0), (255, 200, 0), (0, 220, 0), (0, 160, 255), (180, 0, 255), (255, 0, 140)]
     for i, (a, b) in enumerate([(0, 1), (1, 2), (1, 3), (1, 4), (2, 5), (2, 6)]):
         d.line([pts[a], pts[b]], fill=colours[i], width=max(3, w // 80))
@@ -75,8 +84,7 @@ def media(tmp_path: Path) -> Callable[..., str]:
     """``media("IMG_1.jpg", "photo", size=(640, 480))`` draws a file of that look and returns its path.
     A video extension (.mp4/.mov/.webm) writes a short clip (``frames`` at ``fps``)."""
 
-    def make(name: str, look: str = "photo", size: tuple[int, int] = (640, 480), frames: int = 12,
-             fps: int = 8) -> str:
+    def make(name: str, look: str = "photo", size: tuple[int, int] = (640, 480), frames: int = 12, fps: int = 8) -> str:
         path = tmp_path / name
         w, h = size
         if path.suffix.lower() in (".mp4", ".mov", ".webm"):

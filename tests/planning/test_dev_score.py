@@ -19,8 +19,23 @@ def _score(cases: Path, tmp_path: Path) -> dict:
     summary = tmp_path / "summary.json"
     unison = Path(sys.executable).with_name("unison")
     cmd = f"{unison if unison.exists() else 'unison'} plan --jsonl {{requests}} --out {{specs}}"
-    proc = subprocess.run([sys.executable, str(SHARED / "score.py"), "--cases", str(cases), "--cmd", cmd,
-                           "--json", str(summary), "--show", "10"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "score.py"),
+            "--cases",
+            str(cases),
+            "--cmd",
+            cmd,
+            "--json",
+            str(summary),
+            "--show",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     print(proc.stdout)
     return json.loads(summary.read_text())

@@ -10,14 +10,23 @@ from unison_agent.planning import plan
 @pytest.mark.parametrize(
     ("text", "kept", "gone"),
     [
-        ("twelve red apples in a wooden bowl, 1024x1024, seed 3", ["twelve red apples", "wooden bowl"],
-         ["1024", "seed"]),
+        (
+            "twelve red apples in a wooden bowl, 1024x1024, seed 3",
+            ["twelve red apples", "wooden bowl"],
+            ["1024", "seed"],
+        ),
         ("a 1970s muscle car on route 66, 16:9, 30 steps", ["1970s", "route 66"], ["16:9", "steps"]),
-        ("portrait of a knight shot on a 50mm lens, cfg 4.5, 3 variations", ["50mm lens", "knight"],
-         ["cfg", "variations"]),
+        (
+            "portrait of a knight shot on a 50mm lens, cfg 4.5, 3 variations",
+            ["50mm lens", "knight"],
+            ["cfg", "variations"],
+        ),
         ("make a video of the year 2049 skyline, 4 seconds, 24fps", ["2049 skyline"], ["4 seconds", "24fps"]),
-        ("Please generate: a hedgehog reading a newspaper. Square, seed=77", ["hedgehog", "newspaper"],
-         ["square", "seed", "77"]),
+        (
+            "Please generate: a hedgehog reading a newspaper. Square, seed=77",
+            ["hedgehog", "newspaper"],
+            ["square", "seed", "77"],
+        ),
     ],
 )
 def test_meta_phrases_are_cut_and_content_numbers_stay(text: str, kept: list[str], gone: list[str]) -> None:

@@ -42,9 +42,17 @@ def test_no_text_crashes_the_planner_and_every_spec_validates(text: str) -> None
     _valid(spec)
 
 
-@settings(max_examples=int(__import__('os').environ.get('UNISON_PROPERTY_EXAMPLES', 120)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=TEXT, picks=st.lists(st.sampled_from(["photo", "mask", "pose", "depth", "edge", "scribble",
-                                                  "video", "depth_video"]), max_size=3))
+@settings(
+    max_examples=int(__import__("os").environ.get("UNISON_PROPERTY_EXAMPLES", 120)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    text=TEXT,
+    picks=st.lists(
+        st.sampled_from(["photo", "mask", "pose", "depth", "edge", "scribble", "video", "depth_video"]), max_size=3
+    ),
+)
 def test_no_combination_of_files_crashes_the_planner(media, text: str, picks: list[str]) -> None:
     files = []
     for i, pick in enumerate(picks):

@@ -21,8 +21,10 @@ def test_a_binary_image_is_a_mask_whatever_its_name(media) -> None:
 
 
 def test_ordinal_statements_override_file_order(media) -> None:
-    spec = plan("the first one is the mask and the second is my photo; fill it with flowers",
-                [media("x1.png", "mask"), media("x2.jpg")])
+    spec = plan(
+        "the first one is the mask and the second is my photo; fill it with flowers",
+        [media("x1.png", "mask"), media("x2.jpg")],
+    )
     assert roles(spec) == {"x1.png": "mask", "x2.jpg": "source"}
 
 
@@ -33,15 +35,13 @@ def test_a_video_with_an_image_mask_is_a_video_edit(media) -> None:
 
 
 def test_a_named_reference_is_told_apart_from_the_source(media) -> None:
-    spec = plan("swap the vase in living.jpg for the one in vase_ref.png",
-                [media("vase_ref.png"), media("living.jpg")])
+    spec = plan("swap the vase in living.jpg for the one in vase_ref.png", [media("vase_ref.png"), media("living.jpg")])
     assert spec.task.value == "image_editing"
     assert roles(spec) == {"vase_ref.png": "reference", "living.jpg": "source"}
 
 
 def test_first_and_last_frames_follow_the_names_in_the_text(media) -> None:
-    spec = plan("p2.jpg is where it ends and p1.jpg is where it starts, 2 seconds",
-                [media("p2.jpg"), media("p1.jpg")])
+    spec = plan("p2.jpg is where it ends and p1.jpg is where it starts, 2 seconds", [media("p2.jpg"), media("p1.jpg")])
     assert spec.task.value == "image_to_video"
     assert roles(spec) == {"p2.jpg": "last_frame", "p1.jpg": "first_frame"}
 
@@ -63,8 +63,9 @@ def test_animate_makes_the_picture_the_first_frame(media) -> None:
 
 
 def test_several_references_are_all_references(media) -> None:
-    spec = plan("a picture of the boy from kid.jpg walking the dog from pup.jpg in a park",
-                [media("pup.jpg"), media("kid.jpg")])
+    spec = plan(
+        "a picture of the boy from kid.jpg walking the dog from pup.jpg in a park", [media("pup.jpg"), media("kid.jpg")]
+    )
     assert spec.task.value == "image_reference"
     assert roles(spec) == {"pup.jpg": "reference", "kid.jpg": "reference"}
 

@@ -54,165 +54,288 @@ def _c(*pairs: tuple[str, float]) -> list[Cue]:
 CUES: dict[str, list[Cue]] = {
     # Asking for an answer in text.
     "question": _c(
-        (r"^\W*(?:(?:hey|hi|hello|so|ok|okay|quick q(?:uestion)?|btw|um+|hmm+|yo|also)\b[\s,!.:-]*)*"
-         r"(?:what|what's|whats|wat|wut|which|who|whom|whose|why|how|where|when|is|are|was|were|does|do|did|"
-         r"has|have|should|would|could|will|am|isn't|aren't|doesn't|can)\b", 2.0),
+        (
+            r"^\W*(?:(?:hey|hi|hello|so|ok|okay|quick q(?:uestion)?|btw|um+|hmm+|yo|also)\b[\s,!.:-]*)*"
+            r"(?:what|what's|whats|wat|wut|which|who|whom|whose|why|how|where|when|is|are|was|were|does|do|did|"
+            r"has|have|should|would|could|will|am|isn't|aren't|doesn't|can)\b",
+            2.0,
+        ),
         (r"(?:^|[.!?]\s+|,\s*)(?:what|what's|whats|wat|which|who|why|how|where|when)\b[^.!?]*\?", 2.5),
         (r"\?\s*$", 1.0),
         (r"\?\s+\S", 1.0),
         (r"^\W*[¿]", 2.0),
         (r"[吗呢么？]\s*$|是什么|为什么|怎么|多少|哪", 2.0),
         (r"\bany idea\b|\bwondering\b|\bcurious\b|\bi can't remember\b|\bdo you know\b", 1.5),
-        (r"\b(?:how much|how many|how long|what|why|which|is it|is this|are they|does it|will i|should i)\b[^.!?]*\?\s*$",
-         2.0),
-        (r"\b(?:will|would|does|do|is|are|can|could|should|did|was)\s+(?:it|this|that|they|i|you|he|she|these|those"
-         r"|there)\b[^.!?]*\?", 2.0),
+        (
+            r"\b(?:how much|how many|how long|what|why|which|is it|is this|are they|does it|will i|should i)\b"
+            r"[^.!?]*\?\s*$",
+            2.0,
+        ),
+        (
+            r"\b(?:will|would|does|do|is|are|can|could|should|did|was)\s+(?:it|this|that|they|i|you|he|she|these|those"
+            r"|there)\b[^.!?]*\?",
+            2.0,
+        ),
         (r"\bi'?m planning to\b|\bi plan to\b|\bi want to know\b|\bi'?m wondering\b|\bwill i need\b", 1.5),
     ),
     "answer_verb": _c(
         (rf"(?:^|[.!?:]\s*|\b(?:pls|please|can you|could you|would you|just)\s+)(?:{_ANSWER_VERB})\b", 2.5),
         (rf"\b(?:{_ANSWER_VERB})\b", 0.8),
-        (r"\b(?:alt text|timestamps?|transcript|subtitles? for|bullet|bullets|paragraphs?|sentences?|"
-         r"haiku|poem|essay|story|email|letter|function|code|script|recipe|ideas|names|list of|shot list|"
-         r"step by step|pros and cons|tips|advice|definition|meaning|percentage|how many|how much|how long|"
-         r"differences?|difference between|similarities)\b", 1.2),
+        (
+            r"\b(?:alt text|timestamps?|transcript|subtitles? for|bullet|bullets|paragraphs?|sentences?|"
+            r"haiku|poem|essay|story|email|letter|function|code|script|recipe|ideas|names|list of|shot list|"
+            r"step by step|pros and cons|tips|advice|definition|meaning|percentage|how many|how much|how long|"
+            r"differences?|difference between|similarities)\b",
+            1.2,
+        ),
         # Asking for words about the file: "generate a witty caption for this", "come up with a title".
-        (r"\b(?:generate|create|make|write|come up with|suggest|give me|draft)\s+(?:a|an|some|\d+|three|five|ten)?\s*"
-         r"(?:(?!image|picture|photo|poster|video|logo|clip|banner)[\w-]+\s+){0,3}(?:captions?|titles?|descriptions?|"
-         r"alt text|hashtags?|taglines?|slogans?|summary|poem|story|tweet|bio|names?|ideas|questions|quiz|"
-         r"transcript|subtitles|lyrics|headlines?)\b", 4.0),
+        (
+            r"\b(?:generate|create|make|write|come up with|suggest|give me|draft)\s+"
+            r"(?:a|an|some|\d+|three|five|ten)?\s*"
+            r"(?:(?!image|picture|photo|poster|video|logo|clip|banner)[\w-]+\s+){0,3}(?:captions?|titles?|descriptions?|"
+            r"alt text|hashtags?|taglines?|slogans?|summary|poem|story|tweet|bio|names?|ideas|questions|quiz|"
+            r"transcript|subtitles|lyrics|headlines?)\b",
+            4.0,
+        ),
         (r"\b(?:a|an|the|good|better|detailed)\s+(?:\w+\s+){0,3}prompt\s+for\b", 2.5),
-        (r"\b(?:give|write|send|get) me (?:a|an|the|some|\d+)\s+(?:[\w-]+\s+)?(?:summary|description|caption|list|"
-         r"breakdown|explanation|transcript|review|analysis|overview|rundown|feedback|critique)\b", 2.5),
+        (
+            r"\b(?:give|write|send|get) me (?:a|an|the|some|\d+)\s+(?:[\w-]+\s+)?(?:summary|description|caption|list|"
+            r"breakdown|explanation|transcript|review|analysis|overview|rundown|feedback|critique)\b",
+            2.5,
+        ),
     ),
     # Saying outright that no media is wanted, or that nothing should change.
     "text_only": _c(
-        (r"\bjust (?:the )?text\b|\btext only\b|\bonly text\b|\bno need to draw\b"
-         r"|\bno (?:pictures?|images?|videos?|drawings?)(?: (?:needed|necessary|required|please|pls))?\s*(?:[,.!;]|$)"
-         r"|\b(?:don't|do not|dont) (?:want|need) (?:a|an|any) (?:video|image|picture|pic|clip|drawing)\b"
-         r"|\bin words\b|\bno (?:pictures?|images?|videos?) needed\b", 4.0),
-        (r"\b(?:don't|do not|dont|without) (?:change|changing|edit|editing|fix|fixing|modify|touch)\w*"
-         r"(?: anything)?\b|\bjust (?:tell|check|explain|describe|answer)\b|\bonly (?:tell|describe)\b", 4.0),
+        (
+            r"\bjust (?:the )?text\b|\btext only\b|\bonly text\b|\bno need to draw\b"
+            r"|\bno (?:pictures?|images?|videos?|drawings?)(?: (?:needed|necessary|required|please|pls))?"
+            r"\s*(?:[,.!;]|$)"
+            r"|\b(?:don't|do not|dont) (?:want|need) (?:a|an|any) (?:video|image|picture|pic|clip|drawing)\b"
+            r"|\bin words\b|\bno (?:pictures?|images?|videos?) needed\b",
+            4.0,
+        ),
+        (
+            r"\b(?:don't|do not|dont|without) (?:change|changing|edit|editing|fix|fixing|modify|touch)\w*"
+            r"(?: anything)?\b|\bjust (?:tell|check|explain|describe|answer)\b|\bonly (?:tell|describe)\b",
+            4.0,
+        ),
     ),
     # Asking for media to be made.
     "gen": _c(
         (rf"\b(?:{_GEN_VERB})\b", 1.5),
         (rf"\b(?:can|could|would|will) (?:you|u|ya) (?:please |pls )?(?:{_GEN_VERB}|{_EDIT_VERB})\b", 2.5),
-        (rf"\b(?:a|an|new|brand[- ]new|another|some|\d+|two|three|four)\s+(?:\w+\s+){{0,2}}"
-         rf"(?:{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO})\b", 1.0),
-        (rf"^\W*(?:{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|logo|pic pls|image of|video of|picture of)\b\s*"
-         r"(?:pls|please|plz)?\s*[:,-]", 3.0),
-        (r"\b(?:give me|show me|i want|i need|i'd like|send me|gimme)\s+(?:a|an|some|\d+|two|three|four)\s+"
-         r"(?:[\w-]+\s+){0,3}(?:image|picture|pic|photo|video|clip|render|version|variation|option|shot|headshot|"
-         r"logo|animation|wallpaper|poster|illustration)s?\b", 3.0),
+        (
+            rf"(?<!these )(?<!those )(?<!the )(?<!both )(?<!my )\b(?:a|an|new|brand[- ]new|another|some|\d+|two|three|"
+            rf"four)\s+(?:\w+\s+){{0,2}}"
+            rf"(?:{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO})\b",
+            1.0,
+        ),
+        (
+            rf"^\W*(?:{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|logo|pic pls|image of|video of|picture of)\b\s*"
+            r"(?:pls|please|plz)?\s*[:,-]",
+            3.0,
+        ),
+        (
+            r"\b(?:give me|show me|i want|i need|i'd like|send me|gimme)\s+(?:a|an|some|\d+|two|three|four)\s+"
+            r"(?:[\w-]+\s+){0,3}(?:image|picture|pic|photo|video|clip|render|version|variation|option|shot|headshot|"
+            r"logo|animation|wallpaper|poster|illustration)s?\b",
+            3.0,
+        ),
         (r"\bnot (?:a|an) (?:description|text|explanation|answer)\b|\ban actual (?:image|picture|video)\b", 4.0),
         (r"\b(?:generate|make|create|draw|render|paint)\s*:", 2.0),
         (r"\banimate\b|\bbring (?:\w+ ){0,5}to life\b", 2.5),
     ),
     "edit": _c(
-        (rf"(?:^|[.!?,:;]\s*|\b(?:pls|plz|please|can you|could you|just|cn you|cn u|and|now|then)\s+)"
-         rf"(?:{_EDIT_VERB})\b", 2.0),
+        (
+            rf"(?:^|[.!?,:;]\s*|\b(?:pls|plz|please|can you|could you|just|cn you|cn u|and|now|then)\s+)"
+            rf"(?:{_EDIT_VERB})\b",
+            2.0,
+        ),
         (rf"\b(?:{_EDIT_VERB})\b", 0.8),
-        (r"\bkeep (?:everything|the rest|all|it all) (?:else )?(?:the same|exactly|unchanged|as is|intact)?"
-         r"|\beverything else (?:the same|unchanged|stays)|\bkeep the rest\b", 3.0),
-        (r"\b(?:background|sky|lighting|watermark|red eye|blemish\w*|colou?rs?|season|weather|time of day)\b",
-         0.6),
-        (r"\bmake (?:it|this|the \w+|my \w+|her \w+|his \w+) (?:look|more|less|brighter|darker|warmer|cooler|"
-         r"sharper|black|into)\b", 2.0),
+        (
+            r"\bkeep (?:everything|the rest|all|it all) (?:else )?(?:the same|exactly|unchanged|as is|intact)?"
+            r"|\beverything else (?:the same|unchanged|stays)|\bkeep the rest\b",
+            3.0,
+        ),
+        (r"\b(?:background|sky|lighting|watermark|red eye|blemish\w*|colou?rs?|season|weather|time of day)\b", 0.6),
+        (
+            r"\bmake (?:it|this|the \w+|my \w+|her \w+|his \w+) (?:look|more|less|brighter|darker|warmer|cooler|"
+            r"sharper|black|into)\b",
+            2.0,
+        ),
         # "make her hair blonde", "make the car red": a change of state of something already there.
-        (r"\bmake (?:her|his|their|its|my|our|the|this|that) [\w-]+ (?!(?:of|in|on|with|for|from|a|an|the|to|into|"
-         r"and|as|at|by|doing|playing|wearing|holding|sitting|standing|riding|walking|running)\b)[a-z-]{3,}\b", 2.0),
-        (r"\bgive (?:it|this|her|him|them|the \w+) (?:a|an|some) (?:[\w-]+ ){0,3}(?:look|style|vibe|feel|makeover|"
-         r"tint|glow|filter|treatment|finish|haircut|hat|smile)\b", 2.5),
+        (
+            r"\bmake (?:her|his|their|its|my|our|the|this|that) [\w-]+ (?!(?:of|in|on|with|for|from|a|an|the|to|into|"
+            r"and|as|at|by|doing|playing|wearing|holding|sitting|standing|riding|walking|running)\b)[a-z-]{3,}\b",
+            2.0,
+        ),
+        (
+            r"\bgive (?:it|this|her|him|them|the \w+) (?:a|an|some) (?:[\w-]+ ){0,3}(?:look|style|vibe|feel|makeover|"
+            r"tint|glow|filter|treatment|finish|haircut|hat|smile)\b",
+            2.5,
+        ),
         (r"\b(?:into|to) (?:a |an )?(?:\w+ )?(?:painting|sketch|cartoon|anime|style)\b", 0.5),
         (r"\bin (?:the|this) (?:photo|picture|image|pic|video|clip|vid|footage|timelapse)\b", 1.0),
         (r"\bin (?:the )?(?:masked|white) (?:area|region|part)\b|\bwhere the mask is\b|\binside the mask\b", 3.0),
-        (r"\b(?:on all sides|outpaint\w*|inpaint\w*|fill in the sides|extend\w* the (?:top|bottom|sides|left|right))",
-         2.0),
+        (
+            r"\b(?:on all sides|outpaint\w*|inpaint\w*|fill in the sides|"
+            r"extend\w* the (?:top|bottom|sides|left|right))",
+            2.0,
+        ),
     ),
     "reference": _c(
-        (r"\b(?:in|with) the (?:same )?(?:art |painting |visual )?style (?:of|as)\b|\bsame (?:art )?style\b"
-         r"|\bstyle of (?:the |this |my )?(?:attached|reference|ref)\b|\buse (?:the|this) style\b", 4.0),
-        (r"\b(?:keep|use|preserve|with) (?:this|his|her|their|my|our|the same) (?:face|faces|identity|likeness)\b"
-         r"|\b(?:use|using) (?:our|my|their|his|her) faces?\b|\bidentity\b", 4.0),
-        (r"\b(?:passport|visa|id|linkedin|profile|id card|driver'?s? licen[cs]e) (?:photo|picture|pic|headshot)\b"
-         r"|\bheadshot of (?:this|me|my)\b|\bprofessional headshot\b", 3.5),
-        (r"\b(?:of|with) me\b|\bof myself\b|\bbased on (?:my|this|the)\b|\b(?:from|using) (?:my|this|the attached)"
-         r" (?:photo|picture|pic|selfie|image)\b|\bfrom (?:my|this|the) (?:photo|selfie)\b", 2.5),
-        (r"\b(?:this|the|my) (?:exact )?(?:character|person|guy|girl|boy|man|woman|lady|kid|child|baby|toy|"
-         r"figurine|figure|product|mug|cup|sneaker|shoe|shoes|bottle|plush|mascot|logo|singer|pet|puppy|kitten|"
-         r"doll|robot|car|bag|watch|item|object|model|actor|dancer|friend|grandma|grandpa|mom|dad|face|outfit)"
-         r"\b", 1.0),
-        (r"\b(?:brand[- ]new|new|another|fresh|different) (?:image|picture|pic|photo|scene|video|clip|shot|one)\b",
-         2.0),
-        (r"\bthe star of\b|\bfeaturing\b|\bstarring\b|\bas the (?:\w+ )?(?:in|hero|main character)\b"
-         r"|\bmake (?:the|my) \w+ (?:in|from) (?:this|my|the) \w+ the\b", 2.0),
-        (r"\b(?:doesn't|does not|don't|do not|dont|doesnt) (?:need|have) to start\b|\bnot start from\b"
-         r"|\b(?:don't|do not|dont|no need to) (?:start|begin)\b", 4.0),
+        (
+            r"\b(?:in|with) the (?:same )?(?:art |painting |visual )?style (?:of|as)\b|\bsame (?:art )?style\b"
+            r"|\bstyle of (?:the |this |my )?(?:attached|reference|ref)\b|\buse (?:the|this) style\b",
+            4.0,
+        ),
+        (
+            r"\b(?:keep|use|preserve|with) (?:this|his|her|their|my|our|the same) (?:face|faces|identity|likeness)\b"
+            r"|\b(?:use|using) (?:our|my|their|his|her) faces?\b|\bidentity\b",
+            4.0,
+        ),
+        (
+            r"\b(?:passport|visa|id|linkedin|profile|id card|driver'?s? licen[cs]e) (?:photo|picture|pic|headshot)\b"
+            r"|\bheadshot of (?:this|me|my)\b|\bprofessional headshot\b",
+            3.5,
+        ),
+        (
+            r"\b(?:of|with) me\b|\bof myself\b|\bbased on (?:my|this|the)\b|\b(?:from|using) (?:my|this|the attached)"
+            r" (?:photo|picture|pic|selfie|image)\b|\bfrom (?:my|this|the) (?:photo|selfie)\b",
+            2.5,
+        ),
+        (
+            r"\b(?:this|the|my) (?:exact )?(?:character|person|guy|girl|boy|man|woman|lady|kid|child|baby|toy|"
+            r"figurine|figure|product|mug|cup|sneaker|shoe|shoes|bottle|plush|mascot|logo|singer|pet|puppy|kitten|"
+            r"doll|robot|car|bag|watch|item|object|model|actor|dancer|friend|grandma|grandpa|mom|dad|face|outfit)"
+            r"\b",
+            1.0,
+        ),
+        (
+            r"\b(?:brand[- ]new|new|another|fresh|different) (?:image|picture|pic|photo|scene|video|clip|shot|one)\b",
+            2.0,
+        ),
+        (
+            r"\bthe star of\b|\bfeaturing\b|\bstarring\b|\bas the (?:\w+ )?(?:in|hero|main character)\b"
+            r"|\bmake (?:the|my) \w+ (?:in|from) (?:this|my|the) \w+ the\b",
+            2.0,
+        ),
+        (
+            r"\b(?:doesn't|does not|don't|do not|dont|doesnt) (?:need|have) to start\b|\bnot start from\b"
+            r"|\b(?:don't|do not|dont|no need to) (?:start|begin)\b",
+            4.0,
+        ),
         (r"\b(?:ref|reference|ref sheet|character sheet|model sheet)\b", 1.5),
         (r"\buse (?:my|his|her|their|our|the|this) (?:\w+'s )?(?:photo|picture|pic|selfie|image|headshot)\b", 2.5),
-        (r"\b(?:put|place|insert|show|feature) (?:this|my|the attached|our|these) (?:[\w-]+ ){0,5}(?:\(attached\) )?"
-         r"(?:on|in|into|onto|inside|at|next to) (?:a|an|the)\b", 3.5),
+        (
+            r"\b(?:put|place|insert|show|feature) (?:this|my|the attached|our|these) (?:[\w-]+ ){0,5}(?:\(attached\) )?"
+            r"(?:on|in|into|onto|inside|at|next to) (?:a|an|the)\b",
+            3.5,
+        ),
         (r"\bproduct (?:shot|photo|photography)\b|\b(?:on|in|at|next to|holding|riding|wearing|sitting) ", 0.3),
-        (r"\buse (?:the \w+ )?(?:from|in) \S+\.(?:png|jpe?g|webp)\b|\bfrom \S+\.(?:png|jpe?g|webp)\b"
-         r"|\bin \S+\.(?:png|jpe?g|webp) (?:and|for|as)\b", 1.5),
+        (
+            r"\buse (?:the \w+ )?(?:from|in) \S+\.(?:png|jpe?g|webp)\b|\bfrom \S+\.(?:png|jpe?g|webp)\b"
+            r"|\bin \S+\.(?:png|jpe?g|webp) (?:and|for|as)\b",
+            1.5,
+        ),
     ),
     "i2v": _c(
         (r"\banimate\b|\banimating\b|\bbring (?:\w+ ){0,6}to life\b|\bcinemagraph\b|\blive photo\b", 4.0),
         # Other languages: "anime cette photo", "anima esta foto", "让这张照片动起来".
-        (r"\b(?:anime|animez|anima|animar|animer|animiere|animieren)\s+(?:cette|cet|ce|la|le|les|ma|mon|mes|esta|este|"
-         r"mi|mis|la|el|diese|dieses|das|mein|meine|questa|questo)\b|动起来|动画化", 4.0),
+        (
+            r"\b(?:anime|animez|anima|animar|animer|animiere|animieren)\s+(?:cette|cet|ce|la|le|les|ma|mon|mes|esta|este|"
+            r"mi|mis|la|el|diese|dieses|das|mein|meine|questa|questo)\b|动起来|动画化",
+            4.0,
+        ),
         (r"\bmake (?:it|this|the|my) (?:\w+ ){0,2}(?:move|moving|come alive|alive)\b", 4.0),
-        (r"\b(?:first|last|start|starting|end|ending|final|opening|closing|initial|begin|beginning) "
-         r"(?:and (?:the )?(?:last|end|final|closing) )?(?:frames?|image|keyframe)\b", 3.5),
+        (
+            r"\b(?:first|last|start|starting|end|ending|final|opening|closing|initial|begin|beginning) "
+            r"(?:and (?:the )?(?:last|end|final|closing) )?(?:frames?|image|keyframe)\b",
+            3.5,
+        ),
         (r"\b(?:as|is) the (?:first|last|start|end|opening|closing|final)\b", 3.0),
-        (r"\b(?:is|as) (?:where|how) (?:it|the video|the clip|the animation) (?:starts|begins|ends|finishes|stops)\b"
-         r"|\bturn (?:this|it|the \w+|my \w+) into (?:a |an )?(?:[\w-]+ ){0,3}(?:video|clip|animation|gif)\b", 3.5),
-        (r"\bstart(?:s|ing)? (?:the video |the clip |it )?(?:from|with|on) (?:exactly )?(?:this|my|the)\b"
-         r"|\bend(?:s|ing)? (?:the video |it )?(?:on|with|at) (?:this|my|the)\b|\bend on\b|\bfinish(?:es)? on\b",
-         3.5),
-        (r"\bkeyframes?\b|\binterpolat\w*\b|\bin between\b|\bmorph\w* between\b|\bbetween (?:these|the|my) two\b"
-         r"|\bfrom my first (?:photo|image|picture|pic) to\b|\btransition between\b|\bgoes from\b", 3.5),
+        (
+            r"\b(?:is|as) (?:where|how) (?:it|the video|the clip|the animation) (?:starts|begins|ends|finishes|stops)\b"
+            r"|\bturn (?:this|it|the \w+|my \w+) into (?:a |an )?(?:[\w-]+ ){0,3}(?:video|clip|animation|gif)\b",
+            3.5,
+        ),
+        (
+            r"\bstart(?:s|ing)? (?:the video |the clip |it )?(?:from|with|on) (?:exactly )?(?:this|my|the)\b"
+            r"|\bend(?:s|ing)? (?:the video |it )?(?:on|with|at) (?:this|my|the)\b|\bend on\b|\bfinish(?:es)? on\b",
+            3.5,
+        ),
+        (
+            r"\bkeyframes?\b|\binterpolat\w*\b|\bin between\b|\bmorph\w* between\b|\b(?:go|goes|move|moves|blend|"
+            r"blends|transition|transitions) (?:\w+ )?between (?:these|the|my) two\b"
+            r"|\bfrom my first (?:photo|image|picture|pic) to\b|\btransition between\b|\bgoes from\b",
+            3.5,
+        ),
     ),
     # Saying outright that the attached picture is NOT a starting frame.
     "not_i2v": _c(
-        (r"\bno (?:image|picture|photo) to start from\b|\b(?:doesn't|does not|don't|dont) (?:need|have) to start"
-         r"\b|\bnot (?:start|begin) (?:from|with)\b|\bjust make it up\b"
-         r"|\b(?:don't|do not|dont|no need to) (?:start|begin) (?:from|with|on)\b", 5.0),
+        (
+            r"\bno (?:image|picture|photo) to start from\b|\b(?:doesn't|does not|don't|dont) (?:need|have) to start"
+            r"\b|\bnot (?:start|begin) (?:from|with)\b|\bjust make it up\b"
+            r"|\b(?:don't|do not|dont|no need to) (?:start|begin) (?:from|with|on)\b",
+            5.0,
+        ),
     ),
     "control": _c(
-        (r"\b(?:follow|follows|following|folow|copy|copies|copying|match|matching|mimic|mimics|use|using|"
-         r"extract|take|takes) (?:the |this |my |its |these )?(?:exact |same )?(?:pose|poses|depth|edges?|canny|"
-         r"motion|movement|moves|dance moves|layout|structure|composition|outline|optical flow|flow|scribble|"
-         r"sketch|skeleton|skeletons|stick-figure pose|grayscale|greyscale)\b", 4.0),
+        (
+            r"\b(?:follow|follows|following|folow|copy|copies|copying|match|matching|mimic|mimics|use|using|"
+            r"extract|take|takes) (?:the |this |my |its |these )?(?:exact |same )?(?:pose|poses|depth|edges?|canny|"
+            r"motion|movement|moves|dance moves|layout|structure|composition|outline|optical flow|flow|scribble|"
+            r"sketch|skeleton|skeletons|stick-figure pose|grayscale|greyscale)\b",
+            4.0,
+        ),
         # "keep the composition" is also said of a restyle (an edit); only a named signal counts here.
-        (r"\bkeep (?:the |this |its )?(?:exact |same )?(?:pose|poses|depth|edges|canny|layout|motion|skeleton|"
-         r"optical flow|moves)\b", 4.0),
+        (
+            r"\bkeep (?:the |this |its )?(?:exact |same )?(?:pose|poses|depth|edges|canny|layout|motion|skeleton|"
+            r"optical flow|moves)\b",
+            4.0,
+        ),
         (r"\b(?:follow|follows|following|folow) (?:this|it|my|the|these)\b|\bfollowing it\b", 2.5),
-        (r"\b(?:pose|depth|canny|edge|edges|scribble|sketch|layout|flow|gray|grey|grayscale) control\b"
-         r"|\bcontrol (?:video|image|map|signal)\b|\bas (?:the )?(?:control|structure guide|guide)\b"
-         r"|\bstructure guide\b|\bas control\b|\bas (?:the |a )?(?:structure|guide|blueprint|skeleton) (?:for|of|to)\b",
-         4.0),
-        (r"\bmake (?:it|this|them) (?:into )?(?:a |an )?(?:real|realistic|photorealistic|finished|proper|detailed|"
-         r"full[- ]colou?r|rendered|3d)\b", 2.0),
-        (r"\b(?:depth|pose|poses|edges|outline|motion|moves|layout) (?:of|from|in) (?:this|the|my|that|it)\b"
-         r"|\b(?:same|this|exactly this|these) (?:pose|poses|outline|layout|moves|motion)\b|\bdoing these moves\b",
-         3.5),
-        (r"\b(?:turn|make|convert|transform) (?:this|my|the) (?:\w+ )?(?:sketch|scribble|doodle|drawing|line art)"
-         r" into\b|\bmy kid drew\b|\b(?:sketch|scribble|doodle|drawing) (?:into|to) a\b", 3.5),
+        (
+            r"\b(?:pose|depth|canny|edge|edges|scribble|sketch|layout|flow|gray|grey|grayscale) control\b"
+            r"|\bcontrol (?:video|image|map|signal)\b|\bas (?:the )?(?:control|structure guide|guide)\b"
+            r"|\bstructure guide\b|\bas control\b"
+            r"|\bas (?:the |a )?(?:structure|guide|blueprint|skeleton) (?:for|of|to)\b",
+            4.0,
+        ),
+        (
+            r"\bmake (?:it|this|them) (?:into )?(?:a |an )?(?:real|realistic|photorealistic|finished|proper|detailed|"
+            r"full[- ]colou?r|rendered|3d)\b",
+            2.0,
+        ),
+        (
+            r"\b(?:depth|pose|poses|edges|outline|motion|moves|layout) (?:of|from|in) (?:this|the|my|that|it)\b"
+            r"|\b(?:same|this|exactly this|these) (?:pose|poses|outline|layout|moves|motion)\b|\bdoing these moves\b",
+            3.5,
+        ),
+        (
+            r"\b(?:turn|make|convert|transform) (?:this|my|the) (?:\w+ )?(?:sketch|scribble|doodle|drawing|line art)"
+            r" into\b|\bmy kid drew\b|\b(?:sketch|scribble|doodle|drawing) (?:into|to) a\b",
+            3.5,
+        ),
         (r"\b(?:real|realistic|finished|photorealistic) (?:photo|picture|image|illustration|render)\b", 1.0),
         (r"\bnew video\b|\bbrand[- ]new video\b", 0.8),
     ),
     # Naming a kind of control file: says what a file is, not what to do with it ("was this edge map made
     # with canny?" asks about one).
     "control_words": _c(
-        (r"\b(?:depth|pose|canny|edge|normal|segmentation) (?:map|video|pass|sequence|image|maps)\b"
-         r"|\bskeleton (?:video|image|sequence)?\b|\bopenpose\b|\bstick[- ]figure\b|\bbounding[- ]box\b"
-         r"|\boptical flow\b|\bcanny\b|\bdepth map\b", 3.0),
+        (
+            r"\b(?:depth|pose|canny|edge|normal|segmentation) (?:map|video|pass|sequence|image|maps)\b"
+            r"|\bskeleton (?:video|image|sequence)?\b|\bopenpose\b|\bstick[- ]figure\b|\bbounding[- ]box\b"
+            r"|\boptical flow\b|\bcanny\b|\bdepth map\b",
+            3.0,
+        ),
     ),
     "still": _c(
-        (r"\bstill (?:image|picture|photo|frame|shot)\b|\bimage,? not (?:a |an )?(?:animation|video|clip)\b"
-         r"|\bnot (?:a |an )?(?:animation|video|clip|moving)\b|\bsingle (?:image|frame)\b|\bfrozen\b", 4.0),
+        (
+            r"\bstill (?:image|picture|photo|frame|shot)\b|\bimage,? not (?:a |an )?(?:animation|video|clip)\b"
+            r"|\bnot (?:a |an )?(?:animation|video|clip|moving)\b|\bsingle (?:image|frame)\b|\bfrozen\b",
+            4.0,
+        ),
     ),
 }
 

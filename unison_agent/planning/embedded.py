@@ -80,42 +80,76 @@ class Attachment:
         from unison_agent.media import probe  # numpy/PIL/PyAV only when there is something to look at
 
         info = probe(path)
-        return cls(str(path), info.media, info.look.value, info.width, info.height, info.num_frames, info.fps,
-                   info.duration_s)
+        return cls(
+            str(path), info.media, info.look.value, info.width, info.height, info.num_frames, info.fps, info.duration_s
+        )
 
 
-_CONTROL_LOOKS = {"pose": ControlType.POSE, "depth": ControlType.DEPTH, "edge": ControlType.CANNY,
-                  "scribble": ControlType.SCRIBBLE}
+_CONTROL_LOOKS = {
+    "pose": ControlType.POSE,
+    "depth": ControlType.DEPTH,
+    "edge": ControlType.CANNY,
+    "scribble": ControlType.SCRIBBLE,
+}
 # Words naming a control signal, in the order they are tried. Compiled once.
 _CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
-    (ControlType.FLOW, re.compile(r"\boptical[\s-]*flow\b|\bflow (?:of|from|map|video)\b|\b(?:motion|movement)"
-                                  r" (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b")),
-    (ControlType.GRAY, re.compile(r"\bgr[ae]y[\s-]*scale\b|\bgr[ae]y (?:version|control|video)\b"
-                                  r"|\bblack[- ]and[- ]white version\b")),
+    (
+        ControlType.FLOW,
+        re.compile(
+            r"\boptical[\s-]*flow\b|\bflow (?:of|from|map|video)\b|\b(?:motion|movement)"
+            r" (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b"
+        ),
+    ),
+    (
+        ControlType.GRAY,
+        re.compile(
+            r"\bgr[ae]y[\s-]*scale\b|\bgr[ae]y (?:version|control|video)\b"
+            r"|\bblack[- ]and[- ]white version\b"
+        ),
+    ),
     (ControlType.LAYOUT, re.compile(r"\blayout\b|\bbounding[\s-]*box\w*\b|\bbbox\w*\b|\bbox track\b")),
-    (ControlType.POSE, re.compile(r"\bpose[sd]?\b|\bskeletons?\b|\bopenpose\b|\bstick[- ]figures?\b|\bkeypoints?\b"
-                                  r"|\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b")),
+    (
+        ControlType.POSE,
+        re.compile(
+            r"\bpose[sd]?\b|\bskeletons?\b|\bopenpose\b|\bstick[- ]figures?\b|\bkeypoints?\b"
+            r"|\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b"
+        ),
+    ),
     (ControlType.DEPTH, re.compile(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b|\bdeph\b")),
     (ControlType.CANNY, re.compile(r"\bcanny\b|\bedges?\b|\bedge[\s-]*map\b|\boutlines?\b|\bcontours?\b")),
-    (ControlType.SCRIBBLE, re.compile(r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b"
-                                      r"|\bline[\s-]*art\b|\blineart\b")),
+    (
+        ControlType.SCRIBBLE,
+        re.compile(
+            r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b"
+            r"|\bline[\s-]*art\b|\blineart\b"
+        ),
+    ),
 ]
-_SEQUENCE = re.compile(r"\b(?:then|while (?:the|a|an|he|she|it|they|his|her)|gradually|suddenly|begins? to|"
-                       r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
-                       r"step by step)\b")
-_NOT_IMAGE = re.compile(r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b")
+_SEQUENCE = re.compile(
+    r"\b(?:then|while (?:the|a|an|he|she|it|they|his|her)|gradually|suddenly|begins? to|"
+    r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
+    r"step by step)\b"
+)
+_NOT_IMAGE = re.compile(
+    r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b"
+)
 # "what plant is this?" with nothing attached: the question is about a picture that did not come.
-_DEICTIC_QUESTION = re.compile(r"\b(?:what|who|which|where|how old|how much|is|are)\b[^.?!]*\b(?:this|these)"
-                               r"(?: one| thing| stuff)?(?: is| are)?\s*\?")
+_DEICTIC_QUESTION = re.compile(
+    r"\b(?:what|who|which|where|how old|how much|is|are)\b[^.?!]*\b(?:this|these)"
+    r"(?: one| thing| stuff)?(?: is| are)?\s*\?"
+)
 _PROGRESSIVE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w{3,}ing\b")
 _QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
 _DEICTIC_BEFORE = re.compile(
     r"(?:\b(?:this|that|these|those|my|our|your|his|her|their|attached|uploaded|same|original|source|input|no|"
-    r"not|exact|old|the attached|the uploaded|first|second|third|other|1st|2nd|3rd)\s+(?:\w+\s+){0,2}|\bthe\s+(?:\w+\s+){0,1}"
+    r"not|exact|old|the attached|the uploaded|first|second|third|other|1st|2nd|3rd)\s+(?:\w+\s+){0,2}"
+    r"|\bthe\s+(?:\w+\s+){0,1}"
     r"|\b(?:here's|here is|here are|heres|attached is|i took|i have)\s+(?:a|an|the|my|some|two)?\s*(?:\w+\s+){0,1})$"
 )
-_OUTPUT_SUBJECT = re.compile(r"\s+(?:unfolds|begins|captures|shows|opens|starts|features|depicts|ends|should|"
-                             r"must|needs|will)\b")
+_OUTPUT_SUBJECT = re.compile(
+    r"\s+(?:unfolds|begins|captures|shows|opens|starts|features|depicts|ends|should|"
+    r"must|needs|will)\b"
+)
 _INPUT_REF = re.compile(
     rf"\b(?:this|that|these|those|my|our|his|her|their|your|the attached|attached|the uploaded|uploaded|the)"
     rf"\s+(?:[\w'-]+\s+){{0,2}}?(?P<noun>{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|masks?|sketch(?:es)?|scribbles?|"
@@ -127,10 +161,14 @@ _SUBJECT_REF = re.compile(
     r"lady|kid|toy|figurine|figure|face|plush|mug|sneaker|bottle|singer|dog|cat|pet|car|item|object|outfit|"
     r"design)\b(?!\s*:)"
 )
-_ATTACHED_WORD = re.compile(r"\(attached\)|\battached\b|\bi (?:sent|uploaded|attached|made|took|drew|shot|"
-                            r"recorded|filmed)\b|\bi'm sending\b|\bi am sending\b|\bin the attachment\b")
-_EDIT_THIS = re.compile(r"^\W*(?:please |pls |plz )?(?:edit|fix|retouch|touch up|change|modify|improve|enhance)"
-                        r" (?:this|it)\b")
+_ATTACHED_WORD = re.compile(
+    r"\(attached\)|\battached\b|\bi (?:sent|uploaded|attached|made|took|drew|shot|"
+    r"recorded|filmed)\b|\bi'm sending\b|\bi am sending\b|\bin the attachment\b"
+)
+_EDIT_THIS = re.compile(
+    r"^\W*(?:please |pls |plz )?(?:edit|fix|retouch|touch up|change|modify|improve|enhance)"
+    r" (?:this|it)\b"
+)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
 _ORDINAL_ROLE = re.compile(
     r"\b(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?:file|image|one|attachment|pic|photo|"
@@ -138,8 +176,8 @@ _ORDINAL_ROLE = re.compile(
     r"(?P<what>mask|source|photo|picture|image|original|reference|ref|style|face|video|clip|control|"
     r"first frame|last frame|start|end)\b"
 )
-_FIRST_WORDS = re.compile(r"\b(?:first|start|starting|begin|beginning|opening|initial|from)\b")
-_LAST_WORDS = re.compile(r"\b(?:last|end|ending|ends|final|closing|finish|finishes|to)\b")
+_FIRST_WORDS = re.compile(r"\b(?:first|start|starts|starting|begin|begins|beginning|opening|initial)\b")
+_LAST_WORDS = re.compile(r"\b(?:last|end|ending|ends|final|closing|finish|finishes)\b")
 _MASK_WORDS = re.compile(r"\bmask\w*\b|\bwhite (?:part|area|region)\b|\bmarks?\b")
 _REF_WORDS = re.compile(r"\b(?:ref|reference|style|face|faces|character|the one in|from|like|identity|as the)\b")
 _REFERENCE_PICTURE = re.compile(
@@ -148,8 +186,8 @@ _REFERENCE_PICTURE = re.compile(
     r"(?:reference|ref)\b"
 )
 _ORDINAL_PICTURE = re.compile(r"\b(?:(?P<n>second|2nd|third|3rd|other) (?:photo|image|picture|pic|one|file|shot))\b")
-_NAME_FIRST = re.compile(r"first|start|begin|open|initial|(?:^|[_\-. ])a$|(?:^|[_\-. ])1$|_0+1?$|from")
-_NAME_LAST = re.compile(r"last|end|final|clos|finish|(?:^|[_\-. ])b$|(?:^|[_\-. ])2$|_to$")
+_NAME_FIRST = re.compile(r"first|start|begin|open|initial|(?:^|[_\-. ])a$|(?:^|[_\-. ])1$|(?:^|[_\-. ])from$")
+_NAME_LAST = re.compile(r"last|end|final|clos|finish|(?:^|[_\-. ])b$|(?:^|[_\-. ])2$|(?:^|[_\-. ])to$")
 
 
 def _blank_quotes(text: str) -> str:
@@ -180,9 +218,22 @@ class _Request:
         self.norm: Norm = normalise(text)
         self.cue = _blank_quotes(self.norm.text)
         self.meta: Meta = extract_meta(self.norm)
-        self.scores = {family: score(self.cue, family) for family in
-                       ("question", "answer_verb", "text_only", "gen", "edit", "reference", "i2v", "not_i2v",
-                        "control", "control_words", "still")}
+        self.scores = {
+            family: score(self.cue, family)
+            for family in (
+                "question",
+                "answer_verb",
+                "text_only",
+                "gen",
+                "edit",
+                "reference",
+                "i2v",
+                "not_i2v",
+                "control",
+                "control_words",
+                "still",
+            )
+        }
         self.refs = self._input_refs()
         self.mentions = self._mentions()
 
@@ -202,8 +253,7 @@ class _Request:
             if re.match(r"\s+(?:video|videos|clip|sequence|pass|footage)\b", after):
                 medium = "video"  # "my depth map video"
             refs.append((medium, kind))
-        for m in _SUBJECT_REF.finditer(t):
-            refs.append(("image", "photo"))
+        refs += [("image", "photo")] * len(_SUBJECT_REF.findall(t))
         if _ATTACHED_WORD.search(t) or _EDIT_THIS.search(t):
             refs.append(("image", "photo"))
         if not self.atts and not refs and _DEICTIC_QUESTION.search(t):
@@ -233,11 +283,31 @@ class _Request:
             lo = max([e for s, e in bounds if e <= start] + [0, start - reach])
             hi = min([s for s, e in bounds if s >= end] + [len(t), end + reach])
             for m in pattern.finditer(t, lo, hi):
-                d = start - m.end() if m.end() <= start else m.start() - end if m.start() >= end else 0
-                d = max(d, 0) + (0.5 if m.start() >= end else 0)  # words after the name describe it better
+                gap = start - m.end() if m.end() <= start else m.start() - end if m.start() >= end else 0
+                d = max(gap, 0) + (0.5 if m.start() >= end else 0.0)  # words after the name describe it better
                 if best is None or d < best:
                     best = d
         return best
+
+    def _frame_vote(self, index: int, reach: int = 40) -> float:
+        """+1 when the text says attachment ``index`` is the first frame, -1 the last, 0 when it says nothing.
+
+        The words that describe a named file follow it ("p2.jpg is where it ends"), unless the name is in
+        brackets after them ("the start (a.jpg) and end (b.jpg) frames"); a cue is never looked for past
+        another file's name."""
+        t = self.cue
+        bounds = sorted(sp for spans in self.mentions.values() for sp in spans)
+        for start, end in self.mentions.get(index, []):
+            lo = max([e for s, e in bounds if e <= start] + [start - reach])
+            hi = min([s for s, e in bounds if s >= end] + [end + reach])
+            after, before = t[end:hi], t[max(lo, 0) : start]
+            in_brackets = before.rstrip().endswith("(")
+            for seg, from_end in ((before, True), (after, False)) if in_brackets else ((after, False), (before, True)):
+                hits = [(len(seg) - m.end() if from_end else m.start(), +1.0) for m in _FIRST_WORDS.finditer(seg)]
+                hits += [(len(seg) - m.end() if from_end else m.start(), -1.0) for m in _LAST_WORDS.finditer(seg)]
+                if hits:
+                    return min(hits)[1]
+        return 0.0
 
     def _ordinal_roles(self) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -246,8 +316,11 @@ class _Request:
             if 0 <= idx < len(self.atts):
                 out[idx] = m.group("what")
         # "first file is the mask, second is my photo": the second clause often drops the noun.
-        for m in re.finditer(r"\b(?P<ord>first|second|third|1st|2nd|3rd)\s+(?:one\s+)?(?:is|=)\s+(?:the\s+|my\s+)?"
-                             r"(?P<what>mask|photo|picture|image|source|reference|ref|video|clip)\b", self.cue):
+        for m in re.finditer(
+            r"\b(?P<ord>first|second|third|1st|2nd|3rd)\s+(?:one\s+)?(?:is|=)\s+(?:the\s+|my\s+)?"
+            r"(?P<what>mask|photo|picture|image|source|reference|ref|video|clip)\b",
+            self.cue,
+        ):
             idx = _ORDINALS[m.group("ord")]
             if idx < len(self.atts):
                 out.setdefault(idx, m.group("what"))
@@ -264,15 +337,16 @@ class _Request:
                 continue  # "720p portrait": an orientation, not a portrait
             before = t[max(0, m.start() - 30) : m.start()]
             after = t[m.end() : m.end() + 14]
-            if re.match(r"\s*(?:style|game|games|editor|editing|call|poster|still|frame|frames|camera|grain|"
-                        r"quality|description|model|models|card|video|videos|clip|clips|animation)\b", after):
+            if re.match(
+                r"\s*(?:style|game|games|editor|editing|call|poster|still|frame|frames|camera|grain|"
+                r"quality|description|model|models|card|video|videos|clip|clips|animation)\b",
+                after,
+            ):
                 continue
             d = _DEICTIC_BEFORE.search(before)
-            if d:
-                is_the = d.group(0).startswith("the ")
-                if not is_the or has_att or not _OUTPUT_SUBJECT.match(after):
-                    if not (is_the and not has_att and _OUTPUT_SUBJECT.match(after)):
-                        continue
+            # "this video" is an attachment; "the video unfolds with..." with no video attached is the output.
+            if d and not (d.group(0).startswith("the ") and not has_att and _OUTPUT_SUBJECT.match(after)):
+                continue
             n += 1
         return n
 
@@ -284,8 +358,17 @@ class _Request:
         if s["text_only"] >= 4:
             return True
         m = self.meta
-        if m.video_hint or m.width or m.preset or m.ratio or m.seed is not None or m.num_outputs or m.steps \
-                or m.guidance or m.negative_prompt:
+        if (
+            m.video_hint
+            or m.width
+            or m.preset
+            or m.ratio
+            or m.seed is not None
+            or m.num_outputs
+            or m.steps
+            or m.guidance
+            or m.negative_prompt
+        ):
             make += 1.0
         if ask == 0 and make == 0:
             if not self.atts:
@@ -312,7 +395,7 @@ class _Request:
             # attached it takes more than one sign, since "a man waving" is also a picture.
             # A finite verb of motion ("a cat walks") weighs more than an adjective-like participle
             # ("flying trams").
-            motion = sum(1 if w.endswith("ing") or not w.endswith("s") else 2 for w in MOTION.findall(self.cue))
+            motion = sum(_motion_weight(self.cue, m) for m in MOTION.finditer(self.cue))
             narrative = motion + 2 * len(_SEQUENCE.findall(self.cue)) + len(_PROGRESSIVE.findall(self.cue))
             if narrative >= (3 if has_input else 2):
                 vid += 1
@@ -329,8 +412,11 @@ class _Request:
         if self.wants_answer():
             if self.atts:
                 # Pictures may sit beside a clip in a question about it ("is this frame from this video?").
-                return Task.VIDEO_UNDERSTANDING if any(a.media is Media.VIDEO for a in self.atts) \
+                return (
+                    Task.VIDEO_UNDERSTANDING
+                    if any(a.media is Media.VIDEO for a in self.atts)
                     else Task.IMAGE_UNDERSTANDING
+                )
             if self.refs:
                 return Task.VIDEO_UNDERSTANDING if "video" in ref_media else Task.IMAGE_UNDERSTANDING
             return Task.TEXT_UNDERSTANDING
@@ -350,11 +436,20 @@ class _Request:
         if not self.atts and "scribble" in ref_kinds and ctrl >= edit:
             is_control = True
         if is_control:
-            return Task.VIDEO_CONTROL if has_video_in or (out is Media.VIDEO and not vids and not self.atts) \
+            return (
+                Task.VIDEO_CONTROL
+                if has_video_in or (out is Media.VIDEO and not vids and not self.atts)
                 else Task.IMAGE_CONTROL
+            )
         images = [a for a in self.atts if a.media is Media.IMAGE and a.look != "mask"]
-        if not has_video_in and s["i2v"] >= 3 and not s["not_i2v"] and not s["still"] and len(images) <= 2 \
-                and not masks:
+        if (
+            not has_video_in
+            and s["i2v"] >= 3
+            and not s["not_i2v"]
+            and not s["still"]
+            and len(images) <= 2
+            and not masks
+        ):
             return Task.IMAGE_TO_VIDEO
         if has_video_in:
             return Task.VIDEO_EDITING
@@ -363,8 +458,8 @@ class _Request:
         if out is Media.VIDEO:
             return Task.VIDEO_REFERENCE
         ref = s["reference"]
-        if ref > edit or (edit == 0 and s["gen"] > 0):
-            return Task.IMAGE_REFERENCE  # a new picture of what the files show
+        if ref > edit or edit < 1.5:
+            return Task.IMAGE_REFERENCE  # no change asked of the file: a new picture of what it shows
         return Task.IMAGE_EDITING
 
     # ------------------------------------------------------------------------------------------ roles
@@ -377,8 +472,10 @@ class _Request:
         elif task in (Task.IMAGE_REFERENCE, Task.VIDEO_REFERENCE):
             roles = [Role.REFERENCE] * len(atts)
             # "my dog and my parrot (second photo)" with one photo attached: a reference did not come.
-            named = [{"second": 2, "2nd": 2, "third": 3, "3rd": 3, "other": 2}[m.group("n")]
-                     for m in _ORDINAL_PICTURE.finditer(self.cue)]
+            named = [
+                {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "other": 2}[m.group("n")]
+                for m in _ORDINAL_PICTURE.finditer(self.cue)
+            ]
             if atts and named and max(named) > len(atts):
                 missing.append(Role.REFERENCE)
         elif task in (Task.IMAGE_CONTROL, Task.VIDEO_CONTROL):
@@ -391,13 +488,15 @@ class _Request:
         for role in task.required_roles:
             if role not in present and role not in missing:
                 missing.append(role)
-        inputs = [Input(path=a.path, media=a.media, role=r) for a, r in zip(atts, roles) if r is not None]
+        inputs = [Input(path=a.path, media=a.media, role=r) for a, r in zip(atts, roles, strict=True) if r is not None]
         return inputs, missing
 
     def _control_roles(self, task: Task) -> list[Role | None]:
         want = Media.VIDEO if task is Task.VIDEO_CONTROL else Media.IMAGE
-        order = sorted(range(len(self.atts)), key=lambda i: (
-            self.atts[i].media is not want, self.atts[i].look not in _CONTROL_LOOKS, i))
+        order = sorted(
+            range(len(self.atts)),
+            key=lambda i: (self.atts[i].media is not want, self.atts[i].look not in _CONTROL_LOOKS, i),
+        )
         roles: list[Role | None] = [Role.REFERENCE] * len(self.atts)
         if order:
             roles[order[0]] = Role.CONTROL
@@ -407,24 +506,41 @@ class _Request:
         atts, n = self.atts, len(self.atts)
         votes = []
         for i, a in enumerate(atts):
-            first = self._near(i, _FIRST_WORDS)
-            last = self._near(i, _LAST_WORDS)
-            v = 0.0
-            if first is not None or last is not None:
-                v = 1.0 if last is None else -1.0 if first is None else (1.0 if first < last else -1.0)
-            if v == 0:
-                v = (1.0 if _NAME_FIRST.search(a.stem) else 0) - (1.0 if _NAME_LAST.search(a.stem) else 0)
-            votes.append(v)
+            # A file named for its place ("start.png", "frame_last.jpg") says it best; then the text.
+            v = (1.0 if _NAME_FIRST.search(a.stem) else 0) - (1.0 if _NAME_LAST.search(a.stem) else 0)
+            votes.append(v or self._frame_vote(i))
+        if n >= 2 and votes[0] == votes[1]:
+            # "from a.jpg to b.jpg"
+            for i, j in ((0, 1), (1, 0)):
+                names = re.escape(atts[i].name), re.escape(atts[j].name)
+                if re.search(rf"\bfrom\s+{names[0]}\s+(?:to|into|until)\s+{names[1]}", self.cue):
+                    votes[i], votes[j] = 1.0, -1.0
         t = self.cue
-        says_last = re.search(r"\bend(?:s|ing)? (?:the video |it )?(?:on|with|at)\b|\bend on\b|\bas the (?:last|end|"
-                              r"final|closing)\b|\b(?:last|final|end|ending|closing) frame\b|\bfinish(?:es)? on\b",
-                              t) is not None
-        says_first = re.search(r"\bstart(?:s|ing)? (?:the video |it )?(?:from|with|on)\b|\bas the (?:first|start|"
-                               r"opening)\b|\b(?:first|start|starting|opening|initial) frame\b|\banimate\b", t) \
+        says_last = (
+            re.search(
+                r"\bend(?:s|ing)? (?:the video |it )?(?:on|with|at)\b|\bend on\b|\bas the (?:last|end|"
+                r"final|closing)\b|\b(?:last|final|end|ending|closing) frame\b|\bfinish(?:es)? on\b",
+                t,
+            )
             is not None
-        says_two = re.search(r"\bfrom (?:my |the )?first (?:\w+ )?to (?:my |the )?(?:second|last)\b|\bbetween\b|"
-                             r"\bkeyframes\b|\b(?:first|start) and (?:the )?(?:last|end)\b|\binterpolat\w*\b|"
-                             r"\bboth frames\b|\btwo (?:photos|images|pictures|frames)\b", t) is not None
+        )
+        says_first = (
+            re.search(
+                r"\bstart(?:s|ing)? (?:the video |it )?(?:from|with|on)\b|\bas the (?:first|start|"
+                r"opening)\b|\b(?:first|start|starting|opening|initial) frame\b|\banimate\b",
+                t,
+            )
+            is not None
+        )
+        says_two = (
+            re.search(
+                r"\bfrom (?:my |the )?first (?:\w+ )?to (?:my |the )?(?:second|last)\b|\bbetween\b|"
+                r"\bkeyframes\b|\b(?:first|start) and (?:the )?(?:last|end)\b|\binterpolat\w*\b|"
+                r"\bboth frames\b|\btwo (?:photos|images|pictures|frames)\b",
+                t,
+            )
+            is not None
+        )
         roles: list[Role | None] = [None] * n
         missing: list[Role] = []
         if n == 1:
@@ -435,14 +551,10 @@ class _Request:
             if says_two:
                 missing.append(Role.LAST_FRAME if roles[0] is Role.FIRST_FRAME else Role.FIRST_FRAME)
         elif n >= 2:
-            # The more confident vote decides; the other file takes the other end.
-            a, b = 0, 1
-            if votes[b] > votes[a] or (votes[a] == votes[b] and False):
-                roles[a], roles[b] = Role.LAST_FRAME, Role.FIRST_FRAME
-            elif votes[a] == votes[b] == 0 or votes[a] > votes[b]:
-                roles[a], roles[b] = Role.FIRST_FRAME, Role.LAST_FRAME
-            else:
-                roles[a], roles[b] = Role.LAST_FRAME, Role.FIRST_FRAME
+            # Votes are +1 for "first", -1 for "last": the file that leans more to "first" starts the video;
+            # with nothing said, attachment order decides.
+            first = 1 if votes[1] > votes[0] else 0
+            roles[first], roles[1 - first] = Role.FIRST_FRAME, Role.LAST_FRAME
         else:
             missing.append(Role.LAST_FRAME if says_last and not says_first else Role.FIRST_FRAME)
             if says_two:
@@ -456,9 +568,8 @@ class _Request:
         mask_i: int | None = None
         for i, a in enumerate(atts):
             said = ordinal.get(i)
-            if said == "mask" or (said is None and (a.look == "mask" or "mask" in a.stem)):
-                if mask_i is None:
-                    mask_i = i
+            if mask_i is None and (said == "mask" or (said is None and (a.look == "mask" or "mask" in a.stem))):
+                mask_i = i
         if mask_i is None:
             for i in range(len(atts)):
                 if self._near(i, re.compile(r"\bmask\b"), reach=15) is not None and atts[i].media is Media.IMAGE:
@@ -468,6 +579,7 @@ class _Request:
         candidates = [i for i, a in enumerate(atts) if i != mask_i and a.media is want]
         source_i: int | None = None
         if candidates:
+
             def source_rank(i: int) -> tuple[float, int]:
                 said = ordinal.get(i)
                 r = 0.0
@@ -488,9 +600,11 @@ class _Request:
         missing: list[Role] = []
         if source_i is None:
             missing.append(Role.SOURCE)
-        if mask_i is None and re.search(r"\b(?:my|the|this|your|a) mask\b|\bmasked (?:area|region|part)\b|"
-                                        r"\bwhite (?:part|area|region) of\b|\binside the mask\b|\bwhere the mask\b",
-                                        self.cue):
+        if mask_i is None and re.search(
+            r"\b(?:my|the|this|your|a) mask\b|\bmasked (?:area|region|part)\b|"
+            r"\bwhite (?:part|area|region) of\b|\binside the mask\b|\bwhere the mask\b",
+            self.cue,
+        ):
             missing.append(Role.MASK)
         if Role.REFERENCE not in roles and _REFERENCE_PICTURE.search(self.cue):
             missing.append(Role.REFERENCE)  # "replace my bike with the one in the reference photo I attached"
@@ -511,8 +625,12 @@ class _Request:
         if look in _CONTROL_LOOKS:
             return _CONTROL_LOOKS[look]
         kinds = [k for _, k in self.refs]
-        for kind, ct in (("pose", ControlType.POSE), ("depth", ControlType.DEPTH), ("edge", ControlType.CANNY),
-                         ("scribble", ControlType.SCRIBBLE)):
+        for kind, ct in (
+            ("pose", ControlType.POSE),
+            ("depth", ControlType.DEPTH),
+            ("edge", ControlType.CANNY),
+            ("scribble", ControlType.SCRIBBLE),
+        ):
             if kind in kinds:
                 return ct
         if control is None:
@@ -533,8 +651,7 @@ class _Request:
                 long_side = max(size_for_preset(m.preset))
                 short = min(size_for_preset(m.preset))
                 ratio = m.ratio[0] / m.ratio[1]
-                return _snap(short * ratio, short) if ratio >= 1 else _snap(short, short / ratio) \
-                    if long_side else None
+                return _snap(short * ratio, short) if ratio >= 1 else _snap(short, short / ratio) if long_side else None
             return size_for_preset(m.preset, orientation or "landscape")
         if m.ratio:
             return size_for_aspect(*m.ratio)
@@ -543,8 +660,15 @@ class _Request:
         if orientation == "square":
             return size_for_aspect(1, 1)
         # Nothing said: an edit, a control or an animated picture keeps the shape of its input.
-        anchor = next((a for a in self.atts for i in inputs if i.path == a.path and i.role in
-                       (Role.SOURCE, Role.CONTROL, Role.FIRST_FRAME, Role.LAST_FRAME)), None)
+        anchor = next(
+            (
+                a
+                for a in self.atts
+                for i in inputs
+                if i.path == a.path and i.role in (Role.SOURCE, Role.CONTROL, Role.FIRST_FRAME, Role.LAST_FRAME)
+            ),
+            None,
+        )
         if anchor and anchor.width and anchor.height and task not in (Task.IMAGE_REFERENCE, Task.VIDEO_REFERENCE):
             r = anchor.width / anchor.height
             if 0.2 <= r <= 5:
@@ -561,17 +685,29 @@ class _Request:
         if m.seconds:
             frames = frames_for_duration(m.seconds, fps)
             if frames > LIMITS["num_frames"][1]:
-                raise PlanningError(f"{m.seconds:g} s at {fps} fps is {frames} frames; at most "
-                                 f"{int(LIMITS['num_frames'][1])} frames can be generated")
+                raise PlanningError(
+                    f"{m.seconds:g} s at {fps} fps is {frames} frames; at most "
+                    f"{int(LIMITS['num_frames'][1])} frames can be generated"
+                )
             return {"fps": fps, "num_frames": frames, "duration_s": m.seconds}
         # Nothing said: an edited or controlled clip keeps its source's length, up to the default length.
-        source = next((a for a in self.atts for i in inputs if i.path == a.path and i.role in
-                       (Role.SOURCE, Role.CONTROL) and a.media is Media.VIDEO), None)
+        source = next(
+            (
+                a
+                for a in self.atts
+                for i in inputs
+                if i.path == a.path and i.role in (Role.SOURCE, Role.CONTROL) and a.media is Media.VIDEO
+            ),
+            None,
+        )
         if source and source.duration_s:
             frames = min(frames_for_duration(source.duration_s, fps), DEFAULT_NUM_FRAMES)
             return {"fps": fps, "num_frames": frames, "duration_s": round(duration_for_frames(frames, fps), 4)}
-        return {"fps": fps, "num_frames": DEFAULT_NUM_FRAMES,
-                "duration_s": duration_for_frames(DEFAULT_NUM_FRAMES, fps)}
+        return {
+            "fps": fps,
+            "num_frames": DEFAULT_NUM_FRAMES,
+            "duration_s": duration_for_frames(DEFAULT_NUM_FRAMES, fps),
+        }
 
     def spec(self) -> TaskSpec:
         task = self.decide()
@@ -600,8 +736,21 @@ class _Request:
         try:
             return TaskSpec(**fields)  # type: ignore[arg-type]
         except ValidationError as e:
-            raise PlanningError(f"cannot plan this request as {task.value}: {'; '.join(explain(e).splitlines())}") \
-                from None
+            raise PlanningError(
+                f"cannot plan this request as {task.value}: {'; '.join(explain(e).splitlines())}"
+            ) from None
+
+
+def _motion_weight(text: str, m: re.Match[str]) -> float:
+    """How much a verb of motion says "this moves": a finite verb ("a cat walks") or a participle after its
+    subject ("a drone flying through") a lot; a participle used as an adjective ("flying trams", "a waving
+    flag") little."""
+    word = m.group(0)
+    before = text[max(0, m.start() - 12) : m.start()]
+    if word.endswith("ing"):
+        adjectival = re.search(r"(?:^|\b(?:a|an|the|of|with|and|some|its|his|her|their)\s+|[,;:(]\s*)$", before)
+        return 0.5 if adjectival else 2.0
+    return 2.0 if word.endswith("s") and not word.endswith("ss") else 1.0
 
 
 def _snap(w: float, h: float, multiple: int = 16) -> tuple[int, int]:

@@ -9,6 +9,7 @@ vocabulary repaired); spans are in normalised coordinates and mapped back with `
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from unison_agent.planning.text import NUMBER_RE, Norm, parse_number
@@ -56,7 +57,9 @@ _WIDTH_HEIGHT = re.compile(
     r"|\bheight\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?width\s*(?:of|=|:)?\s*(\d{2,5})"
     r"(?:\s*px)?"
 )
-_PRESET = re.compile(rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b")
+_PRESET = re.compile(
+    rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b"
+)
 _RATIO = re.compile(
     r"(?:\b(?:aspect(?:\s*ratio)?|ratio|in|at|to|format)\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})"
     r"(?![\d]|:\d)(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
@@ -73,7 +76,9 @@ _SECONDS = re.compile(
     r"(seconds?|secs?|s|minutes?|mins?|segundos?|secondes?|sekunden?)(?:\s+long)?(?![\w])"
 )
 _SECONDS_ZH = re.compile(r"(?:时长|长度)?\s*(\d+(?:\.\d+)?)\s*秒(?:钟)?")
-_FRAMES = re.compile(rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}(\d+)\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(\d+)\s*帧")
+_FRAMES = re.compile(
+    rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}(\d+)\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(\d+)\s*帧"
+)
 _FPS = re.compile(
     rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒)(?![\w])"
     rf"|\b(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*({N})"
@@ -99,7 +104,7 @@ _OUTPUTS = re.compile(
 )
 _OUTPUTS_BARE = re.compile(
     rf"\b(?:give me|gimme|make me|generate|send me|i want|i need|i'd like)\s+({N})(?:\s+(?:please|pls|plz))?"
-    rf"\s*(?=[.,!;]|$)|(?<![\w])({N})\s+of\s+(?:them|those|these)\b"
+    rf"\s*(?=[.,!;]|$)|(?<![\w])({N}|a few|a couple)\s+of\s+(?:them|those|these)\b"
 )
 _NEGATIVE = re.compile(
     r"\b(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives)\s*[:=]\s*(.*?)\s*(?=\n|$)"
@@ -212,7 +217,8 @@ def extract_meta(norm: Norm) -> Meta:
             meta.num_outputs = int(v)
             take(m)
     for m in _OUTPUTS_BARE.finditer(t):
-        v = _num(m.group(1) or m.group(2))
+        word = m.group(1) or m.group(2)
+        v = {"a few": 3.0, "a couple": 2.0}.get(word) or _num(word)
         if free(m) and meta.num_outputs is None and v is not None and v == int(v) and 2 <= v <= 16:
             meta.num_outputs = int(v)
             take(m)
@@ -249,7 +255,9 @@ def _negative(norm: Norm, meta: Meta, taken: list[Span]) -> None:
 _NOT_ORIENTATION = re.compile(r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)")
 
 
-def _orientation(norm: Norm, meta: Meta, free, take) -> None:  # type: ignore[no-untyped-def]
+def _orientation(
+    norm: Norm, meta: Meta, free: Callable[[re.Match[str]], bool], take: Callable[[re.Match[str]], None]
+) -> None:
     t = norm.text
     for m in _ORIENT.finditer(t):
         if not free(m):
@@ -257,9 +265,8 @@ def _orientation(norm: Norm, meta: Meta, free, take) -> None:  # type: ignore[no
         word = m.group(1).replace(" ", "").replace("-", "")
         after = t[m.end(1) : m.end(1) + 12]
         before = t[max(0, m.start(1) - 8) : m.start(1)]
-        tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (
-            re.match(rf"\s+({_ORIENT_MEDIA})\b", after).group(1) if re.match(rf"\s+({_ORIENT_MEDIA})\b", after) else ""
-        )
+        medium = re.match(rf"\s+({_ORIENT_MEDIA})\b", after)
+        tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (medium.group(1) if medium else "")
         if (word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6))) or "times " in before:
             continue
         # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
@@ -271,11 +278,14 @@ def _orientation(norm: Norm, meta: Meta, free, take) -> None:  # type: ignore[no
             listed = standalone and re.search(r"(?:^|[,.;:(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]) is not None
             if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
                 continue
-        elif word in ("vertical", "horizontal", "square"):
-            if not (explicit or standalone or near_preset or tail_word):
-                continue
-        meta.orientation = {"vertical": "portrait", "horizontal": "landscape", "widescreen": "landscape",
-                            "ultrawide": "landscape"}.get(word, word)
+        elif word in ("vertical", "horizontal", "square") and not (explicit or standalone or near_preset or tail_word):
+            continue
+        meta.orientation = {
+            "vertical": "portrait",
+            "horizontal": "landscape",
+            "widescreen": "landscape",
+            "ultrawide": "landscape",
+        }.get(word, word)
         if word == "widescreen" and meta.ratio is None:
             meta.ratio = (16.0, 9.0)
         if word == "ultrawide" and meta.ratio is None:
@@ -331,9 +341,7 @@ def clean_prompt(original: str, spans: list[Span], drop_lead: bool = True) -> st
                 continue
             if re.search(r"[:?\-–—]", seg) or (i > 0 and not "".join(p[0] for p in pieces[:i]).strip()):
                 head, rest = pieces[: i + 1], pieces[i + 1 :]
-                if all(p[1] or _is_filler(p[0]) for p in head) and any(
-                    not p[1] and not _is_filler(p[0]) for p in rest
-                ):
+                if all(p[1] or _is_filler(p[0]) for p in head) and any(not p[1] and not _is_filler(p[0]) for p in rest):
                     for p in head:
                         p[0] = ""
                 break

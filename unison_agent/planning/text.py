@@ -16,15 +16,39 @@ from pathlib import Path
 __all__ = ["NUMBER_RE", "NUMBER_WORDS", "Norm", "normalise", "parse_number"]
 
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "a couple of": 2, "a pair of": 2, "a single": 1, "a": 1,
-    "an": 1, "single": 1, "couple of": 2, "a dozen": 12, "dozen": 12,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "a couple of": 2,
+    "a pair of": 2,
+    "a single": 1,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+    "couple of": 2,
+    "a dozen": 12,
+    "dozen": 12,
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 NUMBER_WORDS = {**_UNITS, **_TENS}
-_SMALL = "|".join(sorted((k for k in _UNITS if " " not in k and k not in ("a", "an", "single")), key=len,
-                         reverse=True))
+_SMALL = "|".join(sorted((k for k in _UNITS if " " not in k and k not in ("a", "an", "single")), key=len, reverse=True))
 _TENS_RE = "|".join(_TENS)
 # A number as digits ("2.5", "1,000"), or as words ("forty-two", "twenty five", "one hundred", "two and a half").
 NUMBER_RE = (
@@ -153,8 +177,24 @@ class Norm:
 
 _TOKEN = re.compile(r"[^\W\d_]+|.", re.S)
 # Characters we fold so that rules see one spelling: curly quotes, dashes, full-width punctuation.
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "：": ":", "，": ",",
-                       "（": "(", "）": ")", "×": "x", "？": "?", "！": "!", "。": "."})
+_FOLD = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "：": ":",
+        "，": ",",
+        "（": "(",
+        "）": ")",
+        "×": "x",
+        "？": "?",
+        "！": "!",
+        "。": ".",
+    }
+)
 
 
 def normalise(text: str) -> Norm:

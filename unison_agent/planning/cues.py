@@ -25,7 +25,7 @@ MEDIA_NOUN_VIDEO = (
 DEICTIC = r"this|that|these|those|the|my|our|your|his|her|their|attached|uploaded|same|original|source|input|both"
 
 _GEN_VERB = (
-    r"make|makes|create|creates|generate|generates|draw|paint|"
+    r"make|create|generate|draw|paint|"
     r"render|produce|design|illustrate|visuali[sz]e|imagine|compose an image|shoot|film|craft|build|gimme|"
     r"生成|画|制作|genera|crea|haz|dibuja"
 )
@@ -79,7 +79,20 @@ CUES: dict[str, list[Cue]] = {
         (r"\bi'?m planning to\b|\bi plan to\b|\bi want to know\b|\bi'?m wondering\b|\bwill i need\b", 1.5),
     ),
     "answer_verb": _c(
-        (rf"(?:^|[.!?:]\s*|\b(?:pls|please|can you|could you|would you|just)\s+)(?:{_ANSWER_VERB})\b", 2.5),
+        (
+            rf"(?:^|[.!?:]\s*|\b(?:pls|please|can you|could you|would you|just|and|then|also)\s+)(?:{_ANSWER_VERB})\b",
+            2.5,
+        ),
+        # "give me 5 fun activities", "3 key takeaways": a list of things that are not pictures.
+        (
+            r"\b(?:give me|list|suggest|name|send me|i need|write)\s+(?:\d+|a few|some|three|five|ten|two|four)\s+"
+            r"(?:(?!images?\b|pictures?\b|photos?\b|videos?\b|clips?\b|pics?\b|options\b|variations\b|versions\b|"
+            r"renders?\b|shots?\b|logos?\b|posters?\b)[\w-]+\s+){0,3}(?:ideas|activities|tips|ways|reasons|names|"
+            r"examples|things|questions|facts|suggestions|steps|words|jokes|places|books|recipes|takeaways|points|"
+            r"bullets|lines|sentences|titles|captions|slogans|hashtags|arguments|games|songs|movies|options for)\b",
+            3.0,
+        ),
+        (r"\b(?:honest |your )?(?:opinion|feedback|thoughts|verdict|assessment)\b", 1.2),
         (rf"\b(?:{_ANSWER_VERB})\b", 0.8),
         (
             r"\b(?:alt text|timestamps?|transcript|subtitles? for|bullet|bullets|paragraphs?|sentences?|"
@@ -94,7 +107,7 @@ CUES: dict[str, list[Cue]] = {
             r"(?:a|an|some|\d+|three|five|ten)?\s*"
             r"(?:(?!image|picture|photo|poster|video|logo|clip|banner)[\w-]+\s+){0,3}(?:captions?|titles?|descriptions?|"
             r"alt text|hashtags?|taglines?|slogans?|summary|poem|story|tweet|bio|names?|ideas|questions|quiz|"
-            r"transcript|subtitles|lyrics|headlines?)\b",
+            r"transcript|subtitles|lyrics|headlines?)(?=\s+(?:for|about|of|that|to|on|in|from|based)\b|\s*[,.!?;:]|\s*$)",
             4.0,
         ),
         (r"\b(?:a|an|the|good|better|detailed)\s+(?:\w+\s+){0,3}prompt\s+for\b", 2.5),
@@ -115,7 +128,8 @@ CUES: dict[str, list[Cue]] = {
             4.0,
         ),
         (
-            r"\b(?:don't|do not|dont|without) (?:change|changing|edit|editing|fix|fixing|modify|touch)\w*"
+            r"\b(?:don't|do not|dont|without) (?:want to |need to |wanna |need you to )?"
+            r"(?:change|changing|edit|editing|fix|fixing|modify|touch|alter)\w*"
             r"(?: anything)?\b|\bjust (?:tell|check|explain|describe|answer)\b|\bonly (?:tell|describe)\b",
             4.0,
         ),
@@ -148,9 +162,11 @@ CUES: dict[str, list[Cue]] = {
     "edit": _c(
         (
             rf"(?:^|[.!?,:;]\s*|\b(?:pls|plz|please|can you|could you|just|cn you|cn u|and|now|then)\s+)"
-            rf"(?:{_EDIT_VERB})\b",
+            rf"(?:(?:actually|also|just|really|kindly|quickly|simply)\s+)?(?:{_EDIT_VERB})\b",
             2.0,
         ),
+        (rf"\b(?:{_EDIT_VERB}) (?:it|this|that|them)\b(?! (?:is|was|looks|has)\b)", 1.0),
+        (r"\b(?:same|the original) (?:video|clip|photo|picture|image|footage)\b|\brestyled?\b|\bre-style\b", 3.0),
         (rf"\b(?:{_EDIT_VERB})\b", 0.8),
         (
             r"\bkeep (?:everything|the rest|all|it all) (?:else )?(?:the same|exactly|unchanged|as is|intact)?"
@@ -255,6 +271,16 @@ CUES: dict[str, list[Cue]] = {
         ),
         (r"\b(?:as|is) the (?:first|last|start|end|opening|closing|final)\b", 3.0),
         (
+            r"\b(?:be|is|as) the (?:end|ending|last|final|start|beginning|first|opening) (?:of|in) the "
+            r"(?:video|clip|animation)\b|\bi2v\b|\bimg2vid\b|\bflf2v\b|\bimage[- ]to[- ]video\b"
+            r"|\b(?:first|start|last|end)\s*=\s*\S+\.(?:png|jpe?g|webp)\b",
+            4.0,
+        ),
+        (
+            r"\bfrom (?:my |the )?first (?:[\w-]+ )?to (?:my |the )?(?:second|last|next)\b|\bmorph\w* (?:from|into)\b",
+            3.5,
+        ),
+        (
             r"\b(?:is|as) (?:where|how) (?:it|the video|the clip|the animation) (?:starts|begins|ends|finishes|stops)\b"
             r"|\bturn (?:this|it|the \w+|my \w+) into (?:a |an )?(?:[\w-]+ ){0,3}(?:video|clip|animation|gif)\b",
             3.5,
@@ -317,7 +343,16 @@ CUES: dict[str, list[Cue]] = {
             r" into\b|\bmy kid drew\b|\b(?:sketch|scribble|doodle|drawing) (?:into|to) a\b",
             3.5,
         ),
-        (r"\b(?:real|realistic|finished|photorealistic) (?:photo|picture|image|illustration|render)\b", 1.0),
+        (
+            r"\b(?:real|realistic|finished|photorealistic|real-looking) (?:photo|picture|image|illustration|render)\b",
+            1.0,
+        ),
+        (
+            r"\b(?:turn|make|convert|transform|render) (?:it|this|them) (?:into|as) (?:a |an )?(?:[\w-]+ )?"
+            r"(?:real|realistic|real-looking|photorealistic|proper|finished|glossy|photo|picture|render)\b"
+            r"|\b(?:sketch|scribble|doodle|drawing|lineart|line art)\s*(?:->|=>|→)|\bdrew (?:this|it|these)\b",
+            3.0,
+        ),
         (r"\bnew video\b|\bbrand[- ]new video\b", 0.8),
     ),
     # Naming a kind of control file: says what a file is, not what to do with it ("was this edge map made
@@ -330,6 +365,7 @@ CUES: dict[str, list[Cue]] = {
             3.0,
         ),
     ),
+    "text_to_x": _c((r"\bt2v\b|\bt2i\b|\btext[- ]to[- ](?:image|video)\b|\btxt2(?:img|vid)\b", 4.0)),
     "still": _c(
         (
             r"\bstill (?:image|picture|photo|frame|shot)\b|\bimage,? not (?:a |an )?(?:animation|video|clip)\b"

@@ -130,6 +130,7 @@ _SEQUENCE = re.compile(
     r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
     r"step by step)\b"
 )
+_FRAME_ROLE_WORDS = re.compile(r"\bas the (?:first|last|start|end|opening|closing|final) (?:frame|image|shot)\b")
 _NOT_IMAGE = re.compile(
     r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b"
 )
@@ -155,6 +156,12 @@ _INPUT_REF = re.compile(
     rf"\s+(?:[\w'-]+\s+){{0,2}}?(?P<noun>{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|masks?|sketch(?:es)?|scribbles?|"
     rf"doodles?|depth maps?|depth videos?|depth pass|pose videos?|pose skeletons?|skeletons?|pose|edge maps?|"
     rf"edge videos?|keyframes?|frames)\b"
+)
+_POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
+_OUTPUT_NOUNS = frozenset(
+    "poster posters logo logos wallpaper wallpapers icon icons illustration "
+    "illustrations artwork artworks painting paintings portrait portraits render renders still stills animation "
+    "animations movie movies film films reel reels tiktok tiktoks gif gifs".split()
 )
 _SUBJECT_REF = re.compile(
     r"\bthis (?:exact |same )?(?:[\w-]+ )?(?P<noun>product|logo|mascot|character|person|guy|girl|boy|man|woman|"
@@ -186,8 +193,8 @@ _REFERENCE_PICTURE = re.compile(
     r"(?:reference|ref)\b"
 )
 _ORDINAL_PICTURE = re.compile(r"\b(?:(?P<n>second|2nd|third|3rd|other) (?:photo|image|picture|pic|one|file|shot))\b")
-_NAME_FIRST = re.compile(r"first|start|begin|open|initial|(?:^|[_\-. ])a$|(?:^|[_\-. ])1$|(?:^|[_\-. ])from$")
-_NAME_LAST = re.compile(r"last|end|final|clos|finish|(?:^|[_\-. ])b$|(?:^|[_\-. ])2$|(?:^|[_\-. ])to$")
+_NAME_FIRST = re.compile(r"(?:^|[_\-. \d])(?:first|start|begin|opening|initial|from)|(?:^|[_\-. ])(?:a|1)$")
+_NAME_LAST = re.compile(r"(?:^|[_\-. \d])(?:last|end|final|closing|finish|to)|(?:^|[_\-. ])(?:b|2)$")
 
 
 def _blank_quotes(text: str) -> str:
@@ -221,6 +228,7 @@ class _Request:
         self.scores = {
             family: score(self.cue, family)
             for family in (
+                "text_to_x",
                 "question",
                 "answer_verb",
                 "text_only",
@@ -247,8 +255,22 @@ class _Request:
             after = t[m.end() : m.end() + 16]
             if m.group(0).startswith("the ") and _OUTPUT_SUBJECT.match(after):
                 continue  # "the video unfolds with ...": the output, described
-            if re.match(r"\s*(?::|for me:)", after) or (re.match(r"\s+of\b", after) and m.group(0).startswith("the ")):
-                continue
+            tail = re.match(r"\s+(image|photo|picture|pic|video|clip|file)\b", after)
+            if tail:  # "my logo image": the last noun says what the file is
+                noun, after = tail.group(1), after[tail.end() :]
+            if (
+                re.match(r"\s+of\b", after)
+                and m.group(0).startswith("the ")
+                and _classify_noun(noun, "")[1]
+                in (
+                    "photo",
+                    "video",
+                )
+            ):
+                continue  # "the photo of ...": describing a picture, not pointing at one
+            purpose = re.search(r"\b(?:for|in|into)\s+$", t[max(0, m.start() - 6) : m.start()])
+            if m.group(0).split()[0] in _POSSESSIVES and noun in _OUTPUT_NOUNS and purpose:
+                continue  # "my science poster": what it is for, not a file that came
             medium, kind = _classify_noun(noun, m.group(0))
             if re.match(r"\s+(?:video|videos|clip|sequence|pass|footage)\b", after):
                 medium = "video"  # "my depth map video"
@@ -301,7 +323,10 @@ class _Request:
             lo = max([e for s, e in bounds if e <= start] + [start - reach])
             hi = min([s for s, e in bounds if s >= end] + [end + reach])
             after, before = t[end:hi], t[max(lo, 0) : start]
-            in_brackets = before.rstrip().endswith("(")
+            # "start (a.jpg)", "first=a.jpg", "start with a.jpg": the cue is bound to the name after it.
+            in_brackets = re.search(r"(?:\(|=|:|\b(?:with|on|from|at|as|is))\s*$", before) is not None and bool(
+                _FIRST_WORDS.search(before[-24:]) or _LAST_WORDS.search(before[-24:])
+            )
             for seg, from_end in ((before, True), (after, False)) if in_brackets else ((after, False), (before, True)):
                 hits = [(len(seg) - m.end() if from_end else m.start(), +1.0) for m in _FIRST_WORDS.finditer(seg)]
                 hits += [(len(seg) - m.end() if from_end else m.start(), -1.0) for m in _LAST_WORDS.finditer(seg)]
@@ -333,7 +358,7 @@ class _Request:
         t = self.cue
         meta_spans = self.meta.spans
         for m in pattern.finditer(t):
-            if any(a <= m.start() < b for a, b in meta_spans):
+            if m.group(0) == "portrait" and any(a <= m.start() < b for a, b in meta_spans):
                 continue  # "720p portrait": an orientation, not a portrait
             before = t[max(0, m.start() - 30) : m.start()]
             after = t[m.end() : m.end() + 14]
@@ -354,7 +379,9 @@ class _Request:
     def wants_answer(self) -> bool:
         s = self.scores
         ask = s["question"] + s["answer_verb"] + s["text_only"]
-        make = s["gen"] + s["edit"] + s["i2v"] + s["reference"] + s["control"] + s["still"]
+        # Weak reference cues ("the character") describe content as often as they ask for a picture.
+        ref = s["reference"] if s["reference"] >= 2.5 else 0.0
+        make = s["gen"] + s["edit"] + s["i2v"] + ref + s["control"] + s["still"] + s["text_to_x"]
         if s["text_only"] >= 4:
             return True
         m = self.meta
@@ -421,16 +448,20 @@ class _Request:
                 return Task.VIDEO_UNDERSTANDING if "video" in ref_media else Task.IMAGE_UNDERSTANDING
             return Task.TEXT_UNDERSTANDING
         out = self.output_medium(has_input)
-        if not has_input:
+        if not has_input and s["i2v"] >= 3 and _FRAME_ROLE_WORDS.search(self.cue):
+            return Task.IMAGE_TO_VIDEO  # "use my diagram as the first frame": a picture that did not come
+        if not has_input or s["text_to_x"]:
             return Task.TEXT_TO_VIDEO if out is Media.VIDEO else Task.TEXT_TO_IMAGE
         control_looks = [a for a in self.atts if a.look in ("pose", "depth", "edge")]
         scribbles = [a for a in self.atts if a.look == "scribble"]
         ref_kinds = {k for _, k in self.refs}
         ctrl, edit = s["control"] + s["control_words"], s["edit"]
         masks = [a for a in self.atts if a.look == "mask" or "mask" in a.name]
-        is_control = (ctrl >= 3.5 and not masks) or (control_looks and edit < 3 and not masks)
+        # A control map is followed unless the request clearly edits the map itself; a named signal is
+        # followed unless the request is clearly an edit of the clip ("same video, same moves, restyled").
+        is_control = not masks and ((ctrl >= 3.5 and ctrl >= edit) or bool(control_looks and (edit < 3 or ctrl > 0)))
         if scribbles and not is_control:
-            is_control = ctrl > edit
+            is_control = ctrl >= 3 or ctrl > edit  # "turn this sketch into a ..." vs "clean up my sketch"
         if not self.atts and ref_kinds & {"pose", "depth", "edge"}:
             is_control = True
         if not self.atts and "scribble" in ref_kinds and ctrl >= edit:

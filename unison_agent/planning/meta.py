@@ -61,7 +61,7 @@ _PRESET = re.compile(
     rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b"
 )
 _RATIO = re.compile(
-    r"(?:\b(?:aspect(?:\s*ratio)?|ratio|in|at|to|format)\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})"
+    r"(?:(?:--ar|--aspect|\b(?:aspect(?:[\s_]*ratio)?|ratio|in|at|to|format))\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})"
     r"(?![\d]|:\d)(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
 )
 _ORIENT_WORDS = r"orientation|mode|format|layout|aspect(?:\s+ratio)?|ratio|crop"
@@ -77,7 +77,7 @@ _SECONDS = re.compile(
 )
 _SECONDS_ZH = re.compile(r"(?:时长|长度)?\s*(\d+(?:\.\d+)?)\s*秒(?:钟)?")
 _FRAMES = re.compile(
-    rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}(\d+)\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(\d+)\s*帧"
+    rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(\d+)\s*帧"
 )
 _FPS = re.compile(
     rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒)(?![\w])"
@@ -85,12 +85,12 @@ _FPS = re.compile(
 )
 _SEED = re.compile(rf"\b(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*({N})(?![\w])")
 _STEPS = re.compile(
-    rf"{_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?\b"
+    rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?\b"
     rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*(\d+)\b"
 )
 _GUIDANCE = re.compile(
     r"\b(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*(\d+(?:\.\d+)?)"
-    r"|(?<![\w.])(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg)\b"
+    r"|(?<![\w.=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg)\b"
 )
 _OUTPUT_NOUNS = (
     r"options?|variations?|versions?|variants?|alternatives?|outputs?|images?|imgs?|pics?|pictures?|photos?|"
@@ -102,12 +102,13 @@ _OUTPUTS = re.compile(
     rf"{_B}({N})\s+(?:different\s+|more\s+|distinct\s+|alternative\s+|separate\s+|unique\s+)?"
     rf"(?:{_OUTPUT_NOUNS})\b(?:\s+(?:please|pls|plz))?"
 )
+_OUTPUTS_KEY = re.compile(r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*(\d+)\b")
 _OUTPUTS_BARE = re.compile(
     rf"\b(?:give me|gimme|make me|generate|send me|i want|i need|i'd like)\s+({N})(?:\s+(?:please|pls|plz))?"
     rf"\s*(?=[.,!;]|$)|(?<![\w])({N}|a few|a couple)\s+of\s+(?:them|those|these)\b"
 )
 _NEGATIVE = re.compile(
-    r"\b(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives)\s*[:=]\s*(.*?)\s*(?=\n|$)"
+    r"(?:--|\b)(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives|neg)\s*[:=]\s*(.*?)\s*(?=\n|$)"
     r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)"
 )
 
@@ -177,7 +178,8 @@ def extract_meta(norm: Norm) -> Meta:
     for m in _FRAMES.finditer(t):
         if not free(m):
             continue
-        v = int(m.group(1) or m.group(2) or m.group(3))
+        fv = _num(m.group(1) or m.group(2) or m.group(3))
+        v = int(fv) if fv is not None and fv == int(fv) else 0
         if 5 <= v <= LIMITS["num_frames"][1]:
             meta.frames = v
             take(m)
@@ -215,6 +217,10 @@ def extract_meta(norm: Norm) -> Meta:
         v = _num(m.group(1))
         if free(m) and v is not None and v == int(v) and 2 <= v <= LIMITS["num_outputs"][1]:
             meta.num_outputs = int(v)
+            take(m)
+    for m in _OUTPUTS_KEY.finditer(t):
+        if free(m) and 1 <= int(m.group(1)) <= LIMITS["num_outputs"][1]:
+            meta.num_outputs = int(m.group(1)) if int(m.group(1)) > 1 else meta.num_outputs
             take(m)
     for m in _OUTPUTS_BARE.finditer(t):
         word = m.group(1) or m.group(2)

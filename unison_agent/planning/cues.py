@@ -158,6 +158,9 @@ CUES: dict[str, list[Cue]] = {
         (r"\bnot (?:a|an) (?:description|text|explanation|answer)\b|\ban actual (?:image|picture|video)\b", 4.0),
         (r"\b(?:generate|make|create|draw|render|paint)\s*:", 2.0),
         (r"\banimate\b|\bbring (?:\w+ ){0,5}to life\b", 2.5),
+        # "vertical 1080p image of a neon sign": a picture described is a picture asked for.
+        (r"\b(?:image|picture|photo|pic|video|clip|illustration|painting|render|drawing|poster|animation|shot) of "
+         r"(?:a|an|the|some|two|three|\d+)\b", 1.5),
     ),
     "edit": _c(
         (

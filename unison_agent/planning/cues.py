@@ -159,8 +159,11 @@ CUES: dict[str, list[Cue]] = {
         (r"\b(?:generate|make|create|draw|render|paint)\s*:", 2.0),
         (r"\banimate\b|\bbring (?:\w+ ){0,5}to life\b", 2.5),
         # "vertical 1080p image of a neon sign": a picture described is a picture asked for.
-        (r"\b(?:image|picture|photo|pic|video|clip|illustration|painting|render|drawing|poster|animation|shot) of "
-         r"(?:a|an|the|some|two|three|\d+)\b", 1.5),
+        (
+            r"\b(?:image|picture|photo|pic|video|clip|illustration|painting|render|drawing|poster|animation|shot) of "
+            r"(?:a|an|the|some|two|three|\d+)\b",
+            1.5,
+        ),
     ),
     "edit": _c(
         (

@@ -9,9 +9,8 @@ touching the rules that combine them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-__all__ = ["CUES", "DEICTIC", "MEDIA_NOUN_IMAGE", "MEDIA_NOUN_VIDEO", "first_match", "score"]
+__all__ = ["CUES", "MEDIA_NOUN_IMAGE", "MEDIA_NOUN_VIDEO", "MOTION", "OUT_IMAGE", "OUT_VIDEO", "score"]
 
 MEDIA_NOUN_IMAGE = (
     r"photos?|photographs?|pictures?|pics?|images?|imgs?|selfies?|snapshots?|screenshots?|shots?|headshots?|"
@@ -22,7 +21,6 @@ MEDIA_NOUN_VIDEO = (
     r"videos?|clips?|vids?|footage|recordings?|movies?|films?|animations?|gifs?|timelapses?|time-lapses?|reels?|"
     r"tiktoks?|cinemagraphs?|mp4|mov|视频|影片|vídeos?|película"
 )
-DEICTIC = r"this|that|these|those|the|my|our|your|his|her|their|attached|uploaded|same|original|source|input|both"
 
 _GEN_VERB = (
     r"make|create|generate|draw|paint|"
@@ -346,7 +344,7 @@ CUES: dict[str, list[Cue]] = {
         ),
         (
             r"\b(?:turn|make|convert|transform) (?:this|my|the) (?:\w+ )?(?:sketch|scribble|doodle|drawing|line art)"
-            r" into\b|\bmy kid drew\b|\b(?:sketch|scribble|doodle|drawing) (?:into|to) a\b",
+            r" into\b|\b(?:sketch|scribble|doodle|drawing) (?:into|to) a\b",
             3.5,
         ),
         (
@@ -408,13 +406,3 @@ MOTION = re.compile(
 def score(text: str, family: str) -> float:
     """Sum of the weights of the ``family`` cues found in ``text``."""
     return sum(w for pattern, w in CUES[family] if pattern.search(text))
-
-
-def first_match(text: str, patterns: Iterable[re.Pattern[str]]) -> re.Match[str] | None:
-    """The earliest match of any of ``patterns`` in ``text``."""
-    best = None
-    for p in patterns:
-        m = p.search(text)
-        if m and (best is None or m.start() < best.start()):
-            best = m
-    return best

@@ -55,7 +55,11 @@ class PlanningError(ValueError):
 
 @dataclass(frozen=True)
 class Attachment:
-    """An attachment as the planner sees it: its path and the facts probed from its content."""
+    """An attachment as the planner sees it: its path and the facts probed from its content.
+
+    It carries the same facts as ``media.MediaInfo`` but lives here so that planning a text-only request
+    never imports numpy, Pillow or PyAV (start-up time); ``Attachment.probe`` fills it from ``media.probe``,
+    and callers that already know the facts (a session's artifact store) can build one without a file."""
 
     path: str
     media: Media
@@ -185,7 +189,6 @@ _ORDINAL_ROLE = re.compile(
 )
 _FIRST_WORDS = re.compile(r"\b(?:first|start|starts|starting|begin|begins|beginning|opening|initial)\b")
 _LAST_WORDS = re.compile(r"\b(?:last|end|ending|ends|final|closing|finish|finishes)\b")
-_MASK_WORDS = re.compile(r"\bmask\w*\b|\bwhite (?:part|area|region)\b|\bmarks?\b")
 _REF_WORDS = re.compile(r"\b(?:ref|reference|style|face|faces|character|the one in|from|like|identity|as the)\b")
 _REFERENCE_PICTURE = re.compile(
     r"\b(?:reference|ref) (?:photo|image|picture|pic|shot)\b|\bthe one in (?:the|my|this) (?:photo|picture|image|pic)\b"

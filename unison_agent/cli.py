@@ -2,9 +2,11 @@
 
     unison plan "animate this, 3 seconds, vertical" --attach photo.jpg [--json]
     unison plan --jsonl requests.jsonl --out specs.jsonl
+    unison run "a red fox in the snow, 3 seconds" [--attach FILE ...] [--profile tiny] [--out DIR] [--json]
     unison schema
 
-Exit codes: 0 success, 1 a request could not be planned, 2 bad usage or an unreadable file.
+Exit codes: 0 success; 1 a request could not be planned or run (missing attachment, model unavailable);
+2 bad usage, an unreadable file or an unknown profile; 130 cancelled (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -54,6 +56,26 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", metavar="IN", help='batch mode: one {"id", "text", "attachments": [...]} per line')
     p.add_argument("--out", metavar="OUT", help='batch mode: where to write one {"id", "spec"|"error"} per line')
 
+    r = sub.add_parser(
+        "run",
+        help="plan a request and run it: text for questions, PNG/MP4 files for generation",
+        description="Plan a request and run it on local models; prints the answer or where the files are.",
+    )
+    r.add_argument("text", help="the request, as the person wrote it")
+    r.add_argument(
+        "--attach", "-a", action="append", default=[], metavar="FILE", help="an attached image or video; repeatable"
+    )
+    r.add_argument(
+        "--profile",
+        "-p",
+        default="default",
+        metavar="NAME",
+        help="default (real models), tiny (offline random weights), or a profile .toml path (default: default)",
+    )
+    r.add_argument("--out", "-o", default="unison_out", metavar="DIR", help="folder for outputs (default: unison_out)")
+    r.add_argument("--json", action="store_true", help="print one JSON object with the spec and the result")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
     sub.add_parser("schema", help="print the TaskSpec JSON schema")
     return parser
 
@@ -69,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "plan":
             return _plan(args)
+        if args.command == "run":
+            return _run(args)
     except BrokenPipeError:  # `unison plan ... | head`
         return EXIT_OK
     except KeyboardInterrupt:
@@ -77,8 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    print(f"unison plan: error: {message}", file=sys.stderr)
+def _fail(message: str, code: int = EXIT_USAGE, command: str = "plan") -> int:
+    print(f"unison {command}: error: {message}", file=sys.stderr)
     return code
 
 
@@ -165,6 +189,94 @@ def _plan_batch(src: Path, dst: Path) -> int:
     dt = time.perf_counter() - t0
     print(f"planned {done} requests ({errors} errors) in {dt:.2f} s -> {dst}", file=sys.stderr)
     return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not args.text.strip():
+        return _fail('give the request text: unison run "what to do" [--attach FILE ...]', command="run")
+
+    from unison_agent.media import MediaError
+    from unison_agent.planning import plan
+    from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as e:
+        return _fail(str(e), command="run")
+    try:
+        spec = plan(args.text, args.attach)
+    except MediaError as e:
+        return _fail(str(e), command="run")
+    except ValueError as e:
+        return _fail(_one_line(e), EXIT_FAILED, command="run")
+    if not spec.ready:
+        need = ", ".join(r.value for r in spec.missing)
+        return _fail(
+            f"{spec.task.value} needs a {need} that was not attached; attach it with --attach FILE", EXIT_FAILED, "run"
+        )
+    progress = None if args.quiet else _ProgressLine(sys.stderr)
+    try:
+        result = run(spec, profile=profile, pool=ModelPool(), out_dir=args.out, on_progress=progress)
+    except KeyboardInterrupt:
+        if progress:
+            progress.close()
+        print("unison run: cancelled; nothing was written", file=sys.stderr)
+        return 130
+    except RunCancelled as e:
+        return _fail(f"{e}; nothing was written", 130, "run")
+    except MediaError as e:
+        return _fail(str(e), command="run")
+    except ToolError as e:
+        if progress:
+            progress.close()
+        return _fail(str(e), EXIT_FAILED, "run")
+    if progress:
+        progress.close()
+    if args.json:
+        print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.text is not None:
+        print(result.text)
+    for o in result.outputs:
+        what = f"{o.width}x{o.height}" + (f", {o.num_frames} frames at {o.fps} fps" if o.fps else "")
+        print(f"{o.path}  ({o.media.value} {what}, seed {o.seed})")
+    return EXIT_OK
+
+
+class _ProgressLine:
+    """A one-line progress bar on a terminal; on a pipe, one line per stage (logs stay readable)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.t0 = time.perf_counter()
+        self.last_stage: tuple[str, int] = ("", 0)
+        self.open = False
+
+    def __call__(self, event: Any) -> None:
+        label = event.stage + (f" {event.output}/{event.outputs}" if event.outputs > 1 else "")
+        if event.message and event.done == 0:
+            label += f" ({event.message})"
+        if self.tty:
+            width = 24
+            filled = int(width * event.done / max(event.total, 1))
+            bar = "#" * filled + "." * (width - filled)
+            elapsed = time.perf_counter() - self.t0
+            self.stream.write(f"\r{label[:60]:<60} [{bar}] {event.done}/{event.total} {elapsed:6.1f}s")
+            self.stream.flush()
+            self.open = True
+        elif (event.stage, event.output) != self.last_stage:
+            self.stream.write(f"{label}...\n")
+            self.stream.flush()
+        self.last_stage = (event.stage, event.output)
+
+    def close(self) -> None:
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
 
 
 def _one_line(e: BaseException) -> str:

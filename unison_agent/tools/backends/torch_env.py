@@ -1,0 +1,68 @@
+"""Device and dtype choice, and the one wrapper that turns a failed ``from_pretrained`` into a clear error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+
+from unison_agent.tools.errors import ModelUnavailableError
+
+T = TypeVar("T")
+
+_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` -> cuda, else mps, else cpu; an explicit device that is not there raises ModelUnavailableError."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailableError(f"device {device!r} asked for, but torch sees no CUDA GPU; use device = 'auto'")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ModelUnavailableError("device 'mps' asked for, but this torch has no MPS; use device = 'auto'")
+    return torch.device(device)
+
+
+def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    """``auto`` -> bfloat16 on CUDA, float16 on MPS, float32 on CPU (half precision is slow or absent there)."""
+    if dtype == "auto":
+        return {"cuda": torch.bfloat16, "mps": torch.float16}.get(device.type, torch.float32)
+    return _DTYPES[dtype]
+
+
+def model_path(model: str) -> str:
+    """Where to load ``model`` from: ``tiny:<name>`` is built into the local cache on first use."""
+    if model.startswith("tiny:"):
+        from unison_agent.tools.backends.tiny import ensure_tiny
+
+        return str(ensure_tiny(model.removeprefix("tiny:")))
+    return model
+
+
+def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
+    """Call ``load(path)``; turn the many ways a load fails (offline hub, wrong id, bad folder) into one
+    :class:`ModelUnavailableError` that says how to fix it."""
+    path = model_path(model)
+    try:
+        return load(path)
+    except (OSError, ValueError, KeyError) as e:  # huggingface_hub's errors are OSError or ValueError subclasses
+        reason = " ".join(str(e).split())[:300] or e.__class__.__name__
+        local = Path(model).expanduser()
+        if local.is_absolute() or model.startswith((".", "~")):
+            fix = f"check that {local} is a saved {backend} model folder (it must contain its config files)"
+        else:
+            fix = (
+                f"download it once on a connected machine (`hf download {model}`, or run once without "
+                "HF_HUB_OFFLINE=1), or point the profile's model at a local folder"
+            )
+        raise ModelUnavailableError(
+            f"model {model!r} ({backend}) could not be loaded: {reason}. To fix: {fix}; "
+            "or use --profile tiny to run offline with random weights"
+        ) from None

@@ -1,0 +1,68 @@
+"""``run()``: one spec in, one result out, with the backend the profile names for its task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from threading import Event
+
+from unison_agent.spec import ControlType, TaskSpec
+from unison_agent.tools.backends import ExtractorBackend, ModelPool, QwenVLOptions, VaceOptions
+from unison_agent.tools.errors import InputError, RunCancelled
+from unison_agent.tools.generation import generate
+from unison_agent.tools.profiles import Profile
+from unison_agent.tools.results import Progress, ProgressEvent, RunResult
+from unison_agent.tools.understanding import understand
+
+__all__ = ["run"]
+
+
+def run(
+    spec: TaskSpec,
+    *,
+    profile: Profile,
+    pool: ModelPool,
+    out_dir: str | Path,
+    on_progress: Progress | None = None,
+    cancel: Event | None = None,
+) -> RunResult:
+    """Run ``spec`` with the models of ``profile`` (loaded once per ``pool``), writing files into ``out_dir``.
+
+    Raises :class:`InputError` when the spec still misses an attachment or one is unusable,
+    :class:`ModelUnavailableError` / :class:`MissingDependencyError` when a model cannot be loaded, and
+    :class:`RunCancelled` when ``cancel`` is set; a failed run leaves no files behind.
+    """
+    if not spec.ready:
+        needs = ", ".join(r.value for r in spec.missing)
+        raise InputError(f"{spec.task.value} still needs: {needs}; attach the file(s) and run again")
+    if cancel is not None and cancel.is_set():
+        raise RunCancelled("cancelled before the model was loaded")
+    emit = on_progress or (lambda _e: None)
+    key, entry = profile.model_for(spec.task)
+    emit(ProgressEvent("load", 0, 1, message=f"{entry.backend}: {entry.model}"))
+    backend = pool.get(key, entry, profile)
+    emit(ProgressEvent("load", 1, 1))
+    options = entry.parsed_options()
+    if spec.task.is_understanding:
+        assert isinstance(options, QwenVLOptions)
+        return understand(spec, backend, options=options, on_progress=on_progress, cancel=cancel)
+
+    def extractor_for(ctype: ControlType) -> ExtractorBackend | None:
+        name = profile.extractors.get(ctype)
+        if name is None:
+            return None
+        emit(ProgressEvent("load", 0, 1, message=f"{ctype.value} extractor: {profile.models[name].model}"))
+        extractor: ExtractorBackend = pool.get(name, profile.models[name], profile)
+        return extractor
+
+    assert isinstance(options, VaceOptions)
+    return generate(
+        spec,
+        backend,
+        Path(out_dir),
+        options=options,
+        model_label=f"{entry.backend}:{entry.model}",
+        extractor_for=extractor_for,
+        profile_name=profile.name,
+        on_progress=on_progress,
+        cancel=cancel,
+    )

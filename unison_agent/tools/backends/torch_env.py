@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -51,7 +52,10 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
     :class:`ModelUnavailableError` that says how to fix it."""
     path = model_path(model)
     try:
-        return load(path)
+        with warnings.catch_warnings():
+            # huggingface_hub deprecation noise raised from inside diffusers' own download call, not actionable
+            warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*", category=UserWarning)
+            return load(path)
     except (OSError, ValueError, KeyError) as e:  # huggingface_hub's errors are OSError or ValueError subclasses
         reason = " ".join(str(e).split())[:300] or e.__class__.__name__
         local = Path(model).expanduser()

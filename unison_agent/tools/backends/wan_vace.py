@@ -46,6 +46,7 @@ class WanVACEBackend:
         pipe = load_or_explain(model, "wan-vace", _load)
         pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=options.flow_shift)
         pipe.set_progress_bar_config(disable=True)  # the front doors draw their own progress
+        _pad_masks_per_reference(pipe)
         if offload == "model" and dev.type != "cpu":
             pipe.enable_model_cpu_offload(device=dev)
         elif offload == "sequential" and dev.type != "cpu":
@@ -94,3 +95,20 @@ class WanVACEBackend:
 def to_uint8(frames: np.ndarray) -> np.ndarray:
     """Pipeline frames in [0, 1] (float) to uint8, rounded."""
     return (np.clip(frames, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+
+
+def _pad_masks_per_reference(pipe: Any) -> None:
+    """Work around a diffusers bug (0.35 - 0.42 at least): ``prepare_masks`` pads the mask with one zero frame
+    per reference by slicing the mask's own frames, so an image (one latent frame) with two or more references
+    gets too little padding and the pipeline fails on a shape mismatch. Pad with as many frames as references."""
+    original = pipe.prepare_masks
+
+    def prepare_masks(mask: Any, reference_images: Any = None, generator: Any = None) -> Any:
+        out = original(mask, [[] for _ in range(mask.shape[0])], generator)  # no padding from diffusers
+        n_refs = len(reference_images[0]) if reference_images else 0
+        if n_refs:
+            pad = out.new_zeros(out.shape[0], out.shape[1], n_refs, *out.shape[3:])
+            out = torch.cat([pad, out], dim=2)
+        return out
+
+    pipe.prepare_masks = prepare_masks

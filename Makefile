@@ -11,11 +11,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The package (editable) with its dev tools. Planning needs no torch: the `gen` extra is not installed here.
+# The package (editable) with its dev tools and the `gen` extra (torch, diffusers, transformers): the tools' tests
+# and the demo run the real backends on tiny random-weight models. pip takes torch 2.14.1 from local disk here.
 # The .pth line puts the venv's bin/ on PATH for programs started by the venv's Python, so that
 # `.venv/bin/python ../shared/planning/score.py` finds `unison` without activating the venv.
 $(DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,gen]"
 	$(BIN)/python -c "import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], 'unison_agent_venv_bin.pth').write_text(\"import os, sys; b = os.path.join(sys.prefix, 'bin'); p = os.environ.get('PATH', ''); os.environ['PATH'] = p if b in p.split(os.pathsep) else b + os.pathsep + p\\n\")"
 	touch $@
 
@@ -32,6 +33,7 @@ test: lint
 
 bench: $(DEV)
 	$(BIN)/python scripts/bench_planner.py --shared $(SHARED)
+	$(BIN)/python scripts/bench_tools.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis demo_out

@@ -235,13 +235,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
+    print(summary(result.spec))
     for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note      {note}")
     if result.text is not None:
-        print(result.text)
+        print(f"answer    {result.text}")
     for o in result.outputs:
         what = f"{o.width}x{o.height}" + (f", {o.num_frames} frames at {o.fps} fps" if o.fps else "")
-        print(f"{o.path}  ({o.media.value} {what}, seed {o.seed})")
+        print(f"wrote     {o.path}  ({o.media.value} {what}, seed {o.seed})")
     return EXIT_OK
 
 

@@ -102,8 +102,9 @@ def test_run_prints_paths_and_notes_without_json(tmp_path: Path, capsys: pytest.
     code = main(["run", "a red fox in the snow, 100x70, seed 5", "--profile", "tiny", "--out", str(tmp_path), "-q"])
     out, err = capsys.readouterr()
     assert code == 0
-    assert "100x70 snapped to 96x64" in err
+    assert "note      size 100x70 snapped to 96x64" in out
     assert out.strip().endswith("(image 96x64, seed 5)")
+    assert out.startswith("task      text_to_image")
 
 
 def test_the_installed_command_runs_in_a_fresh_process(tmp_path: Path) -> None:

@@ -316,7 +316,17 @@ def generate(
     assert run_spec.seed is not None and run_spec.width is not None and run_spec.height is not None
     emit(ProgressEvent("prepare", 1, 1))
 
-    steps = run_spec.steps or opts.steps
+    # The spec as run says every sampling setting, so an output's metadata is enough to make it again.
+    run_spec = run_spec.model_copy(
+        update={
+            "steps": run_spec.steps or opts.steps,
+            "guidance_scale": opts.guidance_scale if run_spec.guidance_scale is None else run_spec.guidance_scale,
+            "negative_prompt": opts.negative_prompt if run_spec.negative_prompt is None else run_spec.negative_prompt,
+        }
+    )
+    assert run_spec.steps is not None and run_spec.guidance_scale is not None and run_spec.seed is not None
+    assert run_spec.width is not None and run_spec.height is not None
+    steps = run_spec.steps
     n_out = run_spec.num_outputs
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -326,15 +336,13 @@ def generate(
             seed = (run_spec.seed + k) % 2**32
             request = GenerationRequest(
                 prompt=run_spec.prompt,
-                negative_prompt=run_spec.negative_prompt
-                if run_spec.negative_prompt is not None
-                else opts.negative_prompt,
+                negative_prompt=run_spec.negative_prompt or "",
                 width=run_spec.width,
                 height=run_spec.height,
                 num_frames=cond.num_frames,
                 seed=seed,
                 steps=steps,
-                guidance_scale=run_spec.guidance_scale if run_spec.guidance_scale is not None else opts.guidance_scale,
+                guidance_scale=run_spec.guidance_scale,
                 video=cond.video,
                 mask=cond.mask,
                 references=cond.references,

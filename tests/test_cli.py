@@ -113,3 +113,13 @@ def test_plan_does_not_import_torch() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_importing_the_tools_does_not_import_torch() -> None:
+    # Profiles, results and errors are usable (and the CLI starts fast) without loading any backend.
+    code = (
+        "import sys; import unison_agent.tools; unison_agent.tools.load_profile('default'); "
+        "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules), sorted(sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

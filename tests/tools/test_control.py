@@ -240,3 +240,12 @@ def test_extract_keeps_the_number_and_size_of_frames(control_type: ControlType) 
 def test_extract_refuses_types_that_need_a_model(control_type: ControlType) -> None:
     with pytest.raises(ValueError, match=f"control_type {control_type.value} needs a model-backed extractor"):
         extract(control_type, [_rectangle()])
+
+
+def test_extracted_canny_finds_edges_in_a_low_contrast_picture_where_fixed_thresholds_find_none() -> None:
+    soft = Image.new("L", (160, 120), 110)
+    ImageDraw.Draw(soft).rectangle([40, 30, 120, 90], fill=150)  # a faint box: gradient well below 200
+    soft = soft.convert("RGB")
+    assert not np.asarray(canny(soft)).any()
+    [edges] = extract(ControlType.CANNY, [soft])
+    assert np.asarray(edges)[:, :, 0].sum() > 0

@@ -100,7 +100,7 @@ def test_every_task_runs_on_the_tiny_profile_with_the_asked_kind_size_and_frames
 
 def test_run_prints_paths_and_notes_without_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", "a red fox in the snow, 100x70, seed 5", "--profile", "tiny", "--out", str(tmp_path), "-q"])
-    out, err = capsys.readouterr()
+    out, _err = capsys.readouterr()
     assert code == 0
     assert "note      size 100x70 snapped to 96x64" in out
     assert out.strip().endswith("(image 96x64, seed 5)")

@@ -186,7 +186,23 @@ def extract(control_type: ControlType, frames: list[Image.Image]) -> list[Image.
     extractor = _EXTRACTORS.get(kind)
     if extractor is None:
         raise ValueError(f"control_type {kind.value} needs a model-backed extractor")
+    if kind is ControlType.CANNY and frames:
+        # Fixed thresholds (100/200) find nothing in a soft or dim picture; take them from the clip's own
+        # contrast instead, once for the whole clip so that an edge means the same thing in every frame.
+        low, high = canny_thresholds(frames[0])
+        return [canny(frame, low=low, high=high) for frame in frames]
     return [extractor(frame) for frame in frames]
+
+
+def canny_thresholds(image: Image.Image) -> tuple[float, float]:
+    """Canny thresholds that follow ``image``'s contrast: ``high`` is the 90th percentile of the blurred
+    gradient magnitude (at least 40, at most 200: a sharp picture keeps the usual 100/200), ``low`` half of it."""
+    grey = np.asarray(_rgb(image).convert("L").filter(ImageFilter.GaussianBlur(_BLUR)), dtype=np.float32)
+    if grey.size == 0:
+        return 100.0, 200.0
+    _gx, _gy, mag = _sobel(grey)
+    high = min(200.0, max(_SCRIBBLE_FLOOR, float(np.percentile(mag, 90))))
+    return high / 2, high
 
 
 # ---------------------------------------------------------------------------------------------- internals

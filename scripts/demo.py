@@ -90,7 +90,10 @@ def main() -> int:
         ("a red fox in the snow at dawn, 256x144, two variations", []),
         ("a 1 second vertical video of a paper boat drifting down a rain gutter, 144x256, seed 7", []),
         ("what is in this picture?", [f["photo"]]),
-        ("first file is the mask, second is my photo: put a small wooden cabin there, 256x192", [f["mask"], f["photo"]]),
+        (
+            "first file is the mask, second is my photo: put a small wooden cabin there, 256x192",
+            [f["mask"], f["photo"]],
+        ),
         ("animate this photo, 1 second, 256x192", [f["photo"]]),
         ("generate a chef in a busy kitchen in exactly this pose, 192x240", [f["pose"]]),
         ("turn my doodle into a realistic photo of a cottage, 256x192", [f["sketch"]]),

@@ -307,8 +307,10 @@ def summary(spec: Any) -> str:
             lines.append(f"outputs   {spec.num_outputs}")
         for name in ("control_type", "seed", "steps", "guidance_scale", "negative_prompt"):
             value = getattr(spec, name)
-            if value is not None:
+            if value is not None and value != "":
                 value = value.value if hasattr(value, "value") else value
+                if isinstance(value, str) and len(value) > 70:
+                    value = value[:67] + "..."
                 label = {"control_type": "control", "guidance_scale": "guidance", "negative_prompt": "negative"}
                 lines.append(f"{label.get(name, name):<9} {value}")
     if spec.missing:

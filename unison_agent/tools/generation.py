@@ -353,6 +353,8 @@ def generate(
                 if cancel is not None and cancel.is_set():
                     raise RunCancelled(f"cancelled at step {done}/{total}")
                 emit(ProgressEvent("denoise", done, total, _k + 1, n_out))
+                if done == total:  # the VAE decodes next, inside the pipeline: say so, it takes a while
+                    emit(ProgressEvent("decode", 0, 1, _k + 1, n_out))
 
             if cancel is not None and cancel.is_set():
                 raise RunCancelled("cancelled before generation started")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -52,7 +53,7 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
     :class:`ModelUnavailableError` that says how to fix it."""
     path = model_path(model)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_loading():
             # huggingface_hub deprecation noise raised from inside diffusers' own download call, not actionable
             warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*", category=UserWarning)
             return load(path)
@@ -70,3 +71,21 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
             f"model {model!r} ({backend}) could not be loaded: {reason}. To fix: {fix}; "
             "or use --profile tiny to run offline with random weights"
         ) from None
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Hide diffusers' and transformers' own loading bars (the front doors show a "load" stage instead)."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    was = (diffusers_logging.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled())
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was[0]:
+            diffusers_logging.enable_progress_bar()
+        if was[1]:
+            transformers_logging.enable_progress_bar()

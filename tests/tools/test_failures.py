@@ -229,3 +229,20 @@ def test_progress_reports_every_denoising_step_in_order(tmp_path: Path, pool: Mo
     stages = [e.stage for e in events]
     assert stages.index("load") < stages.index("prepare") < stages.index("denoise") < stages.index("write")
     assert [e.done for e in events if e.stage == "denoise"] == [1, 2, 3]
+
+
+def test_a_clip_too_short_to_make_a_video_is_refused(
+    media: Callable[..., str], tmp_path: Path, pool: ModelPool, tiny: Profile
+) -> None:
+    clip = media("blink.mp4", "photo", size=(96, 64), frames=2, fps=16)
+    spec = TaskSpec(
+        task=Task.VIDEO_EDITING,
+        prompt="make it night",
+        inputs=[Input(path=clip, media=Media.VIDEO, role=Role.SOURCE)],
+        width=96,
+        height=64,
+        num_frames=17,
+    )
+    with pytest.raises(InputError, match=r"blink.mp4: the source video gives only 2 frame\(s\).*at least 5"):
+        run(spec, profile=tiny, pool=pool, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

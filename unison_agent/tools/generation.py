@@ -123,6 +123,11 @@ def _shorten(cond: Conditions, available: int, step: int, what: str, path: str) 
     if available >= cond.num_frames:
         return
     n = _frames_down(available, step)
+    if n < step + 1:
+        raise InputError(
+            f"{path}: the {what} gives only {available} frame(s) at the output frame rate; a video needs at least "
+            f"{step + 1}"
+        )
     cond.notes.append(
         f"{Path(path).name}: the {what} gives {available} frames; making {n} frames instead of {cond.num_frames}"
     )

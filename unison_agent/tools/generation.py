@@ -205,7 +205,8 @@ def _control(spec: TaskSpec, ctx: _Context) -> Conditions:
         _shorten(cond, len(frames), ctx.frame_step, "control video", path)
         frames = frames[: cond.num_frames]
     ctype = spec.control_type
-    if control.is_ready_map(ctype, info.look, is_grey=control.is_grey(frames[0])):
+    # A layout (boxes or shapes per object) has no look we can recognise and no extractor: it is used as given.
+    if ctype is ControlType.LAYOUT or control.is_ready_map(ctype, info.look, is_grey=control.is_grey(frames[0])):
         maps = [control.as_control_map(f, info.look) for f in frames]
     else:
         if ctype is None:

@@ -58,7 +58,7 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
             warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*", category=UserWarning)
             return load(path)
     except (OSError, ValueError, KeyError) as e:  # huggingface_hub's errors are OSError or ValueError subclasses
-        reason = " ".join(str(e).split())[:300] or e.__class__.__name__
+        reason = " ".join(str(e).split())[:300].rstrip(".") or e.__class__.__name__
         local = Path(model).expanduser()
         if local.is_absolute() or model.startswith((".", "~")):
             fix = f"check that {local} is a saved {backend} model folder (it must contain its config files)"

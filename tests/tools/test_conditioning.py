@@ -230,7 +230,7 @@ def test_depth_is_extracted_with_the_profiles_depth_model(
     assert any("depth map extracted" in n for n in cond.notes)
 
 
-def test_pose_from_a_photo_without_an_extractor_names_what_is_missing(
+def test_a_model_backed_map_without_an_extractor_names_what_is_missing(
     media: Callable[..., str], pool: ModelPool, tiny: Profile
 ) -> None:
     photo = (media("dancer.png", "photo"), Media.IMAGE, Role.CONTROL)

@@ -9,6 +9,7 @@ Backend modules:
     wan_vace.py   diffusers WanVACEPipeline: every generation task
     qwen_vl.py    transformers Qwen2.5-VL (any AutoModelForImageTextToText): understanding
     depth.py      transformers depth estimation: depth control maps from ordinary pictures
+    pose.py       transformers ViTPose: pose skeleton maps from ordinary pictures
     tiny.py       builds the tiny random-weight models of the ``tiny`` profile
     torch_env.py  device and dtype choice
 """
@@ -39,6 +40,7 @@ __all__ = [
     "GenerationBackend",
     "GenerationRequest",
     "ModelPool",
+    "PoseOptions",
     "QwenVLOptions",
     "StepCallback",
     "UnderstandingBackend",
@@ -82,6 +84,16 @@ class DepthOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PoseOptions(BaseModel):
+    """Options of the ``pose`` extractor backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_score: float = Field(
+        default=0.3, ge=0, description="keypoints whose score (heatmap peak, about 0..1) is below this are not drawn"
+    )
+
+
 @dataclass(frozen=True)
 class BackendInfo:
     """How to build a backend: its family, where its class lives, its options, the packages it needs."""
@@ -109,6 +121,9 @@ BACKENDS: dict[str, BackendInfo] = {
     ),
     "depth": BackendInfo(
         "extractor", "unison_agent.tools.backends.depth:DepthBackend", DepthOptions, ("torch", "transformers")
+    ),
+    "pose": BackendInfo(
+        "extractor", "unison_agent.tools.backends.pose:PoseBackend", PoseOptions, ("torch", "transformers")
     ),
 }
 

@@ -56,7 +56,9 @@ def ensure_tiny(name: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
-        with torch.random.fork_rng(devices=[]):
+        from unison_agent.tools.backends.torch_env import quiet_loading
+
+        with torch.random.fork_rng(devices=[]), quiet_loading():
             torch.manual_seed(0)
             TINY_MODELS[name](tmp)
         (tmp / ".complete").write_text("built by unison_agent.tools.backends.tiny\n")
@@ -243,8 +245,15 @@ def _build_depth(path: Path) -> None:
     ).save_pretrained(path)
 
 
+def _build_pose(path: Path) -> None:
+    from unison_agent.tools.backends.pose import build_tiny
+
+    build_tiny(path)
+
+
 TINY_MODELS: dict[str, Callable[[Path], None]] = {
     "wan-vace": _build_wan_vace,
     "qwen-vl": _build_qwen_vl,
     "depth": _build_depth,
+    "pose": _build_pose,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,7 +54,7 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
     :class:`ModelUnavailableError` that says how to fix it."""
     path = model_path(model)
     try:
-        with warnings.catch_warnings(), _quiet_loading():
+        with warnings.catch_warnings(), quiet_loading():
             # huggingface_hub deprecation noise raised from inside diffusers' own download call, not actionable
             warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*", category=UserWarning)
             return load(path)
@@ -74,18 +75,19 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
 
 
 @contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """Hide diffusers' and transformers' own loading bars (the front doors show a "load" stage instead)."""
-    from diffusers.utils import logging as diffusers_logging
-    from transformers.utils import logging as transformers_logging
-
-    was = (diffusers_logging.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled())
-    diffusers_logging.disable_progress_bar()
-    transformers_logging.disable_progress_bar()
+def quiet_loading() -> Iterator[None]:
+    """Hide diffusers' and transformers' own loading and saving bars (front doors show a "load" stage instead)."""
+    switches = []
+    for name in ("diffusers.utils.logging", "transformers.utils.logging"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # a backend that needs only one of the two libraries
+            continue
+        switches.append((module, module.is_progress_bar_enabled()))
+        module.disable_progress_bar()
     try:
         yield
     finally:
-        if was[0]:
-            diffusers_logging.enable_progress_bar()
-        if was[1]:
-            transformers_logging.enable_progress_bar()
+        for module, was_enabled in switches:
+            if was_enabled:
+                module.enable_progress_bar()

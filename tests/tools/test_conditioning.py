@@ -236,3 +236,15 @@ def test_a_model_backed_map_without_an_extractor_names_what_is_missing(
     photo = (media("dancer.png", "photo"), Media.IMAGE, Role.CONTROL)
     with pytest.raises(ModelUnavailableError, match=r"no pose extractor: attach a ready pose map, or name a model"):
         _conditions(_spec(Task.IMAGE_CONTROL, [photo], control_type=ControlType.POSE), pool, tiny)
+
+
+def test_flow_is_extracted_from_an_ordinary_clip_with_the_profiles_flow_model(
+    media: Callable[..., str], pool: ModelPool, tiny: Profile
+) -> None:
+    clip = (media("walk.mp4", "photo", frames=16, fps=16), Media.VIDEO, Role.CONTROL)
+    backend = pool.for_task(Task.VIDEO_CONTROL, tiny)
+    spec = snap_spec(_spec(Task.VIDEO_CONTROL, [clip], num_frames=5, control_type=ControlType.FLOW), backend)[0]
+    name = tiny.extractors[ControlType.FLOW]
+    cond = build_conditions(spec, backend, extractor_for=lambda _c: pool.get(name, tiny.models[name], tiny))
+    assert cond.video is not None and len(cond.video) == 5 and cond.video[0].size == (W, H)
+    assert any("flow map extracted from the video" in n for n in cond.notes)

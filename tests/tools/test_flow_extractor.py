@@ -175,3 +175,24 @@ def test_torchvision_weights_that_cannot_be_downloaded_say_how_to_fix_it(
 def test_an_unknown_torchvision_model_is_named() -> None:
     with pytest.raises(ModelUnavailableError, match="torchvision:raft_tiny"):
         _load("torchvision:raft_tiny")
+
+
+def test_torchvision_weights_already_in_the_cache_load_without_a_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from torchvision.models.optical_flow import Raft_Small_Weights, raft_small
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = tmp_path / "hub" / "checkpoints" / Path(Raft_Small_Weights.DEFAULT.url).name
+    cached.parent.mkdir(parents=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        torch.save(raft_small(weights=None).state_dict(), cached)  # stands in for the real download
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing may be downloaded")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
+    backend = _load("torchvision:raft_small", num_flow_updates=1)
+    assert backend.num_flow_updates == 1
+    assert len(backend.extract(_moving(2))) == 2

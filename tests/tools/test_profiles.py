@@ -64,7 +64,7 @@ def test_bad_toml_is_reported_as_such(tmp_path: Path) -> None:
     [
         (
             ('backend = "wan-vace"', 'backend = "wan-vase"'),
-            r"unknown backend 'wan-vase'; known: depth, pose, qwen-vl, wan-vace",
+            r"unknown backend 'wan-vase'; known: depth, flow, pose, qwen-vl, wan-vace",
         ),
         (('model = "tiny:wan-vace"', 'model = "tiny:wan-vace"\noptions = { stepz = 3 }'), r"stepz: unknown key"),
         (('model = "tiny:wan-vace"', 'model = "tiny:wan-vace"\noptions = { steps = 0 }'), r"steps"),

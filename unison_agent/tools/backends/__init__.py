@@ -10,6 +10,7 @@ Backend modules:
     qwen_vl.py    transformers Qwen2.5-VL (any AutoModelForImageTextToText): understanding
     depth.py      transformers depth estimation: depth control maps from ordinary pictures
     pose.py       transformers ViTPose: pose skeleton maps from ordinary pictures
+    flow.py       torchvision RAFT: optical-flow control maps from ordinary clips
     tiny.py       builds the tiny random-weight models of the ``tiny`` profile
     torch_env.py  device and dtype choice
 """
@@ -37,6 +38,7 @@ __all__ = [
     "BackendInfo",
     "DepthOptions",
     "ExtractorBackend",
+    "FlowOptions",
     "GenerationBackend",
     "GenerationRequest",
     "ModelPool",
@@ -94,6 +96,25 @@ class PoseOptions(BaseModel):
     )
 
 
+class FlowOptions(BaseModel):
+    """Options of the ``flow`` extractor backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_flow_updates: int | None = Field(
+        default=None,
+        ge=1,
+        le=32,
+        description="RAFT refinement iterations (more: finer, slower); unset: the model's config.json, else 12",
+    )
+    max_side: int | None = Field(
+        default=None,
+        ge=128,
+        le=8192,
+        description="run RAFT with the longer side at most this (faster on a CPU); unset: at the frame size, as VACE",
+    )
+
+
 @dataclass(frozen=True)
 class BackendInfo:
     """How to build a backend: its family, where its class lives, its options, the packages it needs."""
@@ -124,6 +145,9 @@ BACKENDS: dict[str, BackendInfo] = {
     ),
     "pose": BackendInfo(
         "extractor", "unison_agent.tools.backends.pose:PoseBackend", PoseOptions, ("torch", "transformers")
+    ),
+    "flow": BackendInfo(
+        "extractor", "unison_agent.tools.backends.flow:FlowBackend", FlowOptions, ("torch", "torchvision")
     ),
 }
 

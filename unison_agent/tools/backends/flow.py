@@ -16,6 +16,7 @@ Model ids:
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
 
+from unison_agent.tools.backends import FlowOptions
 from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device
 from unison_agent.tools.errors import ModelUnavailableError
 
@@ -43,25 +44,6 @@ _MIN_SIDE = 128
 # pairs are batched up to this many elements in all, so long clips are fast without running out of memory.
 _CORR_BUDGET = 2**28
 _MAX_BATCH = 8
-
-
-class FlowOptions(BaseModel):
-    """Options of the ``flow`` extractor backend."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    num_flow_updates: int | None = Field(
-        default=None,
-        ge=1,
-        le=32,
-        description="RAFT refinement iterations (more: finer, slower); unset: the model's config.json, else 12",
-    )
-    max_side: int | None = Field(
-        default=None,
-        ge=128,
-        le=8192,
-        description="run RAFT with the longer side at most this (faster on a CPU); unset: at the frame size, as VACE",
-    )
 
 
 class FlowBackend:
@@ -227,7 +209,7 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
             # Checkpoints saved from DataParallel prefix every key with "module." (VACE's raft.pth does).
             return {k.removeprefix("module."): v for k, v in state.items()}
     except OSError:
-        raise
+        raise  # unreadable file or folder: load_or_explain explains OSErrors itself
     except Exception as e:  # safetensors and unpickling raise their own types; all mean "not readable weights"
         raise ValueError(f"cannot read the weights in {folder}: {e}") from e
     raise FileNotFoundError(f"{folder} has neither model.safetensors nor model.pt")
@@ -249,14 +231,15 @@ def _load_torchvision(model: str) -> Any:
     weights: Any = Raft_Small_Weights.DEFAULT if name == "raft_small" else Raft_Large_Weights.DEFAULT
     try:
         return (raft_small if name == "raft_small" else raft_large)(weights=weights, progress=False)
-    except (OSError, RuntimeError) as e:
-        # urllib's URLError/HTTPError and socket errors are OSErrors; a checksum mismatch is a RuntimeError. Caught
-        # here because load_or_explain's advice for a bare id (a Hugging Face download) does not fit this one.
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        # urllib's URLError/HTTPError and socket errors are OSErrors; a checksum mismatch is a RuntimeError, and a
+        # truncated file in the cache an EOFError or UnpicklingError. Caught here because load_or_explain's advice
+        # for a bare id (a Hugging Face download) does not fit this one.
         reason = " ".join(str(e).split())[:300] or e.__class__.__name__
         cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
         raise ModelUnavailableError(
-            f"model {model!r} (flow) could not be loaded: torchvision could not download its weights from "
-            f'{weights.url} ({reason}). To fix: load it once on a connected machine (python -c "from '
+            f"model {model!r} (flow) could not be loaded: torchvision could not download or read its weights "
+            f'({weights.url}: {reason}). To fix: load it once on a connected machine (python -c "from '
             f"torchvision.models.optical_flow import {name}, {type(weights).__name__}; "
             f'{name}(weights={type(weights).__name__}.DEFAULT)"), or copy that file to {cache}, or point the '
             "profile's model at a folder with config.json and model.safetensors; "
@@ -267,8 +250,8 @@ def _load_torchvision(model: str) -> Any:
 def build_tiny(path: Path) -> None:
     """Write a random-weight ``raft_small`` (``config.json`` + ``model.safetensors``) into ``path``.
 
-    Deterministic given the caller's ``torch.manual_seed``; about a million parameters, written in well under a
-    second. The weights are noise, so the maps are too: for tests and offline demos only.
+    Deterministic given the caller's ``torch.manual_seed``; about a million parameters (4 MB), built and written
+    in about a second. The weights are noise, so the maps are too: for tests and offline demos only.
     """
     from safetensors.torch import save_file
 

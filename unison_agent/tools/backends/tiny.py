@@ -251,9 +251,16 @@ def _build_pose(path: Path) -> None:
     build_tiny(path)
 
 
+def _build_flow(path: Path) -> None:
+    from unison_agent.tools.backends.flow import build_tiny
+
+    build_tiny(path)
+
+
 TINY_MODELS: dict[str, Callable[[Path], None]] = {
     "wan-vace": _build_wan_vace,
     "qwen-vl": _build_qwen_vl,
     "depth": _build_depth,
     "pose": _build_pose,
+    "flow": _build_flow,
 }

@@ -52,6 +52,7 @@ def run(
             return None
         emit(ProgressEvent("load", 0, 1, message=f"{ctype.value} extractor: {profile.models[name].model}"))
         extractor: ExtractorBackend = pool.get(name, profile.models[name], profile)
+        emit(ProgressEvent("load", 1, 1))
         return extractor
 
     assert isinstance(options, VaceOptions)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -105,3 +106,24 @@ def media(tmp_path: Path) -> Callable[..., str]:
         return str(path)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def offline_tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Offline, one CPU thread, and a fresh model cache in which the tiny profile's models are built once per
+    test session. Test folders that run models ask for it from an autouse fixture of their own, so planning
+    tests never import torch."""
+    cache = tmp_path_factory.mktemp("unison-cache")
+    saved = {k: os.environ.get(k) for k in ("UNISON_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    os.environ.update(UNISON_CACHE=str(cache), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # steadier timings and no oversubscription on 2-core CI machines
+    yield cache
+    torch.set_num_threads(threads)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

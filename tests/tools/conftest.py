@@ -3,8 +3,6 @@ a temporary cache (through ``save_pretrained``/``from_pretrained``), offline, on
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,21 +11,8 @@ from unison_agent.tools import ModelPool, Profile, load_profile
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _offline_tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    cache = tmp_path_factory.mktemp("unison-cache")
-    saved = {k: os.environ.get(k) for k in ("UNISON_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    os.environ.update(UNISON_CACHE=str(cache), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # steadier timings and no oversubscription on 2-core CI machines
-    yield cache
-    torch.set_num_threads(threads)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+def _offline(offline_tiny_cache: Path) -> Path:
+    return offline_tiny_cache
 
 
 @pytest.fixture(scope="session")

@@ -74,6 +74,7 @@ class QwenVLBackend:
                 for clip in request.videos
             ]
             kwargs["do_sample_frames"] = False  # already sampled, with their real timing
+            kwargs["cap_pixels_per_frame"] = True  # the reference (qwen-vl-utils) per-frame pixel cap
         inputs = self.processor(text=[text], return_tensors="pt", **kwargs).to(self.device)
         with torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=request.max_new_tokens, do_sample=False)

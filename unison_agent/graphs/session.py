@@ -1,0 +1,219 @@
+"""The session graph: plan -> clarify (interrupt) -> route by task -> tool -> respond.
+
+One run of the graph is one request of a session. State carries artifact ids and the spec, never pixels: files
+live in the :class:`~unison_agent.sessions.ArtifactStore` under the workspace. A request with no attachment that
+refers to an earlier output ("now make it 9:16", "animate it", "what is in it?") takes that artifact as its
+input; one whose inputs are missing stops at ``clarify`` with ``interrupt()`` and resumes with the person's
+answer (``Command(resume={"attachments": [...]})`` or a text naming files or ``@ids``).
+
+Dependencies arrive through the runtime context (:class:`UnisonContext`): the workspace, the profile, and
+optionally an already-open store and model pool. Progress of the tool runs is streamed with
+``get_stream_writer()`` (``stream_mode="custom"``).
+
+    graph = build_graph(checkpointer=SqliteSaver(...))
+    graph.invoke({"request": "a cabin in the woods"}, {"configurable": {"thread_id": session_id}},
+                 context=UnisonContext(workspace="ws", profile="tiny"))
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from unison_agent.media import MediaError
+from unison_agent.planning import plan
+from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, resolve
+from unison_agent.spec import TaskSpec
+from unison_agent.tools import ModelPool, ProfileError, ToolError, load_profile, run
+from unison_agent.tools.results import ProgressEvent
+
+__all__ = ["SessionState", "UnisonContext", "build_graph", "new_request", "shared_pool"]
+
+_POOLS: dict[str, ModelPool] = {}
+
+
+def shared_pool(profile: str) -> ModelPool:
+    """The process's model pool for ``profile``: a graph served by ``langgraph dev`` gets its context as JSON,
+    so the loaded models must outlive one run somewhere; this is that place."""
+    return _POOLS.setdefault(profile, ModelPool())
+
+
+@dataclass
+class UnisonContext:
+    """What the graph needs from its host. ``store`` and ``pool`` may be passed in by an embedding program."""
+
+    workspace: str = "unison_workspace"
+    profile: str = "default"
+    store: ArtifactStore | None = field(default=None, repr=False)
+    pool: ModelPool | None = field(default=None, repr=False)
+
+    def open_store(self) -> ArtifactStore:
+        if self.store is None:
+            self.store = ArtifactStore(self.workspace)
+        return self.store
+
+    def model_pool(self) -> ModelPool:
+        if self.pool is None:
+            self.pool = shared_pool(self.profile)
+        return self.pool
+
+
+class SessionState(TypedDict, total=False):
+    """One request's state. Artifact ids, never pixels."""
+
+    session: str  # the artifact store's session id (also a good thread id)
+    request: str
+    attachments: list[str]  # paths or @ids given with the request (or the clarification)
+    inputs: list[str]  # artifact ids the spec uses
+    spec: dict[str, Any] | None
+    outputs: list[str]  # artifact ids made
+    text: str | None  # the answer of an understanding task
+    notes: list[str]
+    error: str | None
+    reply: str
+
+
+def new_request(text: str, attachments: list[str] | tuple[str, ...] = ()) -> SessionState:
+    """The graph input for one request. Every per-request key is reset, so nothing of the previous request on
+    the same thread (its attachments, outputs, answer or error) leaks into this one."""
+    return {
+        "request": text,
+        "attachments": list(attachments),
+        "inputs": [],
+        "spec": None,
+        "outputs": [],
+        "text": None,
+        "notes": [],
+        "error": None,
+        "reply": "",
+    }
+
+
+_ID_OR_PATH = re.compile(r"@[a-z0-9]{6}\b|\S+\.(?:png|jpe?g|webp|gif|bmp|tiff?|mp4|mov|webm|mkv|avi)\b", re.I)
+
+
+def _store_inputs(store: ArtifactStore, sid: str, refs: list[str]) -> list[ArtifactRecord]:
+    records = []
+    for ref in refs:
+        records.append(store.get(ref) if ref.startswith("@") else store.add_input(sid, ref))
+    return records
+
+
+def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str, Any]:
+    """Plan the request: attached files (or @ids) first, else what the words point at in the session."""
+    store = runtime.context.open_store()
+    sid = state.get("session") or store.new_session(title=state.get("request", "")[:60])
+    request = state.get("request", "")
+    try:
+        records = _store_inputs(store, sid, state.get("attachments") or [])
+        if not records:
+            records = resolve(store, sid, request)
+        spec = plan(request, [r.path for r in records])
+    except (StoreError, MediaError, ValueError) as e:
+        return {"session": sid, "error": str(e), "spec": None, "inputs": []}
+    by_path = {r.path: r.id for r in records}
+    inputs = [by_path[i.path] for i in spec.inputs if i.path in by_path]
+    return {"session": sid, "spec": spec.to_json_dict(), "inputs": inputs, "error": None}
+
+
+def clarify_node(state: SessionState) -> dict[str, Any]:
+    """Ask for what is missing and wait (``interrupt``); the answer's files or @ids join the attachments."""
+    spec = TaskSpec.model_validate(state["spec"])
+    need = ", ".join(r.value for r in spec.missing)
+    answer = interrupt(
+        {
+            "question": f"{spec.task.value} needs a {need}: attach the file (a path) or name an earlier output (@id)",
+            "missing": [r.value for r in spec.missing],
+            "session": state["session"],
+        }
+    )
+    if isinstance(answer, dict):
+        given = [str(a) for a in answer.get("attachments", [])]
+    else:
+        given = _ID_OR_PATH.findall(str(answer))
+    kept = [f"@{i}" for i in state.get("inputs", [])]
+    return {"attachments": kept + given}
+
+
+def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str, Any]:
+    """Run the spec with the profile's models; store its outputs with their lineage and record the step."""
+    ctx = runtime.context
+    store = ctx.open_store()
+    sid = state["session"]
+    spec = TaskSpec.model_validate(state["spec"])
+    writer = get_stream_writer()
+
+    def progress(event: ProgressEvent) -> None:
+        writer({"stage": event.stage, "done": event.done, "total": event.total, "output": event.output})
+
+    try:
+        profile = load_profile(ctx.profile)
+        with tempfile.TemporaryDirectory(dir=store.workspace, prefix=".run-") as tmp:
+            result = run(spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=progress)
+            outputs = [
+                store.add_output(
+                    sid,
+                    o.path,
+                    media=o.media,
+                    width=o.width,
+                    height=o.height,
+                    num_frames=o.num_frames,
+                    fps=o.fps,
+                    seed=o.seed,
+                    spec=result.spec.model_copy(update={"seed": o.seed}).to_json_dict(),
+                    parents=list(state.get("inputs", [])),
+                ).id
+                for o in result.outputs
+            ]
+    except (ToolError, ProfileError, MediaError, StoreError) as e:
+        return {"error": str(e), "outputs": []}
+    store.record_step(
+        sid,
+        state.get("request", ""),
+        spec=result.spec.to_json_dict(),
+        inputs=list(state.get("inputs", [])),
+        outputs=outputs,
+        text=result.text,
+    )
+    return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}
+
+
+def respond_node(state: SessionState) -> dict[str, Any]:
+    """A one-paragraph reply for chat front ends."""
+    if state.get("error"):
+        return {"reply": f"Sorry, that did not work: {state['error']}"}
+    if state.get("text") is not None:
+        return {"reply": str(state["text"])}
+    ids = ", ".join(f"@{i}" for i in state.get("outputs", []))
+    task = (state.get("spec") or {}).get("task", "")
+    return {"reply": f"Done ({task}): {ids}"}
+
+
+def _after_plan(state: SessionState) -> Literal["clarify", "tool", "respond"]:
+    spec = state.get("spec")
+    if state.get("error") or not spec:
+        return "respond"
+    return "clarify" if spec.get("missing") else "tool"
+
+
+def build_graph(checkpointer: Any = None) -> Any:
+    """The compiled session graph. Pass a checkpointer (e.g. ``SqliteSaver``) for sessions that survive a
+    restart and for ``interrupt()``; ``langgraph dev`` supplies its own."""
+    builder = StateGraph(SessionState, context_schema=UnisonContext)
+    builder.add_node("plan", plan_node)
+    builder.add_node("clarify", clarify_node)
+    builder.add_node("tool", tool_node)
+    builder.add_node("respond", respond_node)
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", _after_plan, ["clarify", "tool", "respond"])
+    builder.add_edge("clarify", "plan")
+    builder.add_edge("tool", "respond")
+    builder.add_edge("respond", END)
+    return builder.compile(checkpointer=checkpointer)

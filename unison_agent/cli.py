@@ -76,6 +76,27 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print one JSON object with the spec and the result")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
+    ses = sub.add_parser("session", help="multi-step sessions: run a script, list, show, undo")
+    ses_sub = ses.add_subparsers(dest="session_command", required=True, parser_class=_Parser)
+    workspace_help = "workspace folder of sessions and their files (default: $UNISON_WORKSPACE or ./unison_workspace)"
+    s_run = ses_sub.add_parser("run", help="run a YAML script of steps (- request: ..., attach: [...]; - undo: true)")
+    s_run.add_argument("script", help="the YAML script")
+    s_run.add_argument("--profile", "-p", default="default", metavar="NAME", help="model profile (default: default)")
+    s_run.add_argument("--session", metavar="ID", help="continue this session (skips the steps it already did)")
+    s_run.add_argument("--json", action="store_true", help="print one JSON object with every step")
+    s_run.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    for name, help_text in (
+        ("list", "list the sessions"),
+        ("show", "show a session's steps and artifacts"),
+        ("undo", "undo a session's last step"),
+    ):
+        sp = ses_sub.add_parser(name, help=help_text)
+        if name != "list":
+            sp.add_argument("id", help="the session id")
+        sp.add_argument("--json", action="store_true", help="print JSON")
+    for sp in (s_run, *[ses_sub.choices[n] for n in ("list", "show", "undo")]):
+        sp.add_argument("--workspace", "-w", default=None, metavar="DIR", help=workspace_help)
+
     sub.add_parser("schema", help="print the TaskSpec JSON schema")
     return parser
 
@@ -93,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plan(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "session":
+            return _session(args)
     except BrokenPipeError:  # `unison plan ... | head`
         return EXIT_OK
     except KeyboardInterrupt:
@@ -278,6 +301,94 @@ class _ProgressLine:
             self.stream.write("\n")
             self.stream.flush()
             self.open = False
+
+
+def _session(args: argparse.Namespace) -> int:
+    from unison_agent.sessions import ArtifactStore, StoreError
+
+    workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
+    if args.session_command == "run":
+        return _session_run(args, workspace)
+    store = ArtifactStore(workspace)
+    try:
+        if args.session_command == "list":
+            sessions = store.sessions()
+            if args.json:
+                print(json.dumps([info.model_dump() for info in sessions], indent=2))
+            for info in [] if args.json else sessions:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created))
+                print(f"{info.id}  {when}  {info.steps:>3} steps  {info.title}")
+            return EXIT_OK
+        if args.session_command == "undo":
+            undone = store.undo(args.id)
+            print(f"undid: {undone.request}" if undone else "nothing to undo")
+            return EXIT_OK
+        info = store.session(args.id)
+        steps = store.history(args.id)
+        if args.json:
+            data = {"session": info.model_dump(), "steps": [s.model_dump() for s in steps]}
+            data["artifacts"] = [a.model_dump(mode="json") for a in store.artifacts(args.id)]
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+            return EXIT_OK
+        print(f"session {info.id}: {info.title}")
+        for step in steps:
+            made = ", ".join(f"@{i}" for i in step.outputs) or (step.text or "")[:60]
+            used = ", ".join(f"@{i}" for i in step.inputs)
+            print(f"  {step.id:>3}. {step.request}" + (f"  [from {used}]" if used else "") + f"  -> {made}")
+        return EXIT_OK
+    except StoreError as e:
+        return _fail(str(e), command="session")
+
+
+def _session_run(args: argparse.Namespace, workspace: str) -> int:
+    from unison_agent.graphs.scripted import ScriptError, run_script
+    from unison_agent.tools import ProfileError, load_profile
+
+    try:
+        load_profile(args.profile)  # fail before any work
+    except ProfileError as e:
+        return _fail(str(e), command="session run")
+
+    def on_step(n: int, result: dict[str, Any]) -> None:
+        if args.json:
+            return
+        if result.get("undo"):
+            print(f"{n}. undo" + (f": {result['undone']}" if result.get("undone") else ": nothing to undo"))
+            return
+        task = (result.get("spec") or {}).get("task", "?")
+        print(f"{n}. {result['request']}  ({task})")
+        if result.get("error"):
+            print(f"   error: {result['error']}")
+        if result.get("text") is not None:
+            print(f"   answer: {result['text']}")
+        for o in result["outputs"]:
+            print(f"   @{o['id']}  {o['media']} {o['width']}x{o['height']}, {o['num_frames']} frame(s)  {o['path']}")
+        sys.stdout.flush()
+
+    def on_progress(event: dict[str, Any]) -> None:
+        if not args.quiet and (event["stage"] == "denoise" or event["done"] == 0):
+            print(f"   {event['stage']} {event['done']}/{event['total']}", file=sys.stderr, flush=True)
+
+    try:
+        report = run_script(
+            args.script,
+            workspace=workspace,
+            profile=args.profile,
+            session=args.session,
+            on_step=on_step,
+            on_progress=on_progress,
+        )
+    except ScriptError as e:
+        return _fail(str(e), command="session run")
+    except KeyboardInterrupt:
+        print("unison session run: interrupted; finished steps are kept (resume with --session)", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(f"session {report['session']}")
+    failed = any(step.get("error") for step in report["steps"])
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _one_line(e: BaseException) -> str:

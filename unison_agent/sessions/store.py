@@ -143,6 +143,8 @@ class ArtifactStore:
             # "<id>.png" and its "<id>.json" sidecar belong to artifact <id>; ".<id>.png.tmp" to no one yet.
             if path.name.startswith(".") or path.name.split(".", 1)[0] not in known:
                 path.unlink(missing_ok=True)
+        for leftover in self.workspace.glob(".run-*"):  # a tool run's scratch folder, left by a killed process
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def _new_id(self, db: sqlite3.Connection) -> str:
         while True:

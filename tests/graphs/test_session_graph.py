@@ -116,3 +116,23 @@ def test_the_graph_works_as_a_subgraph_of_another_graph(ctx: UnisonContext) -> N
     outer.add_edge("unison", END)
     result = outer.compile().invoke({"ask": "a red kite in the sky, 128x96"})
     assert result["answer"].startswith("Done (text_to_image): @")
+
+
+def test_a_follow_up_that_refers_to_nothing_asks_for_it(ctx: UnisonContext) -> None:
+    graph = build_graph(InMemorySaver())
+    out = _invoke(graph, ctx, "empty", new_request("animate it, 1 second"))
+    [question] = out["__interrupt__"]
+    assert question.value["missing"] == ["first_frame"]
+
+
+def test_questions_and_generation_take_different_routes(ctx: UnisonContext) -> None:
+    graph = build_graph(InMemorySaver())
+    config = {"configurable": {"thread_id": "r"}}
+    nodes = [
+        next(iter(u)) for u in graph.stream(new_request("a fox, 128x96"), config, context=ctx, stream_mode="updates")
+    ]
+    assert nodes == ["plan", "generate", "respond"]
+    nodes = [
+        next(iter(u)) for u in graph.stream(new_request("what is in it?"), config, context=ctx, stream_mode="updates")
+    ]
+    assert nodes == ["plan", "understand", "respond"]

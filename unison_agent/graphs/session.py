@@ -1,4 +1,4 @@
-"""The session graph: plan -> clarify (interrupt) -> route by task -> tool -> respond.
+"""The session graph: plan -> clarify (interrupt) -> route by task -> understand | generate -> respond.
 
 One run of the graph is one request of a session. State carries artifact ids and the spec, never pixels: files
 live in the :class:`~unison_agent.sessions.ArtifactStore` under the workspace. A request with no attachment that
@@ -28,9 +28,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from unison_agent.media import MediaError
-from unison_agent.planning import plan
-from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, resolve
-from unison_agent.spec import TaskSpec
+from unison_agent.planning import Attachment, plan
+from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, find_references, resolve
+from unison_agent.spec import Media, Task, TaskSpec
 from unison_agent.tools import ModelPool, ProfileError, ToolError, load_profile, run
 from unison_agent.tools.results import ProgressEvent
 
@@ -115,12 +115,26 @@ def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         records = _store_inputs(store, sid, state.get("attachments") or [])
         if not records:
             records = resolve(store, sid, request)
-        spec = plan(request, [r.path for r in records])
+        if not records and find_references(request):
+            spec = _ask_for_referent(request)
+        else:
+            spec = plan(request, [r.path for r in records])
     except (StoreError, MediaError, ValueError) as e:
         return {"session": sid, "error": str(e), "spec": None, "inputs": []}
     by_path = {r.path: r.id for r in records}
     inputs = [by_path[i.path] for i in spec.inputs if i.path in by_path]
     return {"session": sid, "spec": spec.to_json_dict(), "inputs": inputs, "error": None}
+
+
+def _ask_for_referent(request: str) -> TaskSpec:
+    """ "animate it" with nothing before it: plan as if the picture were there, then list its role as missing,
+    so the graph asks for it instead of inventing a new picture from the words alone."""
+    stand_in = Attachment(path="<earlier output>", media=Media.IMAGE, look="photo", width=832, height=480)
+    guess = plan(request, [stand_in])
+    if not guess.inputs:
+        return plan(request, [])
+    missing = [*guess.missing, *(i.role for i in guess.inputs if i.role not in guess.missing)]
+    return guess.model_validate({**guess.model_dump(), "inputs": [], "missing": missing})
 
 
 def clarify_node(state: SessionState) -> dict[str, Any]:
@@ -196,11 +210,14 @@ def respond_node(state: SessionState) -> dict[str, Any]:
     return {"reply": f"Done ({task}): {ids}"}
 
 
-def _after_plan(state: SessionState) -> Literal["clarify", "tool", "respond"]:
+def _after_plan(state: SessionState) -> Literal["clarify", "understand", "generate", "respond"]:
+    """Route by task: a missing input first asks; then questions go to the VLM, the rest to VACE."""
     spec = state.get("spec")
     if state.get("error") or not spec:
         return "respond"
-    return "clarify" if spec.get("missing") else "tool"
+    if spec.get("missing"):
+        return "clarify"
+    return "understand" if Task(spec["task"]).is_understanding else "generate"
 
 
 def build_graph(checkpointer: Any = None) -> Any:
@@ -209,11 +226,14 @@ def build_graph(checkpointer: Any = None) -> Any:
     builder = StateGraph(SessionState, context_schema=UnisonContext)
     builder.add_node("plan", plan_node)
     builder.add_node("clarify", clarify_node)
-    builder.add_node("tool", tool_node)
+    # Two nodes, one tool function: the task family decides which backend the profile loads.
+    builder.add_node("understand", tool_node)
+    builder.add_node("generate", tool_node)
     builder.add_node("respond", respond_node)
     builder.add_edge(START, "plan")
-    builder.add_conditional_edges("plan", _after_plan, ["clarify", "tool", "respond"])
+    builder.add_conditional_edges("plan", _after_plan, ["clarify", "understand", "generate", "respond"])
     builder.add_edge("clarify", "plan")
-    builder.add_edge("tool", "respond")
+    builder.add_edge("understand", "respond")
+    builder.add_edge("generate", "respond")
     builder.add_edge("respond", END)
     return builder.compile(checkpointer=checkpointer)

@@ -30,6 +30,7 @@ class Planner(Protocol):
 _DEFAULT = EmbeddedPlanner()
 
 
-def plan(text: str, attachments: Sequence[str | os.PathLike[str]] = ()) -> TaskSpec:
-    """Plan ``text`` with ``attachments`` using the embedded planner."""
+def plan(text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> TaskSpec:
+    """Plan ``text`` with ``attachments`` (paths, or ``Attachment`` facts a caller already holds) using the
+    embedded planner."""
     return _DEFAULT.plan(text, attachments)

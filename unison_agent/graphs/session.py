@@ -34,7 +34,7 @@ from unison_agent.spec import Media, Task, TaskSpec
 from unison_agent.tools import ModelPool, ProfileError, ToolError, load_profile, run
 from unison_agent.tools.results import ProgressEvent
 
-__all__ = ["SessionState", "UnisonContext", "build_graph", "new_request", "shared_pool"]
+__all__ = ["SessionState", "UnisonContext", "build_graph", "graph", "new_request", "shared_pool"]
 
 _POOLS: dict[str, ModelPool] = {}
 
@@ -120,10 +120,19 @@ def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         else:
             spec = plan(request, [r.path for r in records])
     except (StoreError, MediaError, ValueError) as e:
-        return {"session": sid, "error": str(e), "spec": None, "inputs": []}
+        return {"session": sid, "error": str(e), "spec": None, "inputs": [], "outputs": [], "text": None}
     by_path = {r.path: r.id for r in records}
     inputs = [by_path[i.path] for i in spec.inputs if i.path in by_path]
-    return {"session": sid, "spec": spec.to_json_dict(), "inputs": inputs, "error": None}
+    # Reset what the previous request on this thread left, for clients that send only {"request": ...}.
+    return {
+        "session": sid,
+        "spec": spec.to_json_dict(),
+        "inputs": inputs,
+        "outputs": [],
+        "text": None,
+        "notes": [],
+        "error": None,
+    }
 
 
 def _ask_for_referent(request: str) -> TaskSpec:
@@ -200,14 +209,14 @@ def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
 
 
 def respond_node(state: SessionState) -> dict[str, Any]:
-    """A one-paragraph reply for chat front ends."""
+    """A one-paragraph reply for chat front ends. The request's attachments are spent: cleared for the next."""
     if state.get("error"):
-        return {"reply": f"Sorry, that did not work: {state['error']}"}
+        return {"reply": f"Sorry, that did not work: {state['error']}", "attachments": []}
     if state.get("text") is not None:
-        return {"reply": str(state["text"])}
+        return {"reply": str(state["text"]), "attachments": []}
     ids = ", ".join(f"@{i}" for i in state.get("outputs", []))
     task = (state.get("spec") or {}).get("task", "")
-    return {"reply": f"Done ({task}): {ids}"}
+    return {"reply": f"Done ({task}): {ids}", "attachments": []}
 
 
 def _after_plan(state: SessionState) -> Literal["clarify", "understand", "generate", "respond"]:
@@ -237,3 +246,7 @@ def build_graph(checkpointer: Any = None) -> Any:
     builder.add_edge("generate", "respond")
     builder.add_edge("respond", END)
     return builder.compile(checkpointer=checkpointer)
+
+
+# What `langgraph dev` / LangGraph Platform serve (see langgraph.json); they supply the checkpointer.
+graph = build_graph()

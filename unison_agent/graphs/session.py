@@ -34,7 +34,7 @@ from unison_agent.spec import Media, Task, TaskSpec
 from unison_agent.tools import ModelPool, ProfileError, ToolError, load_profile, run
 from unison_agent.tools.results import ProgressEvent
 
-__all__ = ["SessionState", "UnisonContext", "build_graph", "graph", "new_request", "shared_pool"]
+__all__ = ["SessionState", "UnisonContext", "build_graph", "graph", "new_request", "run_and_store", "shared_pool"]
 
 _POOLS: dict[str, ModelPool] = {}
 
@@ -165,47 +165,58 @@ def clarify_node(state: SessionState) -> dict[str, Any]:
     return {"attachments": kept + given}
 
 
+def run_and_store(
+    ctx: UnisonContext,
+    session: str,
+    request: str,
+    spec: TaskSpec,
+    inputs: list[str],
+    on_progress: Any = None,
+) -> dict[str, Any]:
+    """Run ``spec`` with the context's profile and pool, move its outputs into the store with ``inputs`` as their
+    parents, record the step, and return ``{"spec", "outputs" (ids), "text", "notes"}``.
+
+    Raises ToolError, ProfileError, MediaError or StoreError; a failed run records nothing and leaves no files.
+    """
+    store = ctx.open_store()
+    profile = load_profile(ctx.profile)
+    with tempfile.TemporaryDirectory(dir=store.workspace, prefix=".run-") as tmp:
+        result = run(spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress)
+        outputs = [
+            store.add_output(
+                session,
+                o.path,
+                media=o.media,
+                width=o.width,
+                height=o.height,
+                num_frames=o.num_frames,
+                fps=o.fps,
+                seed=o.seed,
+                spec=result.spec.model_copy(update={"seed": o.seed}).to_json_dict(),
+                parents=list(inputs),
+            ).id
+            for o in result.outputs
+        ]
+    store.record_step(
+        session, request, spec=result.spec.to_json_dict(), inputs=list(inputs), outputs=outputs, text=result.text
+    )
+    return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}
+
+
 def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str, Any]:
     """Run the spec with the profile's models; store its outputs with their lineage and record the step."""
-    ctx = runtime.context
-    store = ctx.open_store()
-    sid = state["session"]
-    spec = TaskSpec.model_validate(state["spec"])
     writer = get_stream_writer()
 
     def progress(event: ProgressEvent) -> None:
         writer({"stage": event.stage, "done": event.done, "total": event.total, "output": event.output})
 
+    spec = TaskSpec.model_validate(state["spec"])
     try:
-        profile = load_profile(ctx.profile)
-        with tempfile.TemporaryDirectory(dir=store.workspace, prefix=".run-") as tmp:
-            result = run(spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=progress)
-            outputs = [
-                store.add_output(
-                    sid,
-                    o.path,
-                    media=o.media,
-                    width=o.width,
-                    height=o.height,
-                    num_frames=o.num_frames,
-                    fps=o.fps,
-                    seed=o.seed,
-                    spec=result.spec.model_copy(update={"seed": o.seed}).to_json_dict(),
-                    parents=list(state.get("inputs", [])),
-                ).id
-                for o in result.outputs
-            ]
+        return run_and_store(
+            runtime.context, state["session"], state.get("request", ""), spec, list(state.get("inputs", [])), progress
+        )
     except (ToolError, ProfileError, MediaError, StoreError) as e:
         return {"error": str(e), "outputs": []}
-    store.record_step(
-        sid,
-        state.get("request", ""),
-        spec=result.spec.to_json_dict(),
-        inputs=list(state.get("inputs", [])),
-        outputs=outputs,
-        text=result.text,
-    )
-    return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}
 
 
 def respond_node(state: SessionState) -> dict[str, Any]:

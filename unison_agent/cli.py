@@ -341,7 +341,10 @@ def _session(args: argparse.Namespace) -> int:
 
 
 def _session_run(args: argparse.Namespace, workspace: str) -> int:
-    from unison_agent.graphs.scripted import ScriptError, run_script
+    try:
+        from unison_agent.graphs.scripted import ScriptError, run_script
+    except ImportError as e:  # the graph extra (langgraph, pyyaml) is not installed
+        return _fail(f"sessions need {e.name}: pip install 'unison-agent[gen,graph]'", command="session run")
     from unison_agent.tools import ProfileError, load_profile
 
     try:

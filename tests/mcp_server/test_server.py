@@ -1,0 +1,134 @@
+"""The MCP server through an in-memory client session (the SDK's own client, no mocks)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp.shared.memory import create_connected_server_and_client_session
+from mcp.types import ImageContent, ResourceLink, TextContent
+
+from unison_agent.mcp_server.server import create_server
+from unison_agent.spec import Task
+
+
+def _serve(tmp_path: Path, roots: list[Path] | None = None) -> Any:
+    return create_server(workspace=tmp_path / "ws", profile="tiny", roots=roots or [tmp_path / "in"])
+
+
+async def _call(server: Any, name: str, args: dict[str, Any], progress: list | None = None) -> Any:
+    async with create_connected_server_and_client_session(server) as client:
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            if progress is not None:
+                progress.append((done, total, message))
+
+        return await client.call_tool(name, args, progress_callback=on_progress)
+
+
+def test_tools_are_listed_with_the_shared_request_fields(tmp_path: Path) -> None:
+    async def go() -> dict[str, Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            return {t.name: t for t in (await client.list_tools()).tools}
+
+    tools = anyio.run(go)
+    assert {"plan", "run", "list_artifacts", "history", "undo"} | {t.value for t in Task} <= set(tools)
+    edit = tools["image_editing"].inputSchema
+    assert {"prompt", "source", "mask", "references", "width", "height", "seed"} <= set(edit["properties"])
+    assert "source" in edit["required"] and "ctx" not in edit["properties"]
+
+
+def test_run_makes_an_image_with_a_preview_a_link_and_progress(tmp_path: Path) -> None:
+    progress: list = []
+    result = anyio.run(_call, _serve(tmp_path), "run", {"request": "a red fox in the snow, 128x96, 3 steps"}, progress)
+    assert not result.isError
+    kinds = [type(c) for c in result.content]
+    assert kinds == [TextContent, ImageContent, ResourceLink]
+    [out] = result.structuredContent["outputs"]
+    assert (out["media"], out["width"], out["height"]) == ("image", 128, 96)
+    assert result.content[2].uri.unicode_string() == f"artifact://{out['id']}"
+    assert [p[0] for p in progress] == [1, 2, 3] and progress[-1][1] == 3
+
+
+def test_run_makes_a_video_as_a_link_only(tmp_path: Path) -> None:
+    result = anyio.run(_call, _serve(tmp_path), "run", {"request": "a video of waves, 128x96, 1 second, 2 steps"})
+    assert [type(c) for c in result.content] == [TextContent, ResourceLink]
+    assert result.structuredContent["outputs"][0]["num_frames"] == 17
+
+
+def test_plan_returns_the_spec_as_structured_content(tmp_path: Path, media: Callable[..., str]) -> None:
+    photo = _in(tmp_path, media("photo.png"))
+    result = anyio.run(_call, _serve(tmp_path), "plan", {"request": "animate this, 2 seconds", "attachments": [photo]})
+    spec = result.structuredContent
+    assert spec["task"] == "image_to_video" and spec["num_frames"] == 33
+
+
+def _in(tmp_path: Path, path: str) -> str:
+    target = tmp_path / "in" / Path(path).name
+    target.parent.mkdir(exist_ok=True)
+    os.replace(path, target)
+    return str(target)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d, m: "/etc/passwd", "outside the allowed folders"),
+        (lambda d, m: str(d / "in" / ".." / "secret.png"), "outside the allowed folders"),
+        (lambda d, m: "relative/photo.png", "give an absolute path"),
+        (lambda d, m: _link_out(d, m), "outside the allowed folders"),
+        (lambda d, m: _text(d), "notes.png"),
+        (lambda d, m: str(d / "in" / "nothing.png"), "no such file"),
+    ],
+    ids=["system-file", "traversal", "relative", "symlink-out", "not-media", "missing"],
+)
+def test_unsafe_or_unusable_paths_are_refused(
+    tmp_path: Path, media: Callable[..., str], make: Callable[..., str], message: str
+) -> None:
+    (tmp_path / "in").mkdir(exist_ok=True)
+    path = make(tmp_path, media)
+    result = anyio.run(_call, _serve(tmp_path), "run", {"request": "what is in this picture?", "attachments": [path]})
+    assert result.isError and message in result.content[0].text
+    assert not any((tmp_path / "ws" / "files").iterdir())
+
+
+def _link_out(d: Path, media: Callable[..., str]) -> str:
+    outside = media("secret.png")  # in pytest's tmp folder, outside d / "in"
+    link = d / "in" / "innocent.png"
+    link.symlink_to(outside)
+    return str(link)
+
+
+def _text(d: Path) -> str:
+    path = d / "in" / "notes.png"
+    path.write_text("shopping list")
+    return str(path)
+
+
+def test_typed_tools_and_session_tools_work_with_artifact_ids(tmp_path: Path) -> None:
+    async def go() -> tuple[Any, ...]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            made = await client.call_tool(
+                "text_to_image", {"prompt": "a lighthouse", "width": 128, "height": 96, "steps": 1}
+            )
+            pid = made.structuredContent["outputs"][0]["id"]
+            clip = await client.call_tool(
+                "image_to_video",
+                {"prompt": "waves", "first_frame": f"@{pid}", "width": 128, "height": 96, "num_frames": 5},
+            )
+            listed = await client.call_tool("list_artifacts", {})
+            blob = await client.read_resource(f"artifact://{pid}")
+            undone = await client.call_tool("undo", {})
+            steps = await client.call_tool("history", {})
+            return made, clip, listed, blob, undone, steps
+
+    made, clip, listed, blob, undone, steps = anyio.run(go)
+    assert clip.structuredContent["outputs"][0]["num_frames"] == 5
+    assert len(listed.structuredContent["result"]) == 2
+    assert blob.contents[0].blob  # base64 PNG bytes
+    assert undone.structuredContent["undone"].startswith("image_to_video")
+    assert len(steps.structuredContent["result"]) == 1

@@ -1,0 +1,303 @@
+"""The MCP server: the planner-driven tools for desktop assistants, on the official ``mcp`` SDK (FastMCP).
+
+Tools: ``plan`` (request -> TaskSpec), ``run`` (request -> answer or files, the automatic path), one typed tool
+per task (from the shared request models), and session tools (``list_artifacts``, ``history``, ``undo``).
+Artifacts are resources (``artifact://{id}``): a picture comes back as a small inline preview plus a link to
+the full file; a video only as a link. Structured content carries the spec and the output facts.
+
+Generation runs in a worker thread, one at a time (a FIFO capacity limiter of 1), never on the event loop;
+progress of every denoising step is sent as MCP progress notifications. Files are read only through
+:class:`~unison_agent.mcp_server.guard.FileGuard`.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import io
+import mimetypes
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from langgraph.checkpoint.memory import InMemorySaver
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
+from PIL import Image
+from pydantic import BaseModel, ValidationError
+
+from unison_agent.graphs.session import UnisonContext, build_graph, new_request, run_and_store
+from unison_agent.mcp_server.guard import AccessError, FileGuard
+from unison_agent.media import MediaError
+from unison_agent.planning import plan as plan_request
+from unison_agent.sessions import ArtifactStore, StoreError
+from unison_agent.spec import Media, Task, explain
+from unison_agent.tools import ToolError
+from unison_agent.tools.requests import TASK_REQUESTS, spec_from_request, tool_description
+
+__all__ = ["ServerState", "create_server"]
+
+PREVIEW_SIDE = 256  # inline previews stay small: hosts pass tool results to their model
+
+
+@dataclass
+class ServerState:
+    """What every tool call shares: the store, this server's session, the models, the file guard, the queue."""
+
+    store: ArtifactStore
+    session: str
+    unison: UnisonContext
+    guard: FileGuard
+    limiter: anyio.CapacityLimiter
+    graph: Any
+
+
+def create_server(
+    *,
+    workspace: str | Path,
+    profile: str = "default",
+    roots: list[str | Path] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> FastMCP:
+    """The server. ``roots`` are the folders files may be read from (default: the workspace and the current
+    directory); outputs are written only into the workspace."""
+    workspace = Path(workspace).expanduser().resolve()
+    allowed = [workspace, Path.cwd()] if roots is None else [*roots, workspace]
+
+    @asynccontextmanager
+    async def lifespan(_app: FastMCP) -> AsyncIterator[ServerState]:
+        store = ArtifactStore(workspace)
+        ctx = UnisonContext(workspace=str(workspace), profile=profile, store=store)
+        yield ServerState(
+            store=store,
+            session=store.new_session(title="mcp"),
+            unison=ctx,
+            guard=FileGuard.create(list(allowed)),
+            limiter=anyio.CapacityLimiter(1),
+            graph=build_graph(InMemorySaver()),
+        )
+
+    mcp = FastMCP(
+        "unison-agent",
+        instructions=(
+            "Answer questions about pictures and videos and make or edit them. Use `run` with the person's own "
+            "words and attached file paths (absolute) or earlier outputs (@id); the planner picks the task."
+        ),
+        lifespan=lifespan,
+        host=host,
+        port=port,
+    )
+    _register(mcp)
+
+    @mcp.resource("artifact://{aid}", name="artifact", description="A stored input or output (its file), by id.")
+    def artifact(aid: str) -> bytes:
+        # Resource functions get no tool context; the store is reopened by path (SQLite + files: cheap).
+        return Path(ArtifactStore(workspace).get(aid).path).read_bytes()
+
+    return mcp
+
+
+def _state(ctx: Context) -> ServerState:
+    state: ServerState = ctx.request_context.lifespan_context
+    return state
+
+
+def _checked(state: ServerState, refs: list[str]) -> list[str]:
+    """Attachments made safe: ``@id``s must exist; paths must pass the guard (their real path is used)."""
+    out = []
+    for ref in refs:
+        if ref.startswith("@"):
+            state.store.get(ref)
+            out.append(ref)
+        else:
+            out.append(str(state.guard.readable(ref)))
+    return out
+
+
+async def _in_worker(ctx: Context, work: Callable[[Callable[[dict[str, Any]], None]], Any]) -> Any:
+    """Run ``work(progress)`` in the worker thread, after every earlier call (one generation at a time)."""
+    state = _state(ctx)
+
+    def progress(event: dict[str, Any]) -> None:
+        if event["stage"] == "denoise":
+            message = f"denoising step {event['done']}/{event['total']}"
+            anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
+
+    return await anyio.to_thread.run_sync(lambda: work(progress), limiter=state.limiter)
+
+
+def _result(
+    state: ServerState, task: str, outputs: list[str], text: str | None, extra: dict[str, Any]
+) -> CallToolResult:
+    content: list[Any] = []
+    facts = []
+    for aid in outputs:
+        a = state.store.get(aid)
+        facts.append(
+            {
+                "id": a.id,
+                "uri": f"artifact://{a.id}",
+                "path": a.path,
+                "media": a.media.value,
+                "width": a.width,
+                "height": a.height,
+                "num_frames": a.num_frames,
+                "fps": a.fps,
+                "seed": a.seed,
+            }
+        )
+        mime = mimetypes.guess_type(a.path)[0] or "application/octet-stream"
+        if a.media is Media.IMAGE:
+            content.append(ImageContent(type="image", data=_preview(a.path), mimeType="image/png"))
+        content.append(
+            ResourceLink(type="resource_link", uri=f"artifact://{a.id}", name=Path(a.path).name, mimeType=mime)  # type: ignore[arg-type]
+        )
+    summary = (
+        text
+        if text is not None
+        else f"{task}: " + ", ".join(f"@{f['id']} ({f['media']} {f['width']}x{f['height']})" for f in facts)
+    )
+    content.insert(0, TextContent(type="text", text=summary))
+    return CallToolResult(content=content, structuredContent={"task": task, "text": text, "outputs": facts, **extra})
+
+
+def _preview(path: str) -> str:
+    with Image.open(path) as im:
+        im.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        buf = io.BytesIO()
+        im.convert("RGB").save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], isError=True)
+
+
+_REFUSALS = (AccessError, StoreError, MediaError, ToolError, ValidationError, ValueError)
+
+
+def _register(mcp: FastMCP) -> None:
+    @mcp.tool(name="plan", description="Plan a request without running it: the TaskSpec a run would execute.")
+    async def plan(request: str, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
+        state = _state(ctx)
+        paths = [state.store.get(r).path if r.startswith("@") else r for r in _checked(state, attachments or [])]
+        return plan_request(request, paths).to_json_dict()
+
+    @mcp.tool(
+        name="run",
+        description="Do what the person asked, from their own words and attachments (absolute paths or @ids): "
+        "answer, or make/edit pictures and videos. Follow-ups ('make it brighter') use earlier outputs.",
+    )
+    async def run(request: str, ctx: Context, attachments: list[str] | None = None) -> CallToolResult:
+        state = _state(ctx)
+        try:
+            refs = _checked(state, attachments or [])
+        except _REFUSALS as e:
+            return _error(str(e))
+        config = {"configurable": {"thread_id": state.session}}
+        value = {**new_request(request, refs), "session": state.session}
+
+        def work(progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+            final: dict[str, Any] = {}
+            for mode, chunk in state.graph.stream(
+                value, config, context=state.unison, stream_mode=["custom", "values"]
+            ):
+                if mode == "custom":
+                    progress(chunk)
+                else:
+                    final = chunk
+            return final
+
+        final = await _in_worker(ctx, work)
+        if "__interrupt__" in final or (final.get("spec") or {}).get("missing"):
+            missing = ", ".join((final.get("spec") or {}).get("missing", []))
+            return _error(f"this request needs a {missing}: attach the file (absolute path) or name an output (@id)")
+        if final.get("error"):
+            return _error(final["error"])
+        return _result(state, final["spec"]["task"], final["outputs"], final.get("text"), {"spec": final["spec"]})
+
+    for task, model in TASK_REQUESTS.items():
+        mcp.add_tool(_task_tool(task, model), name=task.value, description=tool_description(task))
+
+    @mcp.tool(name="list_artifacts", description="Every input and output of this server's session, oldest first.")
+    async def list_artifacts(ctx: Context) -> list[dict[str, Any]]:
+        state = _state(ctx)
+        return [a.model_dump(mode="json", exclude={"spec"}) for a in state.store.artifacts(state.session)]
+
+    @mcp.tool(name="history", description="The steps of this session's current branch, oldest first.")
+    async def history(ctx: Context) -> list[dict[str, Any]]:
+        state = _state(ctx)
+        return [s.model_dump(exclude={"spec"}) for s in state.store.history(state.session)]
+
+    @mcp.tool(name="undo", description="Undo the last step: follow-ups then refer to the step before it.")
+    async def undo(ctx: Context) -> dict[str, Any]:
+        state = _state(ctx)
+        step = state.store.undo(state.session)
+        return {"undone": None if step is None else step.request}
+
+
+def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
+    """An async tool function whose flat signature is ``model``'s fields (plus the MCP context)."""
+
+    async def call(ctx: Context, **fields: Any) -> CallToolResult:
+        state = _state(ctx)
+        try:
+            request = model.model_validate({k: v for k, v in fields.items() if v is not None})
+            records: dict[str, Any] = {}
+
+            def media_of(ref: str) -> Media:
+                checked = _checked(state, [ref])[0]
+                record = (
+                    state.store.get(checked)
+                    if checked.startswith("@")
+                    else state.store.add_input(state.session, checked)
+                )
+                records[ref] = record
+                return record.media
+
+            spec = spec_from_request(task, request, media_of)
+        except ValidationError as e:
+            return _error(explain(e))
+        except _REFUSALS as e:
+            return _error(str(e))
+        spec = spec.model_copy(
+            update={"inputs": [i.model_copy(update={"path": records[i.path].path}) for i in spec.inputs]}
+        )
+        ids = [r.id for r in records.values()]
+
+        def work(progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+            return run_and_store(
+                state.unison, state.session, f"{task.value}: {request.model_dump_json()}", spec, ids, _adapt(progress)
+            )
+
+        try:
+            result = await _in_worker(ctx, work)
+        except _REFUSALS as e:
+            return _error(str(e))
+        return _result(state, task.value, result["outputs"], result["text"], {"spec": result["spec"]})
+
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    for name, info in model.model_fields.items():
+        default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
+        params.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=info.annotation)
+        )
+    call.__signature__ = inspect.Signature(params, return_annotation=CallToolResult)  # type: ignore[attr-defined]
+    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": CallToolResult}
+    call.__name__ = task.value
+    return call
+
+
+def _adapt(progress: Callable[[dict[str, Any]], None]) -> Callable[[Any], None]:
+    """tools.run's ProgressEvent -> the dict the worker's progress callback takes."""
+
+    def on_event(event: Any) -> None:
+        progress({"stage": event.stage, "done": event.done, "total": event.total})
+
+    return on_event

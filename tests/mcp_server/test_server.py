@@ -126,7 +126,7 @@ def test_typed_tools_and_session_tools_work_with_artifact_ids(tmp_path: Path) ->
             steps = await client.call_tool("history", {})
             return made, clip, listed, blob, undone, steps
 
-    made, clip, listed, blob, undone, steps = anyio.run(go)
+    _made, clip, listed, blob, undone, steps = anyio.run(go)
     assert clip.structuredContent["outputs"][0]["num_frames"] == 5
     assert len(listed.structuredContent["result"]) == 2
     assert blob.contents[0].blob  # base64 PNG bytes

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -31,7 +32,7 @@ from unison_agent.media import MediaError
 from unison_agent.planning import Attachment, plan
 from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, find_references, resolve
 from unison_agent.spec import Media, Task, TaskSpec
-from unison_agent.tools import ModelPool, ProfileError, ToolError, load_profile, run
+from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
 from unison_agent.tools.results import ProgressEvent
 
 __all__ = ["SessionState", "UnisonContext", "build_graph", "graph", "new_request", "run_and_store", "shared_pool"]
@@ -53,6 +54,7 @@ class UnisonContext:
     profile: str = "default"
     store: ArtifactStore | None = field(default=None, repr=False)
     pool: ModelPool | None = field(default=None, repr=False)
+    cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps
 
     def open_store(self) -> ArtifactStore:
         if self.store is None:
@@ -181,7 +183,9 @@ def run_and_store(
     store = ctx.open_store()
     profile = load_profile(ctx.profile)
     with tempfile.TemporaryDirectory(dir=store.workspace, prefix=".run-") as tmp:
-        result = run(spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress)
+        result = run(
+            spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress, cancel=ctx.cancel
+        )
         outputs = [
             store.add_output(
                 session,
@@ -215,7 +219,7 @@ def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         return run_and_store(
             runtime.context, state["session"], state.get("request", ""), spec, list(state.get("inputs", [])), progress
         )
-    except (ToolError, ProfileError, MediaError, StoreError) as e:
+    except (ToolError, ProfileError, MediaError, StoreError, RunCancelled) as e:
         return {"error": str(e), "outputs": []}
 
 

@@ -13,12 +13,15 @@ progress of every denoising step is sent as MCP progress notifications. Files ar
 from __future__ import annotations
 
 import base64
+import dataclasses
 import inspect
 import io
 import mimetypes
+import secrets
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,23 @@ PREVIEW_SIDE = 256  # inline previews stay small: hosts pass tool results to the
 
 
 @dataclass
+class Job:
+    """A run started with ``start_job``: it outlives the call, so a client with a short timeout still gets it."""
+
+    id: str
+    request: str
+    status: str = "queued"  # queued | running | done | failed | cancelled
+    step: int = 0
+    steps: int = 0
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def facts(self) -> dict[str, Any]:
+        return {"job": self.id, "status": self.status, "step": self.step, "steps": self.steps, "error": self.error}
+
+
+@dataclass
 class ServerState:
     """What every tool call shares: the store, this server's session, the models, the file guard, the queue."""
 
@@ -55,6 +75,8 @@ class ServerState:
     guard: FileGuard
     limiter: anyio.CapacityLimiter
     graph: Any
+    jobs: dict[str, Job]
+    task_group: Any  # anyio TaskGroup that runs jobs past the tool call that started them
 
 
 def create_server(
@@ -74,14 +96,18 @@ def create_server(
     async def lifespan(_app: FastMCP) -> AsyncIterator[ServerState]:
         store = ArtifactStore(workspace)
         ctx = UnisonContext(workspace=str(workspace), profile=profile, store=store)
-        yield ServerState(
-            store=store,
-            session=store.new_session(title="mcp"),
-            unison=ctx,
-            guard=FileGuard.create(list(allowed)),
-            limiter=anyio.CapacityLimiter(1),
-            graph=build_graph(InMemorySaver()),
-        )
+        async with anyio.create_task_group() as tg:
+            yield ServerState(
+                store=store,
+                session=store.new_session(title="mcp"),
+                unison=ctx,
+                guard=FileGuard.create(list(allowed)),
+                limiter=anyio.CapacityLimiter(1),
+                graph=build_graph(InMemorySaver()),
+                jobs={},
+                task_group=tg,
+            )
+            tg.cancel_scope.cancel()  # server shutting down: unfinished jobs stop
 
     mcp = FastMCP(
         "unison-agent",
@@ -167,6 +193,41 @@ def _result(
     return CallToolResult(content=content, structuredContent={"task": task, "text": text, "outputs": facts, **extra})
 
 
+def _run_graph(
+    state: ServerState,
+    request: str,
+    refs: list[str],
+    unison: UnisonContext,
+    progress: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """One request through the session graph (in the worker thread); returns its final state."""
+    config = {"configurable": {"thread_id": state.session}}
+    value = {**new_request(request, refs), "session": state.session}
+    final: dict[str, Any] = {}
+    for mode, chunk in state.graph.stream(value, config, context=unison, stream_mode=["custom", "values"]):
+        if mode == "custom":
+            progress(chunk)
+        else:
+            final = chunk
+    return final
+
+
+def _graph_result(state: ServerState, final: dict[str, Any]) -> CallToolResult:
+    if "__interrupt__" in final or (final.get("spec") or {}).get("missing"):
+        missing = ", ".join((final.get("spec") or {}).get("missing", []))
+        return _error(f"this request needs a {missing}: attach the file (absolute path) or name an output (@id)")
+    if final.get("error"):
+        return _error(final["error"])
+    return _result(state, final["spec"]["task"], final["outputs"], final.get("text"), {"spec": final["spec"]})
+
+
+def _job(ctx: Context, job: str) -> Job:
+    state = _state(ctx)
+    if job not in state.jobs:
+        raise ValueError(f"no job {job!r}; jobs of this server: {', '.join(state.jobs) or 'none'}")
+    return state.jobs[job]
+
+
 def _preview(path: str) -> str:
     with Image.open(path) as im:
         im.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
@@ -200,27 +261,66 @@ def _register(mcp: FastMCP) -> None:
             refs = _checked(state, attachments or [])
         except _REFUSALS as e:
             return _error(str(e))
-        config = {"configurable": {"thread_id": state.session}}
-        value = {**new_request(request, refs), "session": state.session}
 
-        def work(progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-            final: dict[str, Any] = {}
-            for mode, chunk in state.graph.stream(
-                value, config, context=state.unison, stream_mode=["custom", "values"]
-            ):
-                if mode == "custom":
-                    progress(chunk)
-                else:
-                    final = chunk
-            return final
+        def progress(event: dict[str, Any]) -> None:
+            if event["stage"] == "denoise":
+                message = f"denoising step {event['done']}/{event['total']}"
+                anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
 
-        final = await _in_worker(ctx, work)
-        if "__interrupt__" in final or (final.get("spec") or {}).get("missing"):
-            missing = ", ".join((final.get("spec") or {}).get("missing", []))
-            return _error(f"this request needs a {missing}: attach the file (absolute path) or name an output (@id)")
-        if final.get("error"):
-            return _error(final["error"])
-        return _result(state, final["spec"]["task"], final["outputs"], final.get("text"), {"spec": final["spec"]})
+        final = await anyio.to_thread.run_sync(
+            lambda: _run_graph(state, request, refs, state.unison, progress), limiter=state.limiter
+        )
+        return _graph_result(state, final)
+
+    @mcp.tool(
+        name="start_job",
+        description="Like `run`, but returns a job id at once; poll `job_status`, then `job_result`. For long "
+        "videos when the client's tool timeout is short.",
+    )
+    async def start_job(request: str, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
+        state = _state(ctx)
+        refs = _checked(state, attachments or [])  # refusals are reported now, not when the job runs
+        job = Job(id=secrets.token_hex(4), request=request)
+        state.jobs[job.id] = job
+        unison = dataclasses.replace(state.unison, cancel=job.cancel)
+
+        def progress(event: dict[str, Any]) -> None:
+            if event["stage"] == "denoise":
+                job.step, job.steps = event["done"], event["total"]
+
+        async def runner() -> None:
+            def work() -> dict[str, Any]:
+                if job.cancel.is_set():
+                    return {"error": "cancelled before it started"}
+                job.status = "running"
+                return _run_graph(state, request, refs, unison, progress)
+
+            final = await anyio.to_thread.run_sync(work, limiter=state.limiter)
+            job.result = final
+            job.error = final.get("error")
+            job.status = "cancelled" if job.cancel.is_set() else ("failed" if job.error else "done")
+
+        state.task_group.start_soon(runner)
+        return job.facts()
+
+    @mcp.tool(name="job_status", description="Where a job is: queued, running (step n of N), done, failed, cancelled.")
+    async def job_status(job: str, ctx: Context) -> dict[str, Any]:
+        return _job(ctx, job).facts()
+
+    @mcp.tool(name="job_result", description="The result of a finished job (as `run` returns it).")
+    async def job_result(job: str, ctx: Context) -> CallToolResult:
+        found = _job(ctx, job)
+        if found.result is None:
+            return _error(f"job {job} is {found.status}; ask again when job_status says done")
+        return _graph_result(_state(ctx), found.result)
+
+    @mcp.tool(
+        name="cancel_job", description="Stop a job: a queued job never starts, a running one stops at its next step."
+    )
+    async def cancel_job(job: str, ctx: Context) -> dict[str, Any]:
+        found = _job(ctx, job)
+        found.cancel.set()
+        return found.facts()
 
     for task, model in TASK_REQUESTS.items():
         mcp.add_tool(_task_tool(task, model), name=task.value, description=tool_description(task))

@@ -1,0 +1,96 @@
+"""Long work: jobs that outlive the call, cancellation, and one generation at a time under concurrent calls."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp.shared.memory import create_connected_server_and_client_session
+
+from unison_agent.mcp_server.server import create_server
+from unison_agent.tools.backends.wan_vace import WanVACEBackend
+
+
+def _server(tmp_path: Path) -> Any:
+    return create_server(workspace=tmp_path / "ws", profile="tiny", roots=[tmp_path])
+
+
+def test_a_job_returns_at_once_and_its_result_is_fetched_later(tmp_path: Path) -> None:
+    async def go() -> tuple[dict, dict, Any]:
+        async with create_connected_server_and_client_session(_server(tmp_path)) as client:
+            started = (
+                await client.call_tool("start_job", {"request": "a video of rain, 128x96, 1 second"})
+            ).structuredContent
+            early = await client.call_tool("job_result", {"job": started["job"]})
+            assert early.isError and "ask again" in early.content[0].text
+            status: dict = {}
+            while status.get("status") not in ("done", "failed"):
+                await anyio.sleep(0.05)  # a client polling job_status, as one with a 60 s tool timeout would
+                status = (await client.call_tool("job_status", {"job": started["job"]})).structuredContent
+            return started, status, await client.call_tool("job_result", {"job": started["job"]})
+
+    started, status, result = anyio.run(go)
+    assert started["status"] == "queued" and status["status"] == "done" and status["steps"] == 4
+    assert result.structuredContent["outputs"][0]["num_frames"] == 17
+
+
+def test_a_cancelled_job_stops_and_leaves_no_output(tmp_path: Path) -> None:
+    async def go() -> dict:
+        async with create_connected_server_and_client_session(_server(tmp_path)) as client:
+            job = (
+                await client.call_tool("start_job", {"request": "a video of a storm, 128x96, 2 seconds, 40 steps"})
+            ).structuredContent
+            status: dict = {"status": "queued"}
+            while status["status"] == "queued" or status["step"] < 1:
+                await anyio.sleep(0.05)
+                status = (await client.call_tool("job_status", {"job": job["job"]})).structuredContent
+            await client.call_tool("cancel_job", {"job": job["job"]})
+            while status["status"] in ("queued", "running"):
+                await anyio.sleep(0.05)
+                status = (await client.call_tool("job_status", {"job": job["job"]})).structuredContent
+            return status
+
+    status = anyio.run(go)
+    assert status["status"] == "cancelled" and status["step"] < 40
+    assert not any((tmp_path / "ws" / "files").iterdir())
+
+
+def test_eight_concurrent_calls_all_finish_one_generation_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = threading.Lock()
+    running = [0]
+    most = [0]
+    real = WanVACEBackend.generate
+
+    def counted(self: WanVACEBackend, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return real(self, *args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(WanVACEBackend, "generate", counted)
+
+    async def go() -> list[Any]:
+        results: list[Any] = [None] * 8
+        async with create_connected_server_and_client_session(_server(tmp_path)) as client:
+
+            async def one(i: int) -> None:
+                results[i] = await client.call_tool("run", {"request": f"a picture of {i} apples, 128x96, 2 steps"})
+
+            async with anyio.create_task_group() as tg:
+                for i in range(8):
+                    tg.start_soon(one, i)
+        return results
+
+    results = anyio.run(go)
+    assert all(r is not None and not r.isError for r in results)
+    assert len({r.structuredContent["outputs"][0]["id"] for r in results}) == 8
+    assert most[0] == 1

@@ -97,6 +97,27 @@ def _build_parser() -> argparse.ArgumentParser:
     for sp in (s_run, *[ses_sub.choices[n] for n in ("list", "show", "undo")]):
         sp.add_argument("--workspace", "-w", default=None, metavar="DIR", help=workspace_help)
 
+    m = sub.add_parser(
+        "mcp",
+        help="serve the tools over MCP (stdio by default, or streamable HTTP)",
+        description="Serve plan, run, one tool per task, jobs and session tools over MCP.",
+    )
+    m.add_argument("--profile", "-p", default="default", metavar="NAME", help="model profile (default: default)")
+    m.add_argument("--workspace", "-w", default=None, metavar="DIR", help=workspace_help)
+    m.add_argument(
+        "--root",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="a folder attachments may be read from; repeatable (default: the workspace and the current folder)",
+    )
+    m.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio (at http://HOST:PORT/mcp)")
+    m.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1: this machine only)")
+    m.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    m.add_argument(
+        "--token", default=None, help="require 'Authorization: Bearer TOKEN' over HTTP (default: $UNISON_MCP_TOKEN)"
+    )
+
     sub.add_parser("schema", help="print the TaskSpec JSON schema")
     return parser
 
@@ -116,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "session":
             return _session(args)
+        if args.command == "mcp":
+            return _mcp(args)
     except BrokenPipeError:  # `unison plan ... | head`
         return EXIT_OK
     except KeyboardInterrupt:
@@ -392,6 +415,32 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
         print(f"session {report['session']}")
     failed = any(step.get("error") for step in report["steps"])
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    try:
+        from unison_agent.mcp_server.http import serve_http
+        from unison_agent.mcp_server.server import create_server
+    except ImportError as e:
+        return _fail(f"the MCP server needs {e.name}: pip install 'unison-agent[gen,graph,mcp]'", command="mcp")
+    from unison_agent.tools import ProfileError, load_profile
+
+    try:
+        load_profile(args.profile)
+    except ProfileError as e:
+        return _fail(str(e), command="mcp")
+    workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
+    server = create_server(workspace=workspace, profile=args.profile, roots=args.root, host=args.host, port=args.port)
+    if args.http:
+        token = args.token or os.environ.get("UNISON_MCP_TOKEN")
+        if args.host not in ("127.0.0.1", "localhost", "::1") and not token:
+            return _fail(
+                f"refusing to serve on {args.host} without --token (anyone on the network could use it)", command="mcp"
+            )
+        serve_http(server, host=args.host, port=args.port, token=token)
+    else:
+        server.run("stdio")
+    return EXIT_OK
 
 
 def _one_line(e: BaseException) -> str:

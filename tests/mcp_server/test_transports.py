@@ -1,0 +1,99 @@
+"""`unison mcp` over stdio and streamable HTTP, with the SDK's own clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+
+def test_stdio_run_makes_an_image_and_a_video_with_progress(tmp_path: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "unison_agent.cli", "mcp", "--profile", "tiny", "--workspace", str(tmp_path / "ws")],
+        env=dict(os.environ),
+        cwd=str(tmp_path),
+    )
+
+    async def go() -> tuple[Any, Any, list]:
+        progress: list = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append((done, total))
+
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+            await client.initialize()
+            image = await client.call_tool(
+                "run", {"request": "a red fox, 128x96, 2 steps"}, progress_callback=on_progress
+            )
+            video = await client.call_tool(
+                "run", {"request": "a video of waves, 128x96, 1 second, 2 steps"}, progress_callback=on_progress
+            )
+        return image, video, progress
+
+    image, video, progress = anyio.run(go)
+    assert image.structuredContent["outputs"][0]["media"] == "image"
+    assert video.structuredContent["outputs"][0]["media"] == "video"
+    assert progress == [(1, 2), (2, 2), (1, 2), (2, 2)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_http_needs_the_token_refuses_foreign_hosts_and_serves_the_tools(tmp_path: Path) -> None:
+    port = _free_port()
+    cmd = [sys.executable, "-m", "unison_agent.cli", "mcp", "--http", "--port", str(port), "--profile", "tiny"]
+    cmd += ["--workspace", str(tmp_path / "ws"), "--token", "s3cret"]
+    with subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as srv:
+        try:
+            assert srv.stderr is not None
+            for line in srv.stderr:  # wait for uvicorn to listen (no sleeping)
+                if "Uvicorn running" in line:
+                    break
+            url = f"http://127.0.0.1:{port}/mcp"
+            assert httpx.post(url, json={}).status_code == 401
+            foreign = httpx.post(
+                url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                headers={
+                    "Authorization": "Bearer s3cret",
+                    "Host": "evil.example",
+                    "Accept": "application/json, text/event-stream",
+                },
+            )
+            assert foreign.status_code in (403, 421)
+
+            async def go() -> list[str]:
+                async with (
+                    httpx.AsyncClient(headers={"Authorization": "Bearer s3cret"}) as http,
+                    streamable_http_client(url, http_client=http) as (read, write, _),
+                    ClientSession(read, write) as c,
+                ):
+                    await c.initialize()
+                    return [t.name for t in (await c.list_tools()).tools]
+
+            assert "run" in anyio.run(go)
+        finally:
+            srv.terminate()
+            srv.wait(timeout=30)
+
+
+def test_serving_beyond_this_machine_without_a_token_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from unison_agent.cli import main
+
+    assert main(["mcp", "--http", "--host", "0.0.0.0", "--profile", "tiny"]) == 2
+    assert "without --token" in capsys.readouterr().err

@@ -118,6 +118,7 @@ def create_server(
         lifespan=lifespan,
         host=host,
         port=port,
+        log_level="WARNING",  # the SDK logs every request at INFO, on the stderr a stdio host shows
     )
     _register(mcp)
 

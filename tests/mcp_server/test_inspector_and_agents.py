@@ -79,6 +79,6 @@ def test_a_langgraph_agent_uses_the_tools_through_langchain_mcp_adapters(tmp_pat
 
     result = anyio.run(go)
     [tool_message] = [m for m in result["messages"] if isinstance(m, ToolMessage)]
-    assert not tool_message.status == "error"
+    assert tool_message.status != "error"
     assert "artifact://" in json.dumps(tool_message.content, default=str) or tool_message.artifact
     assert result["messages"][-1].content == "Made it."

@@ -132,3 +132,18 @@ def test_typed_tools_and_session_tools_work_with_artifact_ids(tmp_path: Path) ->
     assert blob.contents[0].blob  # base64 PNG bytes
     assert undone.structuredContent["undone"].startswith("image_to_video")
     assert len(steps.structuredContent["result"]) == 1
+
+
+def test_oversized_files_are_refused_before_they_are_opened(tmp_path: Path, media: Callable[..., str]) -> None:
+    from unison_agent.mcp_server.guard import AccessError, FileGuard
+
+    photo = _in(tmp_path, media("big.png", size=(320, 240)))
+    guard = FileGuard.create([tmp_path / "in"], max_bytes=1000)
+    with pytest.raises(AccessError, match=r"big.png: .* MiB is over the .* MiB limit"):
+        guard.readable(photo)
+
+
+def test_typed_tools_check_their_file_fields_too(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    result = anyio.run(_call, _serve(tmp_path), "image_editing", {"prompt": "purple sky", "source": "/etc/hostname"})
+    assert result.isError and "outside the allowed folders" in result.content[0].text

@@ -46,7 +46,7 @@ class FileGuard:
             raise AccessError(f"{path}: no such file")
         size = real.stat().st_size
         if size > self.max_bytes:
-            raise AccessError(f"{path}: {size / 1024**2:.0f} MiB is over the {self.max_bytes / 1024**2:.0f} MiB limit")
+            raise AccessError(f"{path}: {size / 1024**2:.2f} MiB is over the {self.max_bytes / 1024**2:.2f} MiB limit")
         try:
             probe(real)
         except MediaError as e:

@@ -147,3 +147,17 @@ def test_typed_tools_check_their_file_fields_too(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     result = anyio.run(_call, _serve(tmp_path), "image_editing", {"prompt": "purple sky", "source": "/etc/hostname"})
     assert result.isError and "outside the allowed folders" in result.content[0].text
+
+
+def test_every_typed_tool_has_exactly_its_request_models_fields(tmp_path: Path) -> None:
+    from unison_agent.tools.requests import TASK_REQUESTS
+
+    async def go() -> dict[str, Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            return {t.name: t.inputSchema for t in (await client.list_tools()).tools}
+
+    schemas = anyio.run(go)
+    for task, model in TASK_REQUESTS.items():
+        assert set(schemas[task.value]["properties"]) == set(model.model_fields), task
+        required = {n for n, f in model.model_fields.items() if f.is_required()}
+        assert set(schemas[task.value].get("required", [])) == required, task

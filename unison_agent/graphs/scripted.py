@@ -25,7 +25,7 @@ import yaml
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from unison_agent.graphs.session import UnisonContext, build_graph, new_request
+from unison_agent.graphs.session import UnisonContext, build_graph, run_request
 from unison_agent.sessions import ArtifactStore
 
 __all__ = ["ScriptError", "ScriptStep", "load_script", "run_script", "step_result"]
@@ -143,20 +143,13 @@ def run_script(
     results = list(done)
     with sqlite3.connect(store.workspace / "checkpoints.db", check_same_thread=False) as conn:
         graph = build_graph(SqliteSaver(conn))
-        config = {"configurable": {"thread_id": session}}
         for n, step in enumerate(steps[len(done) :], len(done) + 1):
             if step.undo:
                 undone = store.undo(session)
                 result: dict[str, Any] = {"undo": True, "undone": None if undone is None else undone.request}
             else:
                 assert step.request is not None
-                value = {**new_request(step.request, step.attach), "session": session}
-                state: dict[str, Any] = {}
-                for mode, chunk in graph.stream(value, config, context=ctx, stream_mode=["custom", "values"]):
-                    if mode == "custom" and on_progress is not None:
-                        on_progress(chunk)
-                    elif mode == "values":
-                        state = chunk
+                state = run_request(graph, ctx, session, step.request, step.attach, on_progress)
                 if "__interrupt__" in state or (state.get("spec", {}) and state["spec"].get("missing")):
                     missing = ", ".join((state.get("spec") or {}).get("missing", []))
                     state = {**state, "error": f"step {n} needs a {missing}: add `attach: [file]` to the step"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -35,7 +36,16 @@ from unison_agent.spec import Media, Task, TaskSpec
 from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
 from unison_agent.tools.results import ProgressEvent
 
-__all__ = ["SessionState", "UnisonContext", "build_graph", "graph", "new_request", "run_and_store", "shared_pool"]
+__all__ = [
+    "SessionState",
+    "UnisonContext",
+    "build_graph",
+    "graph",
+    "new_request",
+    "run_and_store",
+    "run_request",
+    "shared_pool",
+]
 
 _POOLS: dict[str, ModelPool] = {}
 
@@ -261,6 +271,28 @@ def build_graph(checkpointer: Any = None) -> Any:
     builder.add_edge("generate", "respond")
     builder.add_edge("respond", END)
     return builder.compile(checkpointer=checkpointer)
+
+
+def run_request(
+    graph: Any,
+    context: UnisonContext,
+    session: str,
+    request: str,
+    attachments: list[str] | tuple[str, ...] = (),
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """One request through ``graph`` on thread ``session``; returns the final state (with ``__interrupt__``
+    when it stopped to ask). Progress events go to ``on_progress`` as they are streamed."""
+    value = {**new_request(request, attachments), "session": session}
+    config = {"configurable": {"thread_id": session}}
+    final: dict[str, Any] = {}
+    for mode, chunk in graph.stream(value, config, context=context, stream_mode=["custom", "values"]):
+        if mode == "custom":
+            if on_progress is not None:
+                on_progress(chunk)
+        else:
+            final = chunk
+    return final
 
 
 # What `langgraph dev` / LangGraph Platform serve (see langgraph.json); they supply the checkpointer.

@@ -34,7 +34,7 @@ from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
 from pydantic import BaseModel, ValidationError
 
-from unison_agent.graphs.session import UnisonContext, build_graph, new_request, run_and_store
+from unison_agent.graphs.session import UnisonContext, build_graph, run_and_store, run_request
 from unison_agent.mcp_server.guard import AccessError, FileGuard
 from unison_agent.media import MediaError
 from unison_agent.planning import plan as plan_request
@@ -202,15 +202,7 @@ def _run_graph(
     progress: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
     """One request through the session graph (in the worker thread); returns its final state."""
-    config = {"configurable": {"thread_id": state.session}}
-    value = {**new_request(request, refs), "session": state.session}
-    final: dict[str, Any] = {}
-    for mode, chunk in state.graph.stream(value, config, context=unison, stream_mode=["custom", "values"]):
-        if mode == "custom":
-            progress(chunk)
-        else:
-            final = chunk
-    return final
+    return run_request(state.graph, unison, state.session, request, refs, progress)
 
 
 def _graph_result(state: ServerState, final: dict[str, Any]) -> CallToolResult:

@@ -134,6 +134,16 @@ def _shorten(cond: Conditions, available: int, step: int, what: str, path: str) 
     cond.num_frames = n
 
 
+def _frames(path: str, media: Media, spec: TaskSpec, ctx: _Context, cond: Conditions, what: str) -> list[Image.Image]:
+    """The attachment at the output size: one frame for a picture; for a clip, frames at the output fps, with the
+    output shortened (and the change noted) when the clip is shorter than asked."""
+    if media is Media.IMAGE:
+        return [fit(open_image(path), ctx.width, ctx.height)]
+    frames = _clip(path, spec, ctx.fps, what)
+    _shorten(cond, len(frames), ctx.frame_step, what, path)
+    return frames[: cond.num_frames]
+
+
 def _text_to_x(spec: TaskSpec, ctx: _Context) -> Conditions:
     return Conditions(num_frames=ctx.num_frames)
 
@@ -147,12 +157,7 @@ def _editing(spec: TaskSpec, ctx: _Context) -> Conditions:
     source = _one(spec, Role.SOURCE)
     assert source is not None
     cond = Conditions(num_frames=ctx.num_frames, references=_images([i.path for i in spec.inputs_with(Role.REFERENCE)]))
-    if spec.task is Task.IMAGE_EDITING:
-        frames = [fit(open_image(source), ctx.width, ctx.height)]
-    else:
-        frames = _clip(source, spec, ctx.fps, "source video")
-        _shorten(cond, len(frames), ctx.frame_step, "source video", source)
-    frames = frames[: cond.num_frames]
+    frames = _frames(source, probe(source).media, spec, ctx, cond, "source video")
     mask_path = _one(spec, Role.MASK)
     if mask_path is None:
         # No mask: every pixel is regenerated, and the source steers the result as VACE's reactive content.
@@ -198,12 +203,7 @@ def _control(spec: TaskSpec, ctx: _Context) -> Conditions:
     assert path is not None
     cond = Conditions(num_frames=ctx.num_frames, references=_images([i.path for i in spec.inputs_with(Role.REFERENCE)]))
     info = probe(path)
-    if info.media is Media.IMAGE:
-        frames = [fit(open_image(path), ctx.width, ctx.height)]
-    else:
-        frames = _clip(path, spec, ctx.fps, "control video")
-        _shorten(cond, len(frames), ctx.frame_step, "control video", path)
-        frames = frames[: cond.num_frames]
+    frames = _frames(path, info.media, spec, ctx, cond, "control video")
     ctype = spec.control_type
     # A layout (boxes or shapes per object) has no look we can recognise and no extractor: it is used as given.
     if ctype is ControlType.LAYOUT or control.is_ready_map(ctype, info.look, is_grey=control.is_grey(frames[0])):

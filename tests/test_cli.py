@@ -91,7 +91,7 @@ def test_batch_mode_writes_one_row_per_request_and_keeps_going(capsys, tmp_path:
     assert rows[1]["error"]["type"] == "bad_attachment" and "gone.png" in rows[1]["error"]["message"]
     assert rows[2]["error"]["type"] == "bad_request"
     assert rows[3]["spec"]["task"] == "image_editing"
-    assert "5 requests (3 errors)" in err
+    assert "5 requests with embedded (3 errors)" in err
 
 
 def test_batch_mode_with_an_unreadable_input_exits_2_and_writes_nothing(capsys, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """``unison``: the command line, and the composition root that wires planners (and later tools) together.
 
-    unison plan "animate this, 3 seconds, vertical" --attach photo.jpg [--json]
+    unison plan "animate this, 3 seconds, vertical" --attach photo.jpg [--json] [--planner CHOICE]
     unison plan --jsonl requests.jsonl --out specs.jsonl
     unison run "a red fox in the snow, 3 seconds" [--attach FILE ...] [--profile tiny] [--out DIR] [--json]
     unison schema
@@ -24,6 +24,11 @@ from typing import Any, NoReturn
 from unison_agent import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PLANNER_HELP = (
+    "who plans: embedded (rules, the default), llm:<provider>:<model> (a LangChain chat model, e.g. "
+    "llm:openai:gpt-4o-mini or llm:transformers:smollm2), hybrid:<provider>:<model> (the model only where the "
+    "rules are unsure), unison:<path> (a Unison planner checkpoint); default: $UNISON_PLANNER or embedded"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,8 +46,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "plan",
         help="turn a request and its attachments into a TaskSpec",
-        description="Turn a request and its attachments into a TaskSpec (no model, no GPU).",
+        description="Turn a request and its attachments into a TaskSpec (the default planner needs no model).",
     )
+    p.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
     p.add_argument("text", nargs="?", help="the request, as the person wrote it")
     p.add_argument(
         "--attach",
@@ -75,6 +81,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", "-o", default="unison_out", metavar="DIR", help="folder for outputs (default: unison_out)")
     r.add_argument("--json", action="store_true", help="print one JSON object with the spec and the result")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    r.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
 
     ses = sub.add_parser("session", help="multi-step sessions: run a script, list, show, undo")
     ses_sub = ses.add_subparsers(dest="session_command", required=True, parser_class=_Parser)
@@ -85,6 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s_run.add_argument("--session", metavar="ID", help="continue this session (skips the steps it already did)")
     s_run.add_argument("--json", action="store_true", help="print one JSON object with every step")
     s_run.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    s_run.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
     for name, help_text in (
         ("list", "list the sessions"),
         ("show", "show a session's steps and artifacts"),
@@ -111,6 +119,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a folder attachments may be read from; repeatable (default: the workspace and the current folder)",
     )
+    m.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
     m.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio (at http://HOST:PORT/mcp)")
     m.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1: this machine only)")
     m.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
@@ -158,20 +167,28 @@ def _plan(args: argparse.Namespace) -> int:
             return _fail("batch mode (--jsonl/--out) takes no request text and no --attach")
         if not (args.jsonl and args.out):
             return _fail("batch mode needs both --jsonl IN and --out OUT")
-        return _plan_batch(Path(args.jsonl), Path(args.out))
+        planner = _planner(args, "plan")
+        if isinstance(planner, int):
+            return planner
+        return _plan_batch(Path(args.jsonl), Path(args.out), planner)
     if args.text is None or not args.text.strip():
         return _fail('give the request text: unison plan "what to do" [--attach FILE ...]')
 
     from unison_agent.media import MediaError
-    from unison_agent.planning import plan
+    from unison_agent.planning import plan_detailed
     from unison_agent.spec import TaskSpec
 
+    planner = _planner(args, "plan")
+    if isinstance(planner, int):
+        return planner
     try:
-        spec: TaskSpec = plan(args.text, args.attach)
+        planned = plan_detailed(planner, args.text, args.attach)
     except MediaError as e:
         return _fail(str(e))
     except ValueError as e:  # a request the contract cannot express (e.g. 90 s of video)
         return _fail(_one_line(e), EXIT_FAILED)
+    spec: TaskSpec = planned.spec
+    _planner_notes(planned, "plan")
     if args.json:
         print(json.dumps(spec.to_json_dict(), ensure_ascii=False, indent=2))
     else:
@@ -179,9 +196,44 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _plan_batch(src: Path, dst: Path) -> int:
+def _planner(args: argparse.Namespace, command: str) -> Any:
+    """The planner ``--planner`` (or $UNISON_PLANNER) names, or an exit code after saying what is wrong.
+    The embedded planner is taken without importing the tools (``unison plan`` stays light)."""
+    choice = (args.planner or os.environ.get("UNISON_PLANNER") or "embedded").strip()
+    if choice == "embedded":
+        from unison_agent.planning import EmbeddedPlanner
+
+        return EmbeddedPlanner()
+    from unison_agent.tools import ToolError
+    from unison_agent.tools.planners import PlannerChoiceError, parse_choice, planner_for
+
+    try:
+        parsed = parse_choice(choice)
+    except PlannerChoiceError as e:
+        return _fail(str(e), command=command)
+    if parsed.kind != "embedded":
+        print(f"unison {command}: loading planner {parsed}...", file=sys.stderr, flush=True)
+    try:
+        return planner_for(str(parsed))  # shared with the graph and the MCP server in this process
+    except PlannerChoiceError as e:
+        return _fail(str(e), command=command)
+    except ToolError as e:
+        return _fail(str(e), EXIT_FAILED, command)
+
+
+def _planner_notes(planned: Any, command: str) -> None:
+    """A model-backed planner's account on stderr: which planner made the plan, repairs, fallbacks."""
+    if planned.planner == "embedded" and not planned.notes:
+        return
+    how = " (fallback)" if planned.fallback else ""
+    print(f"unison {command}: planned by {planned.planner}{how}", file=sys.stderr)
+    for note in planned.notes:
+        print(f"  note: {note}", file=sys.stderr)
+
+
+def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
     from unison_agent.media import MediaError
-    from unison_agent.planning import plan
+    from unison_agent.planning import plan_detailed
 
     try:
         lines = src.read_text(encoding="utf-8").splitlines()
@@ -190,11 +242,12 @@ def _plan_batch(src: Path, dst: Path) -> int:
     if dst.parent and not dst.parent.exists():
         return _fail(f"{dst}: folder {dst.parent} does not exist")
     rows: list[str] = []
-    errors = 0
+    errors = fallbacks = 0
     t0 = time.perf_counter()
     total = sum(1 for line in lines if line.strip())
     done = 0
-    show_progress = sys.stderr.isatty() and total > 200
+    uses_model = planner.name != "embedded"
+    show_progress = sys.stderr.isatty() and (total > 200 or uses_model)
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -213,7 +266,11 @@ def _plan_batch(src: Path, dst: Path) -> int:
             rows.append(json.dumps({"id": f"line {n}", "error": {"type": "bad_request", "message": _one_line(e)}}))
             continue
         try:
-            row = {"id": rid, "spec": plan(text, atts).to_json_dict()}
+            planned = plan_detailed(planner, text, atts)
+            row = {"id": rid, "spec": planned.spec.to_json_dict()}
+            if uses_model:
+                row |= {"planner": planned.planner, "fallback": planned.fallback, "notes": list(planned.notes)}
+                fallbacks += planned.fallback
         except MediaError as e:
             errors += 1
             row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
@@ -221,8 +278,8 @@ def _plan_batch(src: Path, dst: Path) -> int:
             errors += 1
             row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
         rows.append(json.dumps(row, ensure_ascii=False))
-        if show_progress and done % 100 == 0:
-            print(f"\rplanned {done}/{total}", end="", file=sys.stderr)
+        if show_progress and (uses_model or done % 100 == 0):
+            print(f"\rplanned {done}/{total}", end="", file=sys.stderr, flush=True)
     # Written whole or not at all: a reader never sees half a file.
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=str(dst.parent or "."))
     try:
@@ -233,7 +290,13 @@ def _plan_batch(src: Path, dst: Path) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     dt = time.perf_counter() - t0
-    print(f"planned {done} requests ({errors} errors) in {dt:.2f} s -> {dst}", file=sys.stderr)
+    if show_progress:
+        print(file=sys.stderr)
+    fell_back = f", {fallbacks} fell back to the embedded planner" if uses_model else ""
+    print(
+        f"planned {done} requests with {planner.name} ({errors} errors{fell_back}) in {dt:.2f} s -> {dst}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -242,15 +305,21 @@ def _run(args: argparse.Namespace) -> int:
         return _fail('give the request text: unison run "what to do" [--attach FILE ...]', command="run")
 
     from unison_agent.media import MediaError
-    from unison_agent.planning import plan
+    from unison_agent.planning import plan_detailed
     from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
 
     try:
         profile = load_profile(args.profile)
     except ProfileError as e:
         return _fail(str(e), command="run")
+    planner = _planner(args, "run")
+    if isinstance(planner, int):
+        return planner
     try:
-        spec = plan(args.text, args.attach)
+        planned = plan_detailed(planner, args.text, args.attach)
+        spec = planned.spec
+        if not args.quiet:
+            _planner_notes(planned, "run")
     except MediaError as e:
         return _fail(str(e), command="run")
     except ValueError as e:
@@ -374,6 +443,9 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
         load_profile(args.profile)  # fail before any work
     except ProfileError as e:
         return _fail(str(e), command="session run")
+    planner = _planner(args, "session run")
+    if isinstance(planner, int):
+        return planner
 
     def on_step(n: int, result: dict[str, Any]) -> None:
         if args.json:
@@ -400,6 +472,7 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
             args.script,
             workspace=workspace,
             profile=args.profile,
+            planner=planner.name,
             session=args.session,
             on_step=on_step,
             on_progress=on_progress,
@@ -429,8 +502,18 @@ def _mcp(args: argparse.Namespace) -> int:
         load_profile(args.profile)
     except ProfileError as e:
         return _fail(str(e), command="mcp")
+    planner = _planner(args, "mcp")
+    if isinstance(planner, int):
+        return planner
     workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
-    server = create_server(workspace=workspace, profile=args.profile, roots=args.root, host=args.host, port=args.port)
+    server = create_server(
+        workspace=workspace,
+        profile=args.profile,
+        planner=planner.name,
+        roots=args.root,
+        host=args.host,
+        port=args.port,
+    )
     if args.http:
         token = args.token or os.environ.get("UNISON_MCP_TOKEN")
         if args.host not in ("127.0.0.1", "localhost", "::1") and not token:

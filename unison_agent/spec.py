@@ -34,6 +34,7 @@ __all__ = [
     "explain",
     "frames_for_duration",
     "json_schema",
+    "media_for",
     "size_for_aspect",
     "size_for_preset",
 ]
@@ -143,7 +144,14 @@ _REQUIRED: dict[Task, tuple[Role, ...]] = {
     Task.VIDEO_CONTROL: (Role.CONTROL,),
     Task.IMAGE_CONTROL: (Role.CONTROL,),
 }
+
+
 # Roles that only make sense once per spec.
+def media_for(task: Task, role: Role) -> frozenset[Media]:
+    """The media an attachment playing ``role`` in ``task`` may be (both, where the contract does not say)."""
+    return _ROLE_MEDIA.get((task, role), frozenset(Media))
+
+
 _SINGLE_ROLES = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
 # The medium each role must have, per task; a role absent here accepts either medium.
 _ROLE_MEDIA: dict[tuple[Task, Role], frozenset[Media]] = {

@@ -116,12 +116,15 @@ def run_script(
     *,
     workspace: str | os.PathLike[str],
     profile: str,
+    planner: str = "embedded",
     session: str | None = None,
     on_step: Callable[[int, dict[str, Any]], None] | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run a script; returns ``{"session": id, "steps": [...]}``. With ``session`` given, steps already done in
     that session (by an earlier run of the same script) are not run again.
+
+    ``planner``: who plans each step (``embedded``, ``llm:<provider>:<model>``, ... see ``tools.planners``).
 
     Raises :class:`ScriptError` for a bad script or an unknown session; a step that fails (a missing input, an
     unusable file) is reported in its result with ``error`` and stops the script.
@@ -139,7 +142,7 @@ def run_script(
         except ValueError as e:
             raise ScriptError(str(e)) from None
         done = _read_progress(progress_dir / f"{session}.json")
-    ctx = UnisonContext(workspace=str(store.workspace), profile=profile, store=store)
+    ctx = UnisonContext(workspace=str(store.workspace), profile=profile, planner=planner, store=store)
     results = list(done)
     with sqlite3.connect(store.workspace / "checkpoints.db", check_same_thread=False) as conn:
         graph = build_graph(SqliteSaver(conn))

@@ -30,10 +30,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from unison_agent.media import MediaError
-from unison_agent.planning import Attachment, plan
+from unison_agent.planning import Attachment, Planned, plan, plan_detailed
 from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, find_references, resolve
 from unison_agent.spec import Media, Task, TaskSpec
 from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
+from unison_agent.tools.planners import planner_for
 from unison_agent.tools.results import ProgressEvent
 
 __all__ = [
@@ -62,6 +63,7 @@ class UnisonContext:
 
     workspace: str = "unison_workspace"
     profile: str = "default"
+    planner: str = "embedded"  # embedded | llm:<provider>:<model> | hybrid:<provider>:<model> | unison:<path>
     store: ArtifactStore | None = field(default=None, repr=False)
     pool: ModelPool | None = field(default=None, repr=False)
     cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps
@@ -70,6 +72,12 @@ class UnisonContext:
         if self.store is None:
             self.store = ArtifactStore(self.workspace)
         return self.store
+
+    def plan(self, request: str, attachments: list[str]) -> Planned:
+        """Plan with the context's planner (model planners are loaded once per process and shared)."""
+        if self.planner == "embedded":
+            return Planned(plan(request, attachments), "embedded")
+        return plan_detailed(planner_for(self.planner), request, attachments)
 
     def model_pool(self) -> ModelPool:
         if self.pool is None:
@@ -127,11 +135,16 @@ def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         records = _store_inputs(store, sid, state.get("attachments") or [])
         if not records:
             records = resolve(store, sid, request)
+        notes: list[str] = []
         if not records and find_references(request):
             spec = _ask_for_referent(request)
         else:
-            spec = plan(request, [r.path for r in records])
-    except (StoreError, MediaError, ValueError) as e:
+            planned = runtime.context.plan(request, [r.path for r in records])
+            spec = planned.spec
+            if planned.planner != "embedded" or planned.notes:
+                fell = " (fallback)" if planned.fallback else ""
+                notes = [f"planned by {planned.planner}{fell}", *planned.notes]
+    except (StoreError, MediaError, ValueError, ToolError) as e:
         return {"session": sid, "error": str(e), "spec": None, "inputs": [], "outputs": [], "text": None}
     by_path = {r.path: r.id for r in records}
     inputs = [by_path[i.path] for i in spec.inputs if i.path in by_path]
@@ -142,7 +155,7 @@ def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         "inputs": inputs,
         "outputs": [],
         "text": None,
-        "notes": [],
+        "notes": notes,
         "error": None,
     }
 
@@ -226,9 +239,10 @@ def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
 
     spec = TaskSpec.model_validate(state["spec"])
     try:
-        return run_and_store(
+        done = run_and_store(
             runtime.context, state["session"], state.get("request", ""), spec, list(state.get("inputs", [])), progress
         )
+        return {**done, "notes": [*(state.get("notes") or []), *done["notes"]]}  # the planner's notes first
     except (ToolError, ProfileError, MediaError, StoreError, RunCancelled) as e:
         return {"error": str(e), "outputs": []}
 

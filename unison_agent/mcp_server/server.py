@@ -37,7 +37,6 @@ from pydantic import BaseModel, ValidationError
 from unison_agent.graphs.session import UnisonContext, build_graph, run_and_store, run_request
 from unison_agent.mcp_server.guard import AccessError, FileGuard
 from unison_agent.media import MediaError
-from unison_agent.planning import plan as plan_request
 from unison_agent.sessions import ArtifactStore, StoreError
 from unison_agent.spec import Media, Task, explain
 from unison_agent.tools import ToolError
@@ -83,19 +82,21 @@ def create_server(
     *,
     workspace: str | Path,
     profile: str = "default",
+    planner: str = "embedded",
     roots: list[str | Path] | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> FastMCP:
     """The server. ``roots`` are the folders files may be read from (default: the workspace and the current
-    directory); outputs are written only into the workspace."""
+    directory); outputs are written only into the workspace. ``planner``: who plans (``embedded``,
+    ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``tools.planners``)."""
     workspace = Path(workspace).expanduser().resolve()
     allowed = [workspace, Path.cwd()] if roots is None else [*roots, workspace]
 
     @asynccontextmanager
     async def lifespan(_app: FastMCP) -> AsyncIterator[ServerState]:
         store = ArtifactStore(workspace)
-        ctx = UnisonContext(workspace=str(workspace), profile=profile, store=store)
+        ctx = UnisonContext(workspace=str(workspace), profile=profile, planner=planner, store=store)
         async with anyio.create_task_group() as tg:
             yield ServerState(
                 store=store,
@@ -241,7 +242,11 @@ def _register(mcp: FastMCP) -> None:
     async def plan(request: str, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
         state = _state(ctx)
         paths = [state.store.get(r).path if r.startswith("@") else r for r in _checked(state, attachments or [])]
-        return plan_request(request, paths).to_json_dict()
+        # A model planner takes seconds: off the event loop, like generation.
+        planned = await anyio.to_thread.run_sync(lambda: state.unison.plan(request, paths))
+        if planned.planner != "embedded" or planned.notes:
+            await ctx.info(f"planned by {planned.planner}" + "".join(f"; {n}" for n in planned.notes))
+        return planned.spec.to_json_dict()
 
     @mcp.tool(
         name="run",

@@ -41,6 +41,7 @@ from unison_agent.spec import (
     duration_for_frames,
     explain,
     frames_for_duration,
+    media_for,
     size_for_aspect,
     size_for_preset,
 )
@@ -559,7 +560,7 @@ class _Request:
         elif task in (Task.IMAGE_EDITING, Task.VIDEO_EDITING):
             roles, missing = self._edit_roles(task)
         if fixed:
-            roles, missing = _with_fixed(task, roles, missing, fixed)
+            roles, missing = _with_fixed(task, roles, missing, fixed, [a.media for a in atts])
         present = {r for r in roles if r is not None}
         for role in task.required_roles:
             if role not in present and role not in missing:
@@ -825,10 +826,11 @@ _ONE_EACH = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME
 
 
 def _with_fixed(
-    task: Task, roles: list[Role | None], missing: list[Role], fixed: dict[int, Role]
+    task: Task, roles: list[Role | None], missing: list[Role], fixed: dict[int, Role], media: list[Media]
 ) -> tuple[list[Role | None], list[Role]]:
     """``roles`` with ``fixed`` imposed: a rule-given role that now clashes (a second source) or that ``task``
-    does not use becomes ``reference`` where the task takes references, else the attachment is left out."""
+    does not use becomes ``reference`` where the task takes references of that medium, else the attachment
+    is left out."""
     out = list(roles)
     for index, role in fixed.items():
         if not 0 <= index < len(out):
@@ -839,7 +841,8 @@ def _with_fixed(
         if i in fixed or given is None:
             continue
         if given not in task.roles or given in taken:
-            out[i] = Role.REFERENCE if Role.REFERENCE in task.roles else None
+            fits = Role.REFERENCE in task.roles and media[i] in media_for(task, Role.REFERENCE)
+            out[i] = Role.REFERENCE if fits else None
         elif given in _ONE_EACH:
             taken.add(given)
     present = {r for r in out if r is not None}

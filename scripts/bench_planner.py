@@ -1,7 +1,9 @@
-"""`make bench`: how fast and how right the embedded planner is. Prints figures; asserts nothing.
+"""`make bench`: how fast and how right the planners are. Prints figures; asserts nothing.
 
 - accuracy and ms/request of the shared scorer on the dev set and on our held-out sets (batch command line,
-  start-up excluded, attachments probed from real files);
+  start-up excluded, attachments probed from real files), for each ``--planner`` (default: embedded; model
+  planners take seconds a request, e.g. ``--planner hybrid:transformers:smollm2 --planner
+  llm:transformers:smollm2 --sets dev`` is about half an hour on 2 CPU cores);
 - wall time of `unison plan "a red fox in the snow, 16:9" --json` (start-up included), best and median of 7;
 - in-process time of plan() on text-only requests (no probing), per request.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def scorer(shared: Path, cases: Path, unison: str) -> dict | None:
+def scorer(shared: Path, cases: Path, unison: str, planner: str = "embedded") -> dict | None:
     score = shared / "planning" / "score.py"
     if not score.exists() or not cases.exists():
         return None
@@ -33,7 +35,7 @@ def scorer(shared: Path, cases: Path, unison: str) -> dict | None:
                 "--cases",
                 str(cases),
                 "--cmd",
-                f"{unison} plan --jsonl {{requests}} --out {{specs}}",
+                f"{unison} plan --planner {planner} --jsonl {{requests}} --out {{specs}}",
                 "--show",
                 "0",
                 "--json",
@@ -48,21 +50,30 @@ def scorer(shared: Path, cases: Path, unison: str) -> dict | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"), help="the team's shared folder")
+    ap.add_argument(
+        "--planner", action="append", default=None, help="a --planner choice to score; repeatable (default: embedded)"
+    )
+    ap.add_argument("--sets", choices=["all", "dev"], default="all", help="dev set only, or ours too (default: all)")
     args = ap.parse_args()
     unison = str(Path(sys.executable).with_name("unison"))
     shared = Path(args.shared)
 
-    print("planner accuracy and speed (score.py, batch CLI, start-up excluded)")
-    sets = [shared / "planning" / "dev.jsonl", *sorted((ROOT / "tests" / "planning").glob("heldout*.jsonl"))]
-    for cases in sets:
-        result = scorer(shared, cases, unison)
-        if result is None:
-            print(f"  {cases.name}: skipped (score.py or the set is missing)")
-            continue
-        print(
-            f"  {cases.name:<16} cases {result['cases']:>4}  case accuracy {result['case_accuracy']:.3f}  "
-            f"task accuracy {result['task_accuracy']:.3f}  {result['ms_per_request']:.2f} ms/request"
-        )
+    sets = [shared / "planning" / "dev.jsonl"]
+    if args.sets == "all":
+        sets += sorted((ROOT / "tests" / "planning").glob("heldout*.jsonl"))
+    for planner in args.planner or ["embedded"]:
+        print(f"planner {planner}: accuracy and speed (score.py, batch CLI, start-up excluded)")
+        for cases in sets:
+            result = scorer(shared, cases, unison, planner)
+            if result is None:
+                print(f"  {cases.name}: skipped (score.py or the set is missing)")
+                continue
+            print(
+                f"  {cases.name:<16} cases {result['cases']:>4}  case accuracy {result['case_accuracy']:.3f}  "
+                f"task accuracy {result['task_accuracy']:.3f}  {result['ms_per_request']:.2f} ms/request"
+            )
+    if args.planner and args.planner != ["embedded"]:
+        return 0
 
     walls = []
     for _ in range(7):

@@ -473,6 +473,13 @@ def test_hybrid_asks_the_model_when_the_rules_have_doubts(media: MediaFile) -> N
     assert (planned.planner, planned.fallback, planned.model_calls) == (NAME, False, 1)
     assert planned.spec.task is Task.IMAGE_TO_VIDEO
     assert planned.notes == (f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model",)
+    # The model is shown the rules' draft and why they doubt it; the full (non-hybrid) mode shows no draft.
+    request = model.calls[0][-1][1]
+    draft = '{"task": "image_understanding", "prompt": "hmm", "roles": {"IMG_0042.jpg": "context"}, "missing": []}'
+    assert f"A rule-based planner drafted {draft} but is unsure: {'; '.join(doubts)}." in request
+    full = Scripted(answer(task="image_understanding", prompt="hmm", roles={"IMG_0042.jpg": "context"}))
+    planner(full).plan("hmm", [photo])
+    assert "drafted" not in full.calls[0][-1][1]
 
 
 # ------------------------------------------------------------------------------------------------ errors

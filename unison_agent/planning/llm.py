@@ -234,17 +234,53 @@ def _facts(a: Attachment) -> str:
     return f"{a.media.value}{size}{length}, looks like {looks.get(a.look, a.look)}"
 
 
-def build_messages(text: str, atts: Sequence[Attachment]) -> list[tuple[str, str]]:
+def build_messages(
+    text: str, atts: Sequence[Attachment], draft: TaskSpec | None = None, doubts: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """The conversation for one request, as ``(role, content)`` pairs: the contract as the system message,
     worked examples as earlier turns (small models follow turns better than examples inside the system
-    message), then the request."""
-    files = [f"{label}: {_facts(a)}" for label, a in zip(_labels(atts), atts, strict=True)]
+    message), then the request. ``draft``/``doubts`` (hybrid mode): the rules' plan and why they are unsure of
+    it, shown to the model as a draft to check."""
+    labels = _labels(atts)
+    files = [f"{label}: {_facts(a)}" for label, a in zip(labels, atts, strict=True)]
     messages = [("system", contract_text())]
     for example, example_files, answer in _EXAMPLES:
         messages.append(("human", _user_text(example, [f"{n}: {facts}" for n, facts in example_files])))
         messages.append(("ai", json.dumps(answer)))
-    messages.append(("human", _user_text(text, files)))
+    request = _user_text(text, files)
+    if draft is not None:
+        request += (
+            f"\nA rule-based planner drafted {json.dumps(_answer_form(draft, atts, labels))} but is unsure: "
+            f"{'; '.join(doubts)}. Answer with the right plan (the draft, or your correction)."
+        )
+    messages.append(("human", request))
     return messages
+
+
+def _answer_form(spec: TaskSpec, atts: Sequence[Attachment], labels: list[str]) -> dict[str, Any]:
+    """``spec`` in the answer format the contract asks for: roles by file name, defaults left out."""
+    label = {a.path: lab for a, lab in zip(atts, labels, strict=True)}
+    out: dict[str, Any] = {
+        "task": spec.task.value,
+        "prompt": spec.prompt,
+        "roles": {label.get(i.path, i.path): i.role.value for i in spec.inputs},
+        "missing": [r.value for r in spec.missing],
+    }
+    defaults = {
+        "width": DEFAULT_SIZE[0],
+        "height": DEFAULT_SIZE[1],
+        "fps": DEFAULT_FPS,
+        "num_frames": 1 if spec.task.output_media is Media.IMAGE else DEFAULT_NUM_FRAMES,
+        "num_outputs": 1,
+    }
+    for name in _GENERATION_ONLY:
+        value = getattr(spec, name)
+        if value is None or defaults.get(name) == value:
+            continue
+        if name == "duration_s" and spec.num_frames == DEFAULT_NUM_FRAMES and spec.fps == DEFAULT_FPS:
+            continue
+        out[name] = value.value if isinstance(value, ControlType) else value
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -578,7 +614,7 @@ class LLMPlanner:
         notes: list[str] = []
         if self.hybrid:
             notes.append(f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model")
-        messages: list[tuple[str, str]] = build_messages(text, atts)
+        messages = build_messages(text, atts, fallback, doubts) if self.hybrid else build_messages(text, atts)
         calls = 0
         why = ""
         for attempt in range(self.retries + 1):

@@ -29,6 +29,7 @@ __all__ = ["SMOLLM2", "LocalChatModel", "resolve_local_model"]
 SMOLLM2 = "smollm2"
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+_NO_MODEL = "plan without a model: --planner embedded"
 
 
 def resolve_local_model(model: str) -> tuple[str, str | None]:
@@ -91,7 +92,7 @@ class LocalChatModel(BaseChatModel):
                         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
                     return tokenizer, model
 
-                tokenizer, model = load_or_explain(folder, "transformers chat model", _load)
+                tokenizer, model = load_or_explain(folder, "transformers chat model", _load, _NO_MODEL)
                 if not getattr(tokenizer, "chat_template", None):
                     raise ModelUnavailableError(
                         f"{self.model} has no chat template: it is not an instruct/chat model; use one that is"

@@ -49,9 +49,14 @@ def model_path(model: str) -> str:
     return model
 
 
-def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
+def load_or_explain(
+    model: str,
+    backend: str,
+    load: Callable[[str], T],
+    alternative: str = "use --profile tiny to run offline with random weights",
+) -> T:
     """Call ``load(path)``; turn the many ways a load fails (offline hub, wrong id, bad folder) into one
-    :class:`ModelUnavailableError` that says how to fix it."""
+    :class:`ModelUnavailableError` that says how to fix it (``alternative``: what to do without the model)."""
     path = model_path(model)
     try:
         with warnings.catch_warnings(), quiet_loading():
@@ -69,8 +74,7 @@ def load_or_explain(model: str, backend: str, load: Callable[[str], T]) -> T:
                 "HF_HUB_OFFLINE=1), or point the profile's model at a local folder"
             )
         raise ModelUnavailableError(
-            f"model {model!r} ({backend}) could not be loaded: {reason}. To fix: {fix}; "
-            "or use --profile tiny to run offline with random weights"
+            f"model {model!r} ({backend}) could not be loaded: {reason}. To fix: {fix}; or {alternative}"
         ) from None
 
 

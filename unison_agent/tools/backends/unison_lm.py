@@ -71,7 +71,7 @@ class UnisonGenerator:
             model: Any = AutoModelForImageTextToText.from_pretrained(folder, dtype=dt)
             return model.to(dev).eval(), processor
 
-        model, processor = load_or_explain(path, "unison-planner", _load)
+        model, processor = load_or_explain(path, "unison-planner", _load, "plan without a model: --planner embedded")
         _check_tokens(path, model, processor)
         return cls(model, processor, dev, max_new_tokens, generate_kwargs)
 

@@ -211,7 +211,7 @@ def _planner(args: argparse.Namespace, command: str) -> Any:
         parsed = parse_choice(choice)
     except PlannerChoiceError as e:
         return _fail(str(e), command=command)
-    if parsed.kind != "embedded":
+    if parsed.kind != "embedded" and not getattr(args, "quiet", False):
         print(f"unison {command}: loading planner {parsed}...", file=sys.stderr, flush=True)
     try:
         return planner_for(str(parsed))  # shared with the graph and the MCP server in this process

@@ -245,7 +245,8 @@ def _register(mcp: FastMCP) -> None:
         # A model planner takes seconds: off the event loop, like generation.
         planned = await anyio.to_thread.run_sync(lambda: state.unison.plan(request, paths))
         if planned.planner != "embedded" or planned.notes:
-            await ctx.info(f"planned by {planned.planner}" + "".join(f"; {n}" for n in planned.notes))
+            fell = " (fallback)" if planned.fallback else ""
+            await ctx.info(f"planned by {planned.planner}{fell}" + "".join(f"; {n}" for n in planned.notes))
         return planned.spec.to_json_dict()
 
     @mcp.tool(

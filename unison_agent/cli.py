@@ -223,11 +223,11 @@ def _planner(args: argparse.Namespace, command: str) -> Any:
 
 def _planner_notes(planned: Any, command: str) -> None:
     """A model-backed planner's account on stderr: which planner made the plan, repairs, fallbacks."""
-    if planned.planner == "embedded" and not planned.notes:
+    if not planned.worth_telling:
         return
-    how = " (fallback)" if planned.fallback else ""
-    print(f"unison {command}: planned by {planned.planner}{how}", file=sys.stderr)
-    for note in planned.notes:
+    head, *notes = planned.account()
+    print(f"unison {command}: {head}", file=sys.stderr)
+    for note in notes:
         print(f"  note: {note}", file=sys.stderr)
 
 

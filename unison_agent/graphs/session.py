@@ -141,9 +141,8 @@ def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         else:
             planned = runtime.context.plan(request, [r.path for r in records])
             spec = planned.spec
-            if planned.planner != "embedded" or planned.notes:
-                fell = " (fallback)" if planned.fallback else ""
-                notes = [f"planned by {planned.planner}{fell}", *planned.notes]
+            if planned.worth_telling:
+                notes = planned.account()
     except (StoreError, MediaError, ValueError, ToolError) as e:
         return {"session": sid, "error": str(e), "spec": None, "inputs": [], "outputs": [], "text": None}
     by_path = {r.path: r.id for r in records}

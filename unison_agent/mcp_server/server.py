@@ -244,9 +244,8 @@ def _register(mcp: FastMCP) -> None:
         paths = [state.store.get(r).path if r.startswith("@") else r for r in _checked(state, attachments or [])]
         # A model planner takes seconds: off the event loop, like generation.
         planned = await anyio.to_thread.run_sync(lambda: state.unison.plan(request, paths))
-        if planned.planner != "embedded" or planned.notes:
-            fell = " (fallback)" if planned.fallback else ""
-            await ctx.info(f"planned by {planned.planner}{fell}" + "".join(f"; {n}" for n in planned.notes))
+        if planned.worth_telling:
+            await ctx.info("; ".join(planned.account()))
         return planned.spec.to_json_dict()
 
     @mcp.tool(

@@ -41,6 +41,15 @@ class Planned:
     fallback: bool = False
     model_calls: int = 0
 
+    @property
+    def worth_telling(self) -> bool:
+        """Whether front doors should show :meth:`account` (a model planned, or there are notes)."""
+        return self.planner != "embedded" or bool(self.notes) or self.fallback
+
+    def account(self) -> list[str]:
+        """``["planned by <planner>[ (fallback)]", *notes]``: what front doors show a person."""
+        return [f"planned by {self.planner}{' (fallback)' if self.fallback else ''}", *self.notes]
+
 
 def plan_detailed(
     planner: Planner, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()

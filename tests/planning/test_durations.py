@@ -45,6 +45,25 @@ def test_a_clip_longer_than_the_model_can_make_is_refused_with_the_limit() -> No
         plan("a video of a sunrise, 60 seconds at 30 fps")
 
 
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("make a 90 second video of a cat", "1441 frames; at most 1025"),
+        ("a cat running, 2 minutes", "1921 frames; at most 1025"),
+        ("a cat running, 70 seconds at 8 fps", "duration_s: must be 0..64, got 70"),
+    ],
+)
+def test_a_duration_past_the_limit_is_refused_not_read_as_content(text: str, limit: str) -> None:
+    # Past the limit the words are still a duration: no silent 5 s clip, no picture instead of a video.
+    with pytest.raises(ValueError, match=limit):
+        plan(text)
+
+
+def test_a_decade_is_content_not_a_duration() -> None:
+    spec = plan("a 1970s muscle car")
+    assert (spec.task.value, spec.prompt) == ("text_to_image", "a 1970s muscle car")
+
+
 def test_seconds_inside_a_question_stay_in_the_question() -> None:
     spec = plan("How many frames does a 3 second clip at 12 fps have?")
     assert spec.task.value == "text_understanding"

@@ -195,7 +195,9 @@ def extract_meta(norm: Norm) -> Meta:
                 v *= 60
             if unit == "s" and not re.match(r"\d", m.group(1)):
                 continue  # "five s" is not a duration; "5s" is
-            if 0 < v <= LIMITS["duration_s"][1]:
+            # A duration longer than can be made, in words ("a 90 second video"), is still a duration: the planner
+            # refuses it with the limit instead of making 5 s. A bare "s" past the limit is a decade ("1970s").
+            if 0 < v <= (LIMITS["duration_s"][1] if unit == "s" else 3600):
                 meta.seconds = v
                 take(m)
     for m in _SEED.finditer(t):

@@ -303,6 +303,7 @@ def test_loose_spellings_of_task_and_roles_and_numbered_files_are_read(media: Me
         "read task 'Image Editing' as image_editing",
         "read role 'Source' as source",
         "read role 'MASK' as mask",
+        "not in the answer, from the rules: width, height",  # the rules size an edit like its 96x64 source
     )
 
 
@@ -311,7 +312,10 @@ def test_a_role_alias_and_a_file_name_in_another_case_are_read(media: MediaFile)
     reply = answer(task="image_to_video", prompt="waves", roles={"img_0042.JPG": "first frame"})
     planned = planner(Scripted(reply)).plan_detailed("animate this", [photo])
     assert roles(planned.spec) == {"IMG_0042.jpg": "first_frame"}
-    assert planned.notes == ("read role 'first frame' as first_frame",)
+    assert planned.notes == (
+        "read role 'first frame' as first_frame",
+        "not in the answer, from the rules: width, height",
+    )
 
 
 def test_an_unknown_field_is_ignored_with_a_note() -> None:
@@ -361,7 +365,10 @@ def test_an_attachment_the_model_gave_no_role_gets_the_rules_role_with_a_note(me
     planned = planner(Scripted(reply)).plan_detailed("put a hat on him", files)
 
     assert roles(planned.spec) == {"IMG_0042.jpg": "source", "m.png": "mask"}
-    assert planned.notes == ("m.png: no role given; the rules say mask",)
+    assert planned.notes == (
+        "m.png: no role given; the rules say mask",
+        "not in the answer, from the rules: width, height",
+    )
 
 
 def test_missing_lists_only_roles_that_the_task_needs_and_were_not_attached(media: MediaFile) -> None:
@@ -372,6 +379,7 @@ def test_missing_lists_only_roles_that_the_task_needs_and_were_not_attached(medi
     assert attached.notes == (
         "dropped source from missing (it is attached or not used by image_editing)",
         "dropped last_frame from missing (it is attached or not used by image_editing)",
+        "not in the answer, from the rules: width, height",
     )
 
 
@@ -405,10 +413,30 @@ def test_frames_and_seconds_that_disagree_keep_the_frames() -> None:
     assert planned.notes == ("dropped duration_s 5: it disagrees with 49 frames at 16 fps",)
 
 
+def test_settings_the_model_left_out_come_from_the_rules_as_groups(media: MediaFile) -> None:
+    photo = small(media, "IMG_0042.jpg")
+    said = "animate this, 3 seconds, seed 7"
+    bare = answer(task="image_to_video", prompt="animate this", roles={"IMG_0042.jpg": "first_frame"})
+    planned = planner(Scripted(bare)).plan_detailed(said, [photo])
+    rules = EmbeddedPlanner().plan(said, [photo])
+    assert (planned.spec.num_frames, planned.spec.duration_s, planned.spec.seed) == (49, 3.0, 7)
+    assert (planned.spec.width, planned.spec.height) == (rules.width, rules.height)
+    assert planned.notes == ("not in the answer, from the rules: width, height, num_frames, fps, duration_s, seed",)
+
+    # A model that states its own length keeps it whole: the rules' seconds are not mixed in.
+    own = answer(task="image_to_video", prompt="animate this", roles={"IMG_0042.jpg": "first_frame"}, num_frames=33)
+    planned = planner(Scripted(own)).plan_detailed(said, [photo])
+    assert (planned.spec.num_frames, planned.spec.fps, planned.spec.duration_s) == (33, 16, 2.0)
+
+
 def test_an_empty_prompt_is_filled_from_the_rules() -> None:
     planned = planner(Scripted(answer(task="text_to_image", prompt=" "))).plan_detailed("a cat, 1080p")
     assert planned.spec.prompt == EmbeddedPlanner().plan("a cat, 1080p").prompt
-    assert planned.notes == ("no prompt given; the rules' prompt used",)
+    assert planned.notes == (
+        "no prompt given; the rules' prompt used",
+        "not in the answer, from the rules: width, height",
+    )  # 1080p, said
+    assert (planned.spec.width, planned.spec.height) == (1920, 1080)
 
 
 # ------------------------------------------------------------------------------------------------ slow, failing
@@ -472,7 +500,10 @@ def test_hybrid_asks_the_model_when_the_rules_have_doubts(media: MediaFile) -> N
     assert len(model.calls) == 1
     assert (planned.planner, planned.fallback, planned.model_calls) == (NAME, False, 1)
     assert planned.spec.task is Task.IMAGE_TO_VIDEO
-    assert planned.notes == (f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model",)
+    assert planned.notes == (
+        f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model",
+        "not in the answer, from the rules: width, height",
+    )
     # The model is shown the rules' draft and why they doubt it; the full (non-hybrid) mode shows no draft.
     request = model.calls[0][-1][1]
     draft = '{"task": "image_understanding", "prompt": "hmm", "roles": {"IMG_0042.jpg": "context"}, "missing": []}'

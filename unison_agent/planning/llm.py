@@ -44,6 +44,7 @@ from unison_agent.spec import (
     Role,
     Task,
     TaskSpec,
+    duration_for_frames,
     explain,
 )
 
@@ -255,6 +256,17 @@ def build_messages(
         )
     messages.append(("human", request))
     return messages
+
+
+def _is_default(values: dict[str, Any], task: Task) -> bool:
+    """Whether ``values`` are what the contract gives ``task`` when nothing is said."""
+    default: dict[str, Any] = {"width": DEFAULT_SIZE[0], "height": DEFAULT_SIZE[1], "num_outputs": 1}
+    if task.output_media is Media.VIDEO:
+        default |= {"num_frames": DEFAULT_NUM_FRAMES, "fps": DEFAULT_FPS}
+        default["duration_s"] = duration_for_frames(DEFAULT_NUM_FRAMES, DEFAULT_FPS)
+    else:
+        default |= {"num_frames": 1}
+    return all(v is None or default.get(k) == v for k, v in values.items())
 
 
 def _answer_form(spec: TaskSpec, atts: Sequence[Attachment], labels: list[str]) -> dict[str, Any]:
@@ -535,11 +547,30 @@ class _Answer:
                     continue
                 value = ct
             out[name] = value
-        if out_media is not None and "control_type" not in out and filled.control_type is not None:
-            out["control_type"] = filled.control_type
+        if out_media is not None:
+            self._fill_settings(out, filled)
         if out_media is Media.VIDEO:
             self._fix_timing(out)
         return None if self.problems else out
+
+    def _fill_settings(self, out: dict[str, Any], filled: TaskSpec) -> None:
+        """Settings the model left out come from the rules' plan for the same task: a size that follows the
+        edited picture, the clip's length, a seed the model overlooked. Size and timing move as groups, so
+        that a model's own frames are never mixed with the rules' seconds."""
+        groups = [("width", "height"), ("num_frames", "fps", "duration_s")]
+        groups += [(name,) for name in ("control_type", "seed", "num_outputs", "steps", "guidance_scale")]
+        groups += [("negative_prompt",)]
+        taken: list[str] = []
+        for group in groups:
+            if any(name in out for name in group):
+                continue
+            values = {name: getattr(filled, name) for name in group}
+            if _is_default(values, filled.task):
+                continue
+            out.update({k: v for k, v in values.items() if v is not None})
+            taken += [k for k, v in values.items() if v is not None]
+        if taken:
+            self.notes.append(f"not in the answer, from the rules: {', '.join(taken)}")
 
     def _path_index(self, path: str) -> int:
         return next(i for i, a in enumerate(self.atts) if a.path == path)

@@ -502,14 +502,17 @@ def _mcp(args: argparse.Namespace) -> int:
         load_profile(args.profile)
     except ProfileError as e:
         return _fail(str(e), command="mcp")
-    planner = _planner(args, "mcp")
-    if isinstance(planner, int):
-        return planner
+    from unison_agent.tools.planners import PlannerChoiceError, parse_choice
+
+    try:  # the form is checked now; a model planner loads once the server runs (hosts do not wait for it)
+        planner = parse_choice(args.planner or os.environ.get("UNISON_PLANNER") or "embedded")
+    except PlannerChoiceError as e:
+        return _fail(str(e), command="mcp")
     workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
     server = create_server(
         workspace=workspace,
         profile=args.profile,
-        planner=planner.name,
+        planner=str(planner),
         roots=args.root,
         host=args.host,
         port=args.port,

@@ -101,3 +101,11 @@ def test_a_bad_choice_is_a_tool_error_not_a_crash(tmp_path: Path) -> None:
     result, _ = _call(tmp_path, "bogus", "plan", {"request": "a cat on a sofa"})
     assert result.isError
     assert "unknown planner 'bogus'" in result.content[0].text
+
+
+def test_a_planner_that_cannot_load_does_not_stop_the_server_and_each_plan_says_why(tmp_path: Path) -> None:
+    # The model loads beside the session (hosts time out `initialize`); a failed load is a tool error per call.
+    result, _ = _call(tmp_path, f"unison:{tmp_path / 'no-checkpoint'}", "plan", {"request": "a cat on a sofa"})
+    assert result.isError
+    text = result.content[0].text
+    assert "could not be loaded" in text and "--planner embedded" in text

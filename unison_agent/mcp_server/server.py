@@ -18,6 +18,7 @@ import inspect
 import io
 import mimetypes
 import secrets
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from unison_agent.media import MediaError
 from unison_agent.sessions import ArtifactStore, StoreError
 from unison_agent.spec import Media, Task, explain
 from unison_agent.tools import ToolError
+from unison_agent.tools.planners import planner_for
 from unison_agent.tools.requests import TASK_REQUESTS, spec_from_request, tool_description
 
 __all__ = ["ServerState", "create_server"]
@@ -97,6 +99,10 @@ def create_server(
     async def lifespan(_app: FastMCP) -> AsyncIterator[ServerState]:
         store = ArtifactStore(workspace)
         ctx = UnisonContext(workspace=str(workspace), profile=profile, planner=planner, store=store)
+        if planner != "embedded":
+            # Hosts give a server seconds to answer `initialize`; a model planner takes longer to load, so it
+            # loads beside the session and the first plan waits for it (a load that fails is reported then).
+            threading.Thread(target=_warm_planner, args=(planner,), name="planner-load", daemon=True).start()
         async with anyio.create_task_group() as tg:
             yield ServerState(
                 store=store,
@@ -228,6 +234,13 @@ def _preview(path: str) -> str:
         buf = io.BytesIO()
         im.convert("RGB").save(buf, format="PNG")
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _warm_planner(choice: str) -> None:
+    try:
+        planner_for(choice)
+    except (ToolError, ValueError) as e:  # said again, as a tool error, by every call that needs the planner
+        print(f"unison mcp: planner {choice} could not be loaded: {e}", file=sys.stderr, flush=True)
 
 
 def _error(message: str) -> CallToolResult:

@@ -270,64 +270,10 @@ def test_plan_with_the_tiny_unison_checkpoint_gives_a_valid_spec_and_says_who_pl
     assert err.rstrip().endswith("used the embedded planner's plan")
 
 
-_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-_CORPUS = [
-    '{"task": "text_to_image", "prompt": "a cat", "roles": {}, "missing": []}',
-    "Request: a red fox runs through the snow. Attached files, in order: (none)",
-    "You turn a request for a media assistant into a plan. Reply with ONE JSON object and nothing else.",
-]
-
-
-@pytest.fixture(scope="module")
-def tiny_chat(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random-weight Llama with a BPE tokenizer trained here and a chat template, saved to a folder."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    from unison_agent.tools.backends.torch_env import quiet_loading
-
-    path = tmp_path_factory.mktemp("tiny-chat")
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(
-        _CORPUS * 4,
-        trainers.BpeTrainer(
-            vocab_size=400, special_tokens=_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-        ),
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=_TEMPLATE
-    )
-    ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _SPECIALS}  # type: ignore[arg-type]
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=8192,
-        bos_token_id=ids["<|endoftext|>"],
-        eos_token_id=ids["<|im_end|>"],
-        pad_token_id=ids["<|endoftext|>"],
-    )
-    with torch.random.fork_rng(devices=[]), quiet_loading():
-        torch.manual_seed(0)
-        LlamaForCausalLM(config).save_pretrained(path)
-        tokenizer.save_pretrained(path)
-    return path
-
-
 def test_batch_with_a_local_transformers_model_labels_every_row(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_chat: Path, offline_tiny_cache: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, offline_tiny_cache: Path
 ) -> None:
-    choice = f"llm:transformers:{tiny_chat}"
+    choice = "llm:transformers:tiny:chat-lm"  # the tiny random chat model, built in the test cache
     src, dst = tmp_path / "req.jsonl", tmp_path / "out.jsonl"
     texts = ["a cat on a sofa", "why is the sky blue?"]
     src.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_FPS",
     "DEFAULT_NUM_FRAMES",
     "DEFAULT_SIZE",
+    "GENERATION_FIELDS",
     "LIMITS",
     "PRESETS",
     "ControlType",
@@ -147,6 +148,22 @@ _REQUIRED: dict[Task, tuple[Role, ...]] = {
 
 
 # Roles that only make sense once per spec.
+GENERATION_FIELDS: tuple[str, ...] = (
+    "width",
+    "height",
+    "num_frames",
+    "fps",
+    "duration_s",
+    "control_type",
+    "seed",
+    "num_outputs",
+    "steps",
+    "guidance_scale",
+    "negative_prompt",
+)
+"""The TaskSpec fields that only generation tasks use (an understanding task leaves them unset)."""
+
+
 def media_for(task: Task, role: Role) -> frozenset[Media]:
     """The media an attachment playing ``role`` in ``task`` may be (both, where the contract does not say)."""
     return _ROLE_MEDIA.get((task, role), frozenset(Media))
@@ -342,22 +359,9 @@ class TaskSpec(BaseModel):
         task, out = self.task, self.task.output_media
         problems: list[str] = []
         if out is None:
-            for name in (
-                "width",
-                "height",
-                "num_frames",
-                "fps",
-                "duration_s",
-                "control_type",
-                "seed",
-                "steps",
-                "guidance_scale",
-                "negative_prompt",
-            ):
-                if getattr(self, name) is not None:
+            for name in GENERATION_FIELDS:
+                if getattr(self, name) not in (None, 1 if name == "num_outputs" else None):  # num_outputs: 1
                     problems.append(f"{name} applies to generation only; {task.value} answers in text")
-            if self.num_outputs != 1:
-                problems.append(f"num_outputs applies to generation only; {task.value} answers in text")
         else:
             if self.width is None or self.height is None:
                 problems.append("width and height must both be given (or both left out for the default 832x480)")

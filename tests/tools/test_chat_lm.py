@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
+import shutil
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
@@ -19,62 +21,14 @@ from unison_agent.planning import EmbeddedPlanner
 from unison_agent.planning.llm import LLMPlanner
 from unison_agent.spec import Task, TaskSpec
 from unison_agent.tools.backends.chat_lm import LocalChatModel, _closes_object, _JsonDone, resolve_local_model
-from unison_agent.tools.backends.torch_env import quiet_loading
+from unison_agent.tools.backends.tiny import ensure_tiny
 from unison_agent.tools.errors import ModelUnavailableError
-
-_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-_CORPUS = [
-    '{"task": "text_to_image", "prompt": "a cat", "roles": {}, "missing": []}',
-    "Request: a red fox runs through the snow. Attached files, in order: (none)",
-    "You turn a request for a media assistant into a plan. Reply with ONE JSON object and nothing else.",
-]
-
-
-def _build(path: Path, chat_template: str | None) -> None:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(
-        _CORPUS * 4,
-        trainers.BpeTrainer(
-            vocab_size=400, special_tokens=_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-        ),
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=chat_template
-    )
-    ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _SPECIALS}  # type: ignore[arg-type]
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=8192,
-        bos_token_id=ids["<|endoftext|>"],
-        eos_token_id=ids["<|im_end|>"],
-        pad_token_id=ids["<|endoftext|>"],
-    )
-    with torch.random.fork_rng(devices=[]), quiet_loading():
-        torch.manual_seed(0)
-        LlamaForCausalLM(config).save_pretrained(path)
-        tokenizer.save_pretrained(path)
 
 
 @pytest.fixture(scope="module")
-def tiny_chat(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A saved tiny chat model folder."""
-    path = tmp_path_factory.mktemp("tiny-chat")
-    _build(path, _TEMPLATE)
-    return path
+def tiny_chat(offline_tiny_cache: Path) -> Path:
+    """The tiny chat model's saved folder (``tiny:chat-lm``, built once in the test cache)."""
+    return ensure_tiny("chat-lm")
 
 
 class Steer:
@@ -213,10 +167,15 @@ def test_the_planner_gets_a_valid_plan_from_a_local_model_in_json_mode(
 
 
 # ------------------------------------------------------------------------------------------------ unavailable
-def test_a_model_without_a_chat_template_is_refused(tmp_path: Path) -> None:
-    _build(tmp_path, chat_template=None)
+def test_a_model_without_a_chat_template_is_refused(tmp_path: Path, tiny_chat: Path) -> None:
+    folder = tmp_path / "no-template"
+    shutil.copytree(tiny_chat, folder)
+    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
     with pytest.raises(ModelUnavailableError, match="has no chat template: it is not an instruct/chat model"):
-        LocalChatModel(model=str(tmp_path), device="cpu").invoke("hello")
+        LocalChatModel(model=str(folder), device="cpu").invoke("hello")
 
 
 def test_a_folder_that_holds_no_model_says_what_to_check(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from unison_agent.spec import (
     DEFAULT_FPS,
     DEFAULT_NUM_FRAMES,
     DEFAULT_SIZE,
+    GENERATION_FIELDS,
     ControlType,
     Media,
     Role,
@@ -50,21 +51,8 @@ from unison_agent.spec import (
 
 __all__ = ["LLMPlanner", "ModelTimeout", "build_messages", "contract_text", "read_answer"]
 
-_GENERATION_ONLY = (
-    "width",
-    "height",
-    "num_frames",
-    "fps",
-    "duration_s",
-    "control_type",
-    "seed",
-    "num_outputs",
-    "steps",
-    "guidance_scale",
-    "negative_prompt",
-)
 _VIDEO_ONLY = ("fps", "duration_s")
-_FIELDS = ("task", "prompt", "roles", "missing", *_GENERATION_ONLY)
+_FIELDS = ("task", "prompt", "roles", "missing", *GENERATION_FIELDS)
 
 # Names models use for the contract's fields.
 _ALIASES = {
@@ -285,7 +273,7 @@ def _answer_form(spec: TaskSpec, atts: Sequence[Attachment], labels: list[str]) 
         "num_frames": 1 if spec.task.output_media is Media.IMAGE else DEFAULT_NUM_FRAMES,
         "num_outputs": 1,
     }
-    for name in _GENERATION_ONLY:
+    for name in GENERATION_FIELDS:
         value = getattr(spec, name)
         if value is None or defaults.get(name) == value:
             continue
@@ -527,7 +515,7 @@ class _Answer:
         out["missing"] = missing
 
         out_media = task.output_media
-        for name in _GENERATION_ONLY:
+        for name in GENERATION_FIELDS:
             value = values.get(name)
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue

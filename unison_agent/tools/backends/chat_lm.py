@@ -92,7 +92,7 @@ class LocalChatModel(BaseChatModel):
                         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
                     return tokenizer, model
 
-                tokenizer, model = load_or_explain(folder, "transformers chat model", _load, _NO_MODEL)
+                tokenizer, model = load_or_explain(folder, "transformers chat", _load, _NO_MODEL)
                 if not getattr(tokenizer, "chat_template", None):
                     raise ModelUnavailableError(
                         f"{self.model} has no chat template: it is not an instruct/chat model; use one that is"

@@ -150,12 +150,11 @@ _QWEN_TEMPLATE = (
 )
 
 
-def _build_qwen_vl(path: Path, extra_special_tokens: tuple[str, ...] = ()) -> None:
+def _bpe_tokenizer(specials: list[str], chat_template: str) -> Any:
+    """A byte-level BPE tokenizer trained here on a few sentences (any text still encodes, byte by byte), with
+    ``<|im_end|>`` ending a turn and a chat template."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
-    from transformers.models.qwen2_5_vl import Qwen2_5_VLProcessor
-    from transformers.models.qwen2_vl import Qwen2VLImageProcessor
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+    from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -163,15 +162,54 @@ def _build_qwen_vl(path: Path, extra_special_tokens: tuple[str, ...] = ()) -> No
     tok.train_from_iterator(
         _CORPUS * 4,
         trainers.BpeTrainer(
-            vocab_size=400, special_tokens=_QWEN_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+            vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
         ),
     )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=_QWEN_TEMPLATE
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=chat_template
     )
+
+
+# A plain chat layout (system/user/assistant turns), for the tiny chat model the `transformers` planner runs.
+_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def _build_chat_lm(path: Path) -> None:
+    """A tiny Llama chat model: ``llm:transformers:tiny:chat-lm`` runs the local provider offline."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    specials = _QWEN_SPECIALS[:3]  # <|endoftext|> <|im_start|> <|im_end|>
+    tokenizer = _bpe_tokenizer(specials, _CHAT_TEMPLATE)
+    ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in specials}
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,
+        bos_token_id=ids["<|endoftext|>"],
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
+    )
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+
+
+def _build_qwen_vl(path: Path, extra_special_tokens: tuple[str, ...] = ()) -> None:
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers.models.qwen2_5_vl import Qwen2_5_VLProcessor
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessor
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    tokenizer = _bpe_tokenizer(_QWEN_SPECIALS, _QWEN_TEMPLATE)
     if extra_special_tokens:  # before the config reads len(tokenizer), so the embeddings have their rows
         tokenizer.add_special_tokens({"extra_special_tokens": list(extra_special_tokens)})
-    ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _QWEN_SPECIALS}  # type: ignore[arg-type]
+    ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _QWEN_SPECIALS}
     config = Qwen2_5_VLConfig(
         text_config={
             "vocab_size": len(tokenizer),
@@ -270,6 +308,7 @@ TINY_MODELS: dict[str, Callable[[Path], None]] = {
     "wan-vace": _build_wan_vace,
     "qwen-vl": _build_qwen_vl,
     "unison-planner": _build_unison_planner,
+    "chat-lm": _build_chat_lm,
     "depth": _build_depth,
     "pose": _build_pose,
     "flow": _build_flow,

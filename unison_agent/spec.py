@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_SIZE",
     "GENERATION_FIELDS",
     "LIMITS",
+    "MAX_REQUEST_CHARS",
     "PRESETS",
     "ControlType",
     "Input",
@@ -214,6 +215,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "steps": (1, 500),
     "guidance_scale": (0, 50),
 }
+
+
+# The longest request text any front door accepts (CLI, batch rows, graph, MCP, LangChain tools). A request is a
+# sentence or a paragraph; 10,000 characters is several pages, and a bound keeps planning time and memory small.
+MAX_REQUEST_CHARS = 10_000
 
 
 def _round_half_up(x: float) -> int:

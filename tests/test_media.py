@@ -1,7 +1,8 @@
 """unison_agent.media: what an attachment is, from its content; and what its pixels look like.
 
 Every fixture is drawn here (PIL, NumPy, PyAV) into ``tmp_path``; one test also runs the planner dev set's own
-attachment synthesiser when ``/work/shared/planning/score.py`` is present.
+attachment synthesiser when the team's ``shared/planning/score.py`` sits beside the checkout (or under
+``$UNISON_SHARED``), and skips it otherwise.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import math
+import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -33,7 +35,8 @@ from unison_agent.media import (
 )
 from unison_agent.spec import Media
 
-SCORE_PY = Path("/work/shared/planning/score.py")
+ROOT = Path(__file__).resolve().parents[1]
+SCORE_PY = Path(os.environ.get("UNISON_SHARED", ROOT.parent / "shared")) / "planning" / "score.py"
 
 # ---------------------------------------------------------------------------------------------- drawing
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, resolve
+from unison_agent.sessions import ArtifactRecord, ArtifactStore, ScriptMark, StoreError, resolve
 from unison_agent.spec import Media
 
 
@@ -94,6 +100,114 @@ def test_files_of_a_step_killed_before_it_was_recorded_are_swept_on_open(tmp_pat
     (store.files / "qqqqqq.png").write_bytes(b"orphan")
     ArtifactStore(tmp_path / "ws")
     assert list(store.files.iterdir()) == []
+
+
+def test_a_file_being_added_is_not_swept_by_an_open_before_its_row_is_committed(
+    tmp_path: Path, media: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ArtifactStore(tmp_path / "ws")
+    sid = store.new_session()
+    real_replace = os.replace
+
+    def replace_then_open(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        real_replace(src, dst)
+        if Path(dst).parent == store.files and not Path(dst).name.startswith("."):
+            # The file is in files/, its row not committed yet: another client opens the workspace now.
+            ArtifactStore(tmp_path / "ws")
+
+    monkeypatch.setattr(os, "replace", replace_then_open)
+    added = _output(store, sid, media, "a.png")
+    monkeypatch.undo()
+    assert Path(added.path).is_file()
+    ArtifactStore(tmp_path / "ws")  # with nothing being written, nothing of it is an orphan either
+    assert Path(added.path).is_file()
+
+
+def _run_child(code: str, ws: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, str(ws)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_a_live_runs_scratch_folder_survives_an_open_in_another_process(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "ws")
+    with store.scratch() as folder:
+        (folder / "clip.mp4.part").write_bytes(b"frames so far")
+        opened = _run_child(
+            "import sys; from unison_agent.sessions import ArtifactStore; ArtifactStore(sys.argv[1])", store.workspace
+        )
+        assert opened.returncode == 0, opened.stderr
+        assert (folder / "clip.mp4.part").read_bytes() == b"frames so far"
+    assert not folder.exists() and not list(store.workspace.glob(".run-*"))  # the owner cleans up after itself
+
+
+def test_the_scratch_folder_of_a_run_killed_with_sigkill_is_swept_on_the_next_open(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ArtifactStore(ws)
+    code = (
+        "import os, sys\n"
+        "from unison_agent.sessions import ArtifactStore\n"
+        "scratch = ArtifactStore(sys.argv[1]).scratch()\n"
+        "folder = scratch.__enter__()\n"
+        "(folder / 'clip.mp4.part').write_bytes(b'half')\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    killed = _run_child(code, ws)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len([p for p in ws.glob(".run-*") if p.is_dir()]) == 1  # what the killed run left
+    ArtifactStore(ws)
+    assert not list(ws.glob(".run-*"))
+
+
+def test_a_scratch_folder_without_a_lock_is_swept_only_when_a_day_old(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ArtifactStore(ws)
+    young, old = ws / ".run-young123", ws / ".run-old12345"  # as older versions left them: no lock file
+    for folder in (young, old):
+        folder.mkdir()
+        (folder / "a.png").write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    ArtifactStore(ws)
+    assert young.is_dir() and not old.exists()
+
+
+def test_script_marks_are_written_with_the_step_or_undo_and_a_step_is_marked_once(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "ws")
+    sid = store.new_session()
+    first = store.record_step(sid, "a cabin", spec=None, inputs=[], outputs=[], mark=1)
+    store.record_step(sid, "a dog", spec=None, inputs=[], outputs=[], mark=2)
+    undone = store.undo(sid, mark=3)
+    assert undone is not None
+    with pytest.raises(StoreError, match=r"script step 2 of session \w+ is already done"):
+        store.record_step(sid, "a dog", spec=None, inputs=[], outputs=[], mark=2)
+    with pytest.raises(StoreError, match=r"script step 3 of session \w+ is already done"):
+        store.undo(sid, mark=3)
+    assert [s.request for s in store.history(sid)] == ["a cabin"]  # the refused step and undo left nothing
+    assert store.script_marks(sid) == [
+        ScriptMark(number=1, undo=False, step=first.id),
+        ScriptMark(number=2, undo=False, step=undone.id),
+        ScriptMark(number=3, undo=True, step=undone.id),
+    ]
+    store.undo(sid)
+    assert store.undo(sid, mark=4) is None
+    assert store.script_marks(sid)[-1] == ScriptMark(number=4, undo=True, step=None)
+
+
+def test_a_workspace_of_an_older_version_gains_the_script_marks_table_on_open(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with sqlite3.connect(ws / "unison.db") as db:  # the schema before script marks
+        db.executescript(
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, created REAL NOT NULL, head INTEGER, title TEXT NOT NULL "
+            "DEFAULT ''); CREATE TABLE steps (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, parent "
+            "INTEGER, created REAL NOT NULL, request TEXT NOT NULL, spec TEXT, text TEXT, inputs TEXT NOT NULL, "
+            "outputs TEXT NOT NULL); INSERT INTO sessions VALUES ('sold1234', 0, NULL, 'old');"
+        )
+    store = ArtifactStore(ws)
+    assert store.script_marks("sold1234") == []
+    store.record_step("sold1234", "a cabin", spec=None, inputs=[], outputs=[], mark=1)
+    assert [m.number for m in store.script_marks("sold1234")] == [1]
 
 
 def test_references_resolve_on_the_current_branch(tmp_path: Path, media: Callable[..., str]) -> None:

@@ -4,12 +4,13 @@ steps with undo, redo and branches, persisted under a workspace folder; and reso
 """
 
 from unison_agent.sessions.references import Reference, find_references, resolve
-from unison_agent.sessions.store import ArtifactRecord, ArtifactStore, SessionInfo, Step, StoreError
+from unison_agent.sessions.store import ArtifactRecord, ArtifactStore, ScriptMark, SessionInfo, Step, StoreError
 
 __all__ = [
     "ArtifactRecord",
     "ArtifactStore",
     "Reference",
+    "ScriptMark",
     "SessionInfo",
     "Step",
     "StoreError",

@@ -3,8 +3,14 @@ spec that made it and its parents; and the session's history as a tree of steps,
 
 Everything lives under one workspace folder: ``unison.db`` (SQLite, WAL, one transaction per change) and
 ``files/`` (the artifacts' files, named by id). A step is recorded in one transaction after its files are in
-place, so a process killed mid-step leaves either the whole step or none of it; files of an unrecorded step
-are swept on the next open.
+place, so a process killed mid-step leaves either the whole step or none of it; what an unrecorded step left is
+swept on a later open, and only what is provably abandoned: a file in ``files/`` with no committed row (checked
+under the database's write lock, which every writer of ``files/`` holds), and a run's scratch folder
+(:meth:`ArtifactStore.scratch`) whose owner no longer holds its lock. Many processes may open one workspace at
+once (a server, ``unison session list``, a script run): an open never touches another process's live run.
+
+A script run marks each of its steps done in the same transaction as the step (``mark=`` of
+:meth:`~ArtifactStore.record_step` and :meth:`~ArtifactStore.undo`), so a resumed script runs each step once.
 
 History is a tree: each step's parent is the head when it was made. Undo moves the head to the parent, redo
 to the newest child; a new step after an undo starts a branch, and the undone steps stay reachable by id.
@@ -17,9 +23,11 @@ import os
 import secrets
 import shutil
 import sqlite3
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from unison_agent.media import probe
 from unison_agent.spec import Media
 
-__all__ = ["ArtifactRecord", "ArtifactStore", "SessionInfo", "Step", "StoreError"]
+if sys.platform != "win32":
+    import fcntl
+
+__all__ = ["ArtifactRecord", "ArtifactStore", "ScriptMark", "SessionInfo", "Step", "StoreError"]
+
+# A scratch folder with no lock to ask (one made by an older version, or any on a platform without flock) is
+# abandoned only when it is older than any run takes.
+_UNLOCKED_STALE_S = 24 * 3600
 
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: ids are read and typed by people
 _SCHEMA = """
@@ -46,6 +61,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 );
 CREATE INDEX IF NOT EXISTS artifacts_by_session ON artifacts(session, created);
 CREATE INDEX IF NOT EXISTS steps_by_session ON steps(session, id);
+CREATE TABLE IF NOT EXISTS script_marks (
+    session TEXT NOT NULL REFERENCES sessions(id), number INTEGER NOT NULL, undo INTEGER NOT NULL,
+    step INTEGER REFERENCES steps(id), PRIMARY KEY (session, number)
+);
 """
 
 
@@ -90,6 +109,16 @@ class Step(BaseModel):
     created: float
 
 
+class ScriptMark(BaseModel):
+    """A script step done in a session, written in the same transaction as what it did."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: int = Field(description="the step's number in the script, from 1")
+    undo: bool = Field(description="True for an undo step")
+    step: int | None = Field(description="the step it recorded, or (undo) the step it undid; None: nothing to undo")
+
+
 class SessionInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -114,8 +143,8 @@ class ArtifactStore:
 
     # ---------------------------------------------------------------------------------------- plumbing
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None)
+    def _connect(self, *, wait: float = 30) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self._db_path, timeout=wait, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
@@ -125,8 +154,10 @@ class ArtifactStore:
             db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
+    def _transaction(self, *, wait: float = 30) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``: the workspace's one writer lock). Raises
+        ``sqlite3.OperationalError`` when another writer holds the lock for longer than ``wait`` seconds."""
+        with self._connect(wait=wait) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -135,16 +166,98 @@ class ArtifactStore:
                 raise
             db.execute("COMMIT")
 
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A new, empty folder under the workspace for one run's files, owned by this process until the block
+        ends (then it is removed with whatever is left in it). While the owner lives, no open of the store (in any
+        process) sweeps it; once the owner is gone, killed included, the next open does.
+
+        Ownership is an OS lock (``flock``) on ``<folder>.lock``, which dies with its process. The lock file is
+        locked before it gets that name, so a sweep never finds it unlocked while its owner lives. Without flock
+        (Windows) there is no lock file, and the folder is swept only once it is older than any run takes.
+        """
+        if sys.platform == "win32":
+            folder = Path(tempfile.mkdtemp(dir=self.workspace, prefix=".run-"))
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            return
+        lock_fd, pending = tempfile.mkstemp(dir=self.workspace, prefix=".run-lock-")
+        named: Path | None = None
+        folder = None
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            folder = Path(tempfile.mkdtemp(dir=self.workspace, prefix=".run-"))
+            named = folder.with_name(folder.name + ".lock")
+            os.replace(pending, named)
+            yield folder
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)  # the folder first: a lone lock file is swept at once
+            if named is not None:
+                named.unlink(missing_ok=True)
+            else:
+                Path(pending).unlink(missing_ok=True)
+            os.close(lock_fd)
+
     def _sweep(self) -> None:
-        """Remove files no artifact row points to: leftovers of a step killed before it was recorded."""
+        """Remove what killed runs left, and nothing a live run still uses (see the module docstring)."""
+        self._sweep_files()
+        self._sweep_scratch()
+
+    def _sweep_files(self) -> None:
+        # A look without the lock first: opens are frequent, orphans rare, and most opens then take no lock.
         with self._connect() as db:
-            known = {row["id"] for row in db.execute("SELECT id FROM artifacts")}
-        for path in self.files.iterdir():
-            # "<id>.png" and its "<id>.json" sidecar belong to artifact <id>; ".<id>.png.tmp" to no one yet.
-            if path.name.startswith(".") or path.name.split(".", 1)[0] not in known:
-                path.unlink(missing_ok=True)
-        for leftover in self.workspace.glob(".run-*"):  # a tool run's scratch folder, left by a killed process
-            shutil.rmtree(leftover, ignore_errors=True)
+            if not self._orphans(db):
+                return
+        try:
+            # Every writer of files/ (_add) moves a file in and inserts its row under this lock, so a file
+            # without a row seen while holding it is an orphan. A busy writer: sweep at a later open, not wait.
+            with self._transaction(wait=0) as db:
+                for path in self._orphans(db):
+                    with suppress(OSError):
+                        path.unlink(missing_ok=True)
+        except sqlite3.OperationalError:
+            return
+
+    def _orphans(self, db: sqlite3.Connection) -> list[Path]:
+        known = {row["id"] for row in db.execute("SELECT id FROM artifacts")}
+        # "<id>.png" and its "<id>.json" sidecar belong to artifact <id>; ".<id>.png.tmp" to no one yet.
+        return [p for p in self.files.iterdir() if p.name.startswith(".") or p.name.split(".", 1)[0] not in known]
+
+    def _sweep_scratch(self) -> None:
+        now = time.time()
+        for path in self.workspace.glob(".run-*"):
+            try:
+                if path.name.startswith(".run-lock-"):  # a lock file not yet named: its run never started
+                    if now - path.stat().st_mtime > _UNLOCKED_STALE_S:
+                        path.unlink(missing_ok=True)
+                elif path.name.endswith(".lock") and sys.platform != "win32":
+                    self._sweep_locked(path, path.with_name(path.name.removesuffix(".lock")))
+                elif (
+                    # No lock: an older version's folder, or one a scratch() is naming this instant.
+                    path.is_dir()
+                    and not path.with_name(path.name + ".lock").exists()
+                    and now - path.stat().st_mtime > _UNLOCKED_STALE_S
+                ):
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:  # gone meanwhile (its owner or another sweep), or not ours to touch: leave it
+                continue
+
+    def _sweep_locked(self, lock: Path, folder: Path) -> None:
+        fd = os.open(lock, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # its run is alive
+            if os.fstat(fd).st_ino != lock.stat().st_ino:
+                return  # another sweep removed this one and a new run took the name
+            shutil.rmtree(folder, ignore_errors=True)
+            lock.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
     def _new_id(self, db: sqlite3.Connection) -> str:
         while True:
@@ -296,8 +409,13 @@ class ArtifactStore:
         inputs: list[str],
         outputs: list[str],
         text: str | None = None,
+        mark: int | None = None,
     ) -> Step:
-        """Append a step after the current head and make it the head (a branch if the head had children)."""
+        """Append a step after the current head and make it the head (a branch if the head had children).
+
+        ``mark``: the number of the script step this is; it is marked done in the same transaction (see
+        :meth:`script_marks`). Raises StoreError for an unknown session or a script step already marked done.
+        """
         with self._transaction() as db:
             row = db.execute("SELECT head FROM sessions WHERE id = ?", (sid,)).fetchone()
             if row is None:
@@ -312,6 +430,8 @@ class ArtifactStore:
             )  # fmt: skip
             db.execute("UPDATE sessions SET head = ? WHERE id = ?", (cur.lastrowid, sid))
             step_id = cur.lastrowid
+            if mark is not None:
+                _mark(db, sid, mark, undo=False, step=step_id)
         assert step_id is not None
         return self.step(step_id)
 
@@ -333,17 +453,23 @@ class ArtifactStore:
             head = rows[head]["parent"]
         return chain[::-1]
 
-    def undo(self, sid: str) -> Step | None:
-        """Move the head back one step; returns the step undone, or None when there is nothing to undo."""
+    def undo(self, sid: str, *, mark: int | None = None) -> Step | None:
+        """Move the head back one step; returns the step undone, or None when there is nothing to undo.
+
+        ``mark``: the number of the script step this is; it is marked done in the same transaction (see
+        :meth:`script_marks`). Raises StoreError for an unknown session or a script step already marked done.
+        """
         with self._transaction() as db:
             head = db.execute("SELECT head FROM sessions WHERE id = ?", (sid,)).fetchone()
             if head is None:
                 raise StoreError(f"no session {sid!r}")
-            if head["head"] is None:
-                return None
-            row = db.execute("SELECT * FROM steps WHERE id = ?", (head["head"],)).fetchone()
-            db.execute("UPDATE sessions SET head = ? WHERE id = ?", (row["parent"], sid))
-        return _step(row)
+            row = None
+            if head["head"] is not None:
+                row = db.execute("SELECT * FROM steps WHERE id = ?", (head["head"],)).fetchone()
+                db.execute("UPDATE sessions SET head = ? WHERE id = ?", (row["parent"], sid))
+            if mark is not None:
+                _mark(db, sid, mark, undo=True, step=None if row is None else row["id"])
+        return None if row is None else _step(row)
 
     def redo(self, sid: str) -> Step | None:
         """Move the head forward to its newest child; returns that step, or None when there is nothing to redo."""
@@ -359,12 +485,27 @@ class ArtifactStore:
             db.execute("UPDATE sessions SET head = ? WHERE id = ?", (row["id"], sid))
         return _step(row)
 
+    def script_marks(self, sid: str) -> list[ScriptMark]:
+        """The script steps marked done in session ``sid`` (by ``mark=`` of :meth:`record_step` and :meth:`undo`),
+        by number."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM script_marks WHERE session = ? ORDER BY number", (sid,)).fetchall()
+        return [ScriptMark(number=r["number"], undo=bool(r["undo"]), step=r["step"]) for r in rows]
+
     def visible(self, sid: str) -> list[ArtifactRecord]:
         """Artifacts on the current branch (inputs and outputs of its steps), in the order they appeared."""
         ids: list[str] = []
         for step in self.history(sid):
             ids += [i for i in step.inputs + step.outputs if i not in ids]
         return [self.get(i) for i in ids]
+
+
+def _mark(db: sqlite3.Connection, sid: str, number: int, *, undo: bool, step: int | None) -> None:
+    try:
+        db.execute("INSERT INTO script_marks VALUES (?, ?, ?, ?)", (sid, number, int(undo), step))
+    except sqlite3.IntegrityError:
+        # Two runs of one script on one session at once: the step is done once, the other run's is rolled back.
+        raise StoreError(f"script step {number} of session {sid} is already done (is it running twice?)") from None
 
 
 def _step(row: sqlite3.Row) -> Step:

@@ -114,7 +114,11 @@ def main() -> int:
         failures += proc.returncode != 0
         print((proc.stdout or proc.stderr).rstrip().replace(str(OUT) + "/", ""))
         print(f"({time.perf_counter() - t0:.1f} s)\n")
-    print(f"Attachments are in {OUT}/, results in {RESULTS}/ (tiny random-weight models: the pictures are noise).")
+    print(f"Attachments are in {OUT}/, results in {RESULTS}/.")
+    print(
+        "The tiny profile's models have random weights: the pictures and videos are noise and the answers are "
+        "gibberish. The demo shows the whole path (planning, roles, sizes, lengths, files), not the quality."
+    )
     print("Add --json to any command for the spec and outputs as JSON; --profile default uses the real models.")
     return 1 if failures else 0
 

@@ -9,6 +9,7 @@ import functools
 import importlib.util
 import json
 import shutil
+from collections.abc import Callable
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,30 @@ def test_the_real_smollm2_plans_a_request_into_a_valid_spec() -> None:
         assert planned.planner == "llm:transformers:smollm2"
         assert planned.spec.inputs == []  # nothing was attached
         assert set(planned.spec.missing) <= planned.spec.task.roles
+
+
+# ------------------------------------------------------------------------------------------------ hybrid
+def test_a_hybrid_planner_loads_its_model_only_when_the_rules_are_unsure(
+    tiny_chat: Path, media: Callable[..., str]
+) -> None:
+    from unison_agent.tools.planners import make_planner
+
+    planner = make_planner(f"hybrid:transformers:{tiny_chat}", device="cpu")
+    chat = planner.chat_model  # type: ignore[attr-defined]
+    assert chat._loaded is None  # found, not loaded
+
+    planned = planner.plan_detailed("a watercolor painting of a lighthouse at sunset")  # type: ignore[attr-defined]
+    assert planned.notes == ("hybrid: the rules were sure; the model was not asked",)
+    assert chat._loaded is None
+
+    photo = media("IMG_0042.jpg", "photo", size=(96, 64))
+    planned = planner.plan_detailed("hmm", [photo])  # type: ignore[attr-defined]
+    assert planned.notes[0].startswith("hybrid: the rules were unsure")
+    assert chat._loaded is not None  # asked, so loaded (what it answered does not matter here)
+
+
+def test_a_hybrid_planner_whose_model_cannot_be_found_fails_when_chosen(tmp_path: Path) -> None:
+    from unison_agent.tools.planners import make_planner
+
+    with pytest.raises(ModelUnavailableError, match=r"nothing\.gguf: no such GGUF file"):
+        make_planner(f"hybrid:transformers:{tmp_path / 'nothing.gguf'}", device="cpu")

@@ -71,7 +71,8 @@ def parse_choice(choice: str) -> PlannerChoice:
 
 
 def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, device: str = "auto") -> Planner:
-    """A new planner for ``choice``. Loads its model now, so that a model that cannot be had fails here.
+    """A new planner for ``choice``. Loads its model now, so that a model that cannot be had fails here; a
+    hybrid planner's local model is only found now and loaded when the rules first ask it.
 
     Raises :class:`PlannerChoiceError` for a malformed choice, :class:`MissingDependencyError` for a missing
     package and :class:`ModelUnavailableError` for a model that cannot be loaded (each says how to fix it)."""
@@ -87,10 +88,15 @@ def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, devic
 
     prefill = ""
     if c.provider == "transformers":
-        from unison_agent.tools.backends.chat_lm import LocalChatModel
+        from unison_agent.tools.backends.chat_lm import LocalChatModel, resolve_local_model
 
         chat_model: Any = LocalChatModel(model=c.model, device=device, json_mode=True)
-        chat_model.load()
+        if c.kind == "hybrid":
+            # The rules plan most requests alone: the weights load on the first request they are unsure of (a
+            # load that fails then is a fallback to the rules, with the reason). The model is found now.
+            resolve_local_model(c.model)
+        else:
+            chat_model.load()
         prefill = _JSON_START
     else:
         chat_model = _init_chat_model(c)

@@ -9,8 +9,11 @@ offline from a package registry. Decoding is greedy, so a plan is reproducible.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +90,7 @@ class LocalChatModel(BaseChatModel):
                     from transformers import AutoModelForCausalLM, AutoTokenizer
 
                     extra = {"gguf_file": gguf} if gguf else {}
-                    with quiet_loading():
+                    with quiet_loading(), _quiet_gguf(bool(gguf)):
                         tokenizer = AutoTokenizer.from_pretrained(path, **extra)
                         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
                     return tokenizer, model
@@ -135,6 +138,23 @@ class LocalChatModel(BaseChatModel):
             text = text.split(s, 1)[0]
         message = AIMessage(content=text, response_metadata={"model": self.model, "new_tokens": int(new.shape[0])})
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+@contextmanager
+def _quiet_gguf(active: bool) -> Iterator[None]:
+    """transformers de-quantizes a GGUF file under a bare tqdm bar that its logging switches do not reach; the
+    front doors already say that the planner is loading, so the bar is turned off for this load."""
+    if not active:
+        yield
+        return
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = gguf_utils.tqdm
+    gguf_utils.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = bar
 
 
 class _JsonDone:

@@ -84,7 +84,9 @@ def _build_wan_vace(path: Path) -> None:
     tok.decoder = decoders.Metaspace()
     tok.train_from_iterator(
         _CORPUS * 4,
-        trainers.UnigramTrainer(vocab_size=256, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>"),
+        trainers.UnigramTrainer(
+            vocab_size=256, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>", show_progress=False
+        ),
     )
     tok.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
     tokenizer = PreTrainedTokenizerFast(
@@ -162,7 +164,10 @@ def _bpe_tokenizer(specials: list[str], chat_template: str) -> Any:
     tok.train_from_iterator(
         _CORPUS * 4,
         trainers.BpeTrainer(
-            vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+            vocab_size=400,
+            special_tokens=specials,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,  # its bar writes blank lines to stdout, which is the MCP stdio channel
         ),
     )
     return PreTrainedTokenizerFast(

@@ -73,7 +73,7 @@ class FlowBackend:
                 return _load_torchvision(path), DEFAULT_FLOW_UPDATES
             return _load_folder(model, Path(path).expanduser())
 
-        net, configured = load_or_explain(model, "flow", _load)
+        net, configured = load_or_explain(model, "flow", _load, hub=False)  # folders and torchvision weights only
         updates = options.num_flow_updates if options.num_flow_updates is not None else configured
         return cls(net.to(dev).eval(), dev, updates, options.max_side)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlparse
 
 import torch
 
@@ -54,14 +57,20 @@ def load_or_explain(
     backend: str,
     load: Callable[[str], T],
     alternative: str = "use --profile tiny to run offline with random weights",
+    *,
+    hub: bool = True,
 ) -> T:
     """Call ``load(path)``; turn the many ways a load fails (offline hub, wrong id, bad folder) into one
-    :class:`ModelUnavailableError` that says how to fix it (``alternative``: what to do without the model)."""
-    path = model_path(model)
+    :class:`ModelUnavailableError` that says how to fix it (``alternative``: what to do without the model).
+
+    ``hub``: whether a bare id is a Hugging Face model (False for loaders that never download from the hub). A hub
+    model that is neither in the local cache nor reachable fails at once, before ``load`` is called, instead of
+    after minutes of the hub's retries; one that is cached while the hub is unreachable loads from the cache."""
     try:
         with warnings.catch_warnings(), quiet_loading():
             # huggingface_hub deprecation noise raised from inside diffusers' own download call, not actionable
             warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*", category=UserWarning)
+            path = hub_source(model, backend, alternative) if hub and is_hub_id(model) else model_path(model)
             return load(path)
     except (OSError, ValueError, KeyError) as e:  # huggingface_hub's errors are OSError or ValueError subclasses
         reason = " ".join(str(e).split())[:300].rstrip(".") or e.__class__.__name__
@@ -78,9 +87,72 @@ def load_or_explain(
         ) from None
 
 
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+HUB_PROBE_TIMEOUT_S = 3.0
+
+
+def is_hub_id(model: str) -> bool:
+    """Whether ``model`` names a Hugging Face repository (``owner/name`` or a bare name) rather than a local
+    folder or file, a ``tiny:`` model or another scheme (``torchvision:...``)."""
+    return bool(_HUB_ID.fullmatch(model)) and not Path(model).exists()
+
+
+def hub_source(model: str, backend: str, alternative: str) -> str:
+    """What to hand ``from_pretrained`` for the hub model ``model``: the id itself when the hub answers (or the
+    hub's offline mode is on and the model is cached), the cached snapshot folder when the hub cannot be reached.
+
+    Raises :class:`ModelUnavailableError` at once when the model is not in the local cache and the hub cannot be
+    reached or HF_HUB_OFFLINE is set, naming offline as the cause: the libraries would otherwise retry every file
+    for minutes before failing with the same advice.
+    """
+    from huggingface_hub import constants
+
+    offline = bool(constants.HF_HUB_OFFLINE)
+    if not offline and hub_reachable(constants.ENDPOINT):
+        return model
+    cached = cached_snapshot(model)
+    if cached is not None:
+        # Offline mode already makes the libraries read the cache; an unreachable hub does not (they retry first).
+        return model if offline else cached
+    host = urlparse(constants.ENDPOINT).hostname or constants.ENDPOINT
+    cause = "HF_HUB_OFFLINE is set" if offline else f"{host} cannot be reached (offline?)"
+    raise ModelUnavailableError(
+        f"model {model!r} ({backend}) is not in the local cache and {cause}. To fix: download it on a connected "
+        f"machine (`hf download {model}`), or point the profile's model at a local folder; or {alternative}"
+    )
+
+
+def hub_reachable(endpoint: str, timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """Whether ``endpoint`` answers one HEAD request within ``timeout`` seconds (any HTTP status counts). Sent
+    through the hub's own HTTP session, so its proxy and certificate settings apply."""
+    from huggingface_hub import get_session
+
+    try:
+        get_session().head(endpoint, timeout=timeout)
+    except Exception:  # the hub's HTTP client (httpx, httpx2 or requests, by version) has its own error types
+        return False
+    return True
+
+
+def cached_snapshot(model: str) -> str | None:
+    """The folder of ``model``'s cached snapshot (its ``main`` revision) in the local hub cache, or None."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = snapshot_download(model, local_files_only=True)
+    except (OSError, ValueError):  # LocalEntryNotFoundError and friends: not in the cache
+        return None
+    return str(folder) if isinstance(folder, str) and any(Path(folder).iterdir()) else None
+
+
+_QUIET_LOGGERS = ("huggingface_hub", "urllib3", "httpx", "httpx2", "httpcore")
+
+
 @contextmanager
 def quiet_loading() -> Iterator[None]:
-    """Hide diffusers' and transformers' own loading and saving bars (front doors show a "load" stage instead)."""
+    """Hide diffusers' and transformers' own loading and saving bars (front doors show a "load" stage instead),
+    and the hub's and HTTP libraries' retry logs and warnings: a failed load ends in one error that says what to
+    do, and a person should see that line, not the 60 before it."""
     switches = []
     for name in ("diffusers.utils.logging", "transformers.utils.logging"):
         try:
@@ -89,9 +161,16 @@ def quiet_loading() -> Iterator[None]:
             continue
         switches.append((module, module.is_progress_bar_enabled()))
         module.disable_progress_bar()
+    levels = [(logger, logger.level) for logger in map(logging.getLogger, _QUIET_LOGGERS)]
+    for logger, _level in levels:
+        logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"(huggingface_hub|urllib3|httpx)")
+            yield
     finally:
+        for logger, level in levels:
+            logger.setLevel(level)
         for module, was_enabled in switches:
             if was_enabled:
                 module.enable_progress_bar()

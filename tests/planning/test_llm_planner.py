@@ -272,7 +272,7 @@ def test_with_no_retries_an_invalid_answer_is_not_sent_back() -> None:
     [
         ({"frames": 49}, {"num_frames": 49, "duration_s": 3.0}, "read field 'frames' as num_frames"),
         ({"seconds": 3}, {"num_frames": 49, "duration_s": 3.0}, "read field 'seconds' as duration_s"),
-        ({"Frame Rate": 24}, {"fps": 24, "num_frames": 81}, "read field 'Frame Rate' as fps"),
+        ({"Frame Rate": 24}, {"fps": 24, "num_frames": 121}, "read field 'Frame Rate' as fps"),  # 5 s at 24 fps
         ({"resolution": "1280x720"}, {"width": 1280, "height": 720}, "read resolution '1280x720' as width and height"),
         ({"size": "720 × 1280"}, {"width": 720, "height": 1280}, "read size '720 × 1280' as width and height"),
     ],
@@ -601,3 +601,39 @@ def test_a_model_that_answers_the_rules_own_plan_gets_that_plan_back(
     planned = planner(Scripted(json.dumps(fields))).plan_detailed(text, atts)
     assert planned.spec == spec
     assert (planned.planner, planned.fallback, planned.model_calls) == (NAME, False, 1)
+
+
+class LoadsOnFirstUse(Scripted):
+    """A model that loads its weights on first use, as a hybrid planner's local model does."""
+
+    def __init__(self, *replies: object, fail: BaseException | None = None) -> None:
+        super().__init__(*replies)
+        self.fail = fail
+        self.loaded_in: list[str] = []
+
+    def ensure_loaded(self) -> None:
+        self.loaded_in.append(threading.current_thread().name)
+        if self.fail is not None:
+            raise self.fail
+
+
+def test_a_model_that_loads_on_first_use_is_loaded_before_the_timed_call(media: MediaFile) -> None:
+    photo = small(media, "IMG_0042.jpg")
+    model = LoadsOnFirstUse(answer(task="image_to_video", prompt="hmm", roles={"IMG_0042.jpg": "first_frame"}))
+    planned = planner(model, hybrid=True, timeout_s=5).plan_detailed("hmm", [photo])
+
+    # Loaded in the caller's thread, outside the call that timeout_s limits; then asked once.
+    assert model.loaded_in == [threading.current_thread().name]
+    assert (planned.planner, planned.fallback, len(model.calls)) == (NAME, False, 1)
+
+
+def test_a_model_that_cannot_be_loaded_falls_back_to_the_rules_with_the_reason(media: MediaFile) -> None:
+    photo = small(media, "IMG_0042.jpg")
+    model = LoadsOnFirstUse(fail=OSError("no weights in /models/x"))
+    planned = planner(model, hybrid=True).plan_detailed("hmm", [photo])
+
+    assert planned.fallback and planned.planner == "embedded" and model.calls == []
+    assert planned.spec == EmbeddedPlanner().plan("hmm", [photo])
+    assert planned.notes[-1] == (
+        "the model could not be loaded (OSError: no weights in /models/x); used the embedded planner's plan"
+    )

@@ -46,6 +46,7 @@ from unison_agent.spec import (
     Task,
     TaskSpec,
     duration_for_frames,
+    duration_matches,
     explain,
 )
 
@@ -569,7 +570,7 @@ class _Answer:
         if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (frames, fps, secs)):
             return
         assert frames is not None and secs is not None
-        if fps > 0 and abs((frames - 1) / fps - secs) > max(0.5 / fps, 0.01):
+        if fps > 0 and not duration_matches(frames, fps, secs):
             del out["duration_s"]
             self.notes.append(f"dropped duration_s {secs!r}: it disagrees with {frames} frames at {fps} fps")
 
@@ -635,8 +636,8 @@ class LLMPlanner:
             notes.append(f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model")
         messages = build_messages(text, atts, fallback, doubts) if self.hybrid else build_messages(text, atts)
         calls = 0
-        why = ""
-        for attempt in range(self.retries + 1):
+        why = self._ensure_loaded()
+        for attempt in range(self.retries + 1 if not why else 0):
             calls += 1
             try:
                 reply = self._ask(messages)
@@ -684,6 +685,18 @@ class LLMPlanner:
             return TaskSpec.model_validate(fields), notes, []
         except ValidationError as e:
             return None, notes, [line for line in explain(e).splitlines() if line]
+
+    def _ensure_loaded(self) -> str:
+        """Load a local model that loads on first use (``ensure_loaded()``, e.g. a hybrid planner's) before the
+        timed call: ``timeout_s`` is for answering, not for reading weights. Returns why it failed, or ''."""
+        ensure = getattr(self.chat_model, "ensure_loaded", None)
+        if not callable(ensure):
+            return ""
+        try:
+            ensure()
+        except Exception as e:  # a model that cannot be had means: use the rules
+            return f"the model could not be loaded ({e.__class__.__name__}: {_short(str(e), 200)})"
+        return ""
 
     def _ask(self, messages: list[tuple[str, str]]) -> str:
         """One model call, in a daemon thread so that a hung model cannot hold the planner past ``timeout_s``."""

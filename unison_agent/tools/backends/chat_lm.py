@@ -103,6 +103,10 @@ class LocalChatModel(BaseChatModel):
                 self._loaded = (tokenizer, model.to(device).eval(), device)
             return self._loaded
 
+    def ensure_loaded(self) -> None:
+        """Load now (what :class:`~unison_agent.planning.llm.LLMPlanner` calls before its timed model call)."""
+        self.load()
+
     def _generate(
         self,
         messages: list[BaseMessage],

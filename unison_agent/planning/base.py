@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from unison_agent.planning.embedded import check_request_length
 from unison_agent.spec import TaskSpec
 
 if TYPE_CHECKING:
@@ -54,7 +55,11 @@ class Planned:
 def plan_detailed(
     planner: Planner, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()
 ) -> Planned:
-    """``planner.plan_detailed(...)`` where the planner has it, else its plain ``plan`` wrapped."""
+    """``planner.plan_detailed(...)`` where the planner has it, else its plain ``plan`` wrapped.
+
+    Raises ``PlanningError`` for a request longer than ``spec.MAX_REQUEST_CHARS`` before the planner sees it
+    (a model planner would spend minutes on it), and whatever the planner raises."""
+    check_request_length(text)
     detailed = getattr(planner, "plan_detailed", None)
     if callable(detailed):
         result = detailed(text, attachments)

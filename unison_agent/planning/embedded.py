@@ -32,6 +32,7 @@ from unison_agent.spec import (
     DEFAULT_FPS,
     DEFAULT_NUM_FRAMES,
     LIMITS,
+    MAX_REQUEST_CHARS,
     ControlType,
     Input,
     Media,
@@ -46,12 +47,21 @@ from unison_agent.spec import (
     size_for_preset,
 )
 
-__all__ = ["Attachment", "EmbeddedPlanner", "PlanningError"]
+__all__ = ["Attachment", "EmbeddedPlanner", "PlanningError", "check_request_length"]
 
 
 class PlanningError(ValueError):
     """A request the contract cannot express (two source videos for one edit, 90 s of video...): the
     message says what is wrong and what would work."""
+
+
+def check_request_length(text: str) -> None:
+    """Raise :class:`PlanningError` when ``text`` is longer than ``spec.MAX_REQUEST_CHARS``; return nothing.
+
+    Every planning entry point calls it before any other work, so that no planner's time or memory depends on
+    how much text a caller sends."""
+    if len(text) > MAX_REQUEST_CHARS:
+        raise PlanningError(f"the request is {len(text):,} characters; the limit is {MAX_REQUEST_CHARS:,}: shorten it")
 
 
 @dataclass(frozen=True)
@@ -139,11 +149,25 @@ _FRAME_ROLE_WORDS = re.compile(r"\bas the (?:first|last|start|end|opening|closin
 _NOT_IMAGE = re.compile(
     r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b"
 )
-# "what plant is this?" with nothing attached: the question is about a picture that did not come.
-_DEICTIC_QUESTION = re.compile(
-    r"\b(?:what|who|which|where|how old|how much|is|are)\b[^.?!]*\b(?:this|these)"
-    r"(?: one| thing| stuff)?(?: is| are)?\s*\?"
-)
+# "what plant is this?" with nothing attached: the question is about a picture that did not come. Read as a
+# question ending on "this" whose sentence holds a question word, so that each sentence is scanned once (a
+# pattern spanning both rescans the sentence from every question word: quadratic).
+_DEICTIC_END = re.compile(r"\b(?:this|these)(?: one| thing| stuff)?(?: is| are)?\s*\?")
+_QUESTION_WORD = re.compile(r"\b(?:what|who|which|where|how old|how much|is|are)\b")
+
+
+def _deictic_question(text: str) -> bool:
+    """Whether ``text`` asks a question about "this"/"these" ("what plant is this?")."""
+    sentence_start = 0
+    for m in _DEICTIC_END.finditer(text):
+        # The sentence began after the last stop before "this"; the previous match ended one ("?").
+        start = max(sentence_start - 1, *(text.rfind(p, sentence_start, m.start()) for p in ".?!")) + 1
+        if _QUESTION_WORD.search(text, start, m.start()):
+            return True
+        sentence_start = m.end()
+    return False
+
+
 _PROGRESSIVE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w{3,}ing\b")
 _QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
 _DEICTIC_BEFORE = re.compile(
@@ -214,8 +238,11 @@ class EmbeddedPlanner:
     def plan(self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> TaskSpec:
         """Return the TaskSpec for ``text`` with ``attachments`` (paths, probed here, or ``Attachment``s).
 
-        Raises ``media.MediaError`` for an attachment that is missing or not an image or video.
+        Raises ``media.MediaError`` for an attachment that is missing or not an image or video, and
+        :class:`PlanningError` for a request the contract cannot express or one longer than
+        ``spec.MAX_REQUEST_CHARS``.
         """
+        check_request_length(text)
         return _Request(text, _probed(attachments)).spec()
 
     def assess(
@@ -226,6 +253,7 @@ class EmbeddedPlanner:
         A doubt is a short sentence ("asking and making cues are close"); an empty list means every decision
         had a clear cue. Hybrid planners ask a model only when there is a doubt. Raises like :meth:`plan`.
         """
+        check_request_length(text)
         req = _Request(text, _probed(attachments))
         spec = req.spec()
         return spec, list(dict.fromkeys(req.doubts))
@@ -243,7 +271,8 @@ class EmbeddedPlanner:
         Model-backed planners use it to fill what their model did not say. An attachment whose rule-given role
         clashes with a fixed one (a second source) or is not used by ``task`` plays ``reference`` where
         ``task`` takes references, and is left out otherwise. Raises :class:`PlanningError` when the result
-        is not a valid TaskSpec."""
+        is not a valid TaskSpec, or the request is longer than ``spec.MAX_REQUEST_CHARS``."""
+        check_request_length(text)
         return _Request(text, _probed(attachments)).spec(task, dict(roles or {}))
 
 
@@ -314,7 +343,7 @@ class _Request:
         refs += [("image", "photo")] * len(_SUBJECT_REF.findall(t))
         if _ATTACHED_WORD.search(t) or _EDIT_THIS.search(t):
             refs.append(("image", "photo"))
-        if not self.atts and not refs and _DEICTIC_QUESTION.search(t):
+        if not self.atts and not refs and _deictic_question(t):
             refs.append(("image", "photo"))
         return refs
 

@@ -75,9 +75,11 @@ _SECONDS = re.compile(
     rf"(?:\b(?:for|of|about|around|lasting|duration|length|long)\s*[:=]?\s*)?{_B}({N})\s*(?:-\s*)?"
     r"(seconds?|secs?|s|minutes?|mins?|segundos?|secondes?|sekunden?)(?:\s+long)?(?![\w])"
 )
-_SECONDS_ZH = re.compile(r"(?:时长|长度)?\s*(\d+(?:\.\d+)?)\s*秒(?:钟)?")
+# Tried only where a run of spaces or digits begins (the guards): from every position of a long run, the run
+# would be rescanned each time (quadratic in its length).
+_SECONDS_ZH = re.compile(r"(?:时长|长度|(?<!\s))\s*(?<!\d)(\d+(?:\.\d+)?)\s*秒(?:钟)?")
 _FRAMES = re.compile(
-    rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(\d+)\s*帧"
+    rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧"
 )
 _FPS = re.compile(
     rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒)(?![\w])"

@@ -115,6 +115,10 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+# One edit changes a length by at most one: a longer word is no typo of a cue word. Checking that first keeps
+# repair linear in the length of a word (its deletions alone are quadratic: 40,000 letters took 1.5 GB).
+_LONGEST = max(len(w) for w in VOCABULARY)
+
 _DELETE_INDEX: dict[str, set[str]] = {}
 for _w in VOCABULARY:
     for _d in _deletes(_w) | {_w}:
@@ -147,11 +151,16 @@ _GUARD = frozenset(
 )
 
 
-@lru_cache(maxsize=8192)
 def repair(word: str) -> str:
     """``word`` itself, or the one cue word it is a one-edit typo of."""
-    if len(word) < 4 or word in VOCABULARY or word in _GUARD or not word.isalpha():
+    # The length test comes before the cache, so that long words are neither searched nor kept as cache keys.
+    if not 4 <= len(word) <= _LONGEST + 1 or word in VOCABULARY or word in _GUARD or not word.isalpha():
         return word
+    return _repair(word)
+
+
+@lru_cache(maxsize=8192)
+def _repair(word: str) -> str:
     found: set[str] = set()
     for key in _deletes(word) | {word}:
         found |= _DELETE_INDEX.get(key, set())

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 __all__ = [
     "DEFAULT_AREA",
+    "DEFAULT_DURATION_S",
     "DEFAULT_FPS",
     "DEFAULT_NUM_FRAMES",
     "DEFAULT_SIZE",
@@ -33,6 +34,7 @@ __all__ = [
     "Task",
     "TaskSpec",
     "duration_for_frames",
+    "duration_matches",
     "explain",
     "frames_for_duration",
     "json_schema",
@@ -195,6 +197,8 @@ DEFAULT_SIZE = (832, 480)
 DEFAULT_AREA = DEFAULT_SIZE[0] * DEFAULT_SIZE[1]
 DEFAULT_FPS = 16
 DEFAULT_NUM_FRAMES = 81  # 5 s at 16 fps
+# The length of a clip when no length is said, whatever its fps: "at 2 fps" is 5 s (11 frames), not 81 frames.
+DEFAULT_DURATION_S = (DEFAULT_NUM_FRAMES - 1) / DEFAULT_FPS
 # Landscape (width, height) of each named preset.
 PRESETS: dict[str, tuple[int, int]] = {
     "360p": (640, 360),
@@ -281,6 +285,14 @@ def duration_for_frames(num_frames: int, fps: float) -> float:
     return (num_frames - 1) / fps
 
 
+def duration_matches(num_frames: int, fps: float, duration_s: float) -> bool:
+    """Whether ``duration_s`` is the length of ``num_frames`` frames at ``fps`` to within half a frame (at least
+    0.01 s). Half a frame is what :func:`frames_for_duration` rounds away: 2.5 s at 5 fps is 14 frames (2.6 s),
+    and a plan may keep the 2.5 s that was asked."""
+    # The 1e-9 keeps an exact half frame inside despite float error (2.6 - 2.5 is 0.10000000000000009).
+    return abs(duration_for_frames(num_frames, fps) - duration_s) <= max(0.5 / fps, 0.01) + 1e-9
+
+
 # ------------------------------------------------------------------------------------------------ models
 def _bounded(name: str, **kw: Any) -> Any:
     # The range goes into the JSON schema here and is enforced by ``TaskSpec._in_range``, whose message
@@ -354,6 +366,8 @@ class TaskSpec(BaseModel):
             fps = data["fps"] = DEFAULT_FPS
         if frames is None and secs is not None and _is_number(secs) and _is_number(fps) and fps > 0:
             data["num_frames"] = frames_for_duration(secs, fps)
+        elif frames is None and _is_number(fps) and fps > 0:
+            data["num_frames"] = frames_for_duration(DEFAULT_DURATION_S, fps)  # an fps alone keeps the 5 s
         elif frames is None:
             data["num_frames"] = DEFAULT_NUM_FRAMES
         if secs is None and _is_number(data["num_frames"]) and _is_number(fps) and fps > 0:
@@ -381,7 +395,7 @@ class TaskSpec(BaseModel):
                     problems.append(f"{task.value} makes a video: num_frames must be 2..1025, got {self.num_frames}")
                 if self.num_frames and self.fps and self.duration_s is not None:
                     expected = duration_for_frames(self.num_frames, self.fps)
-                    if abs(expected - self.duration_s) > max(0.5 / self.fps, 0.01):
+                    if not duration_matches(self.num_frames, self.fps, self.duration_s):
                         problems.append(
                             f"duration_s {self.duration_s:g} does not match {self.num_frames} frames at {self.fps} fps "
                             f"(that is {expected:g} s = (num_frames - 1) / fps)"

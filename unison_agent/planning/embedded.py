@@ -29,8 +29,8 @@ from unison_agent.planning.cues import MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, MOTIO
 from unison_agent.planning.meta import Meta, clean_prompt, extract_meta
 from unison_agent.planning.text import Norm, normalise
 from unison_agent.spec import (
+    DEFAULT_DURATION_S,
     DEFAULT_FPS,
-    DEFAULT_NUM_FRAMES,
     LIMITS,
     MAX_REQUEST_CHARS,
     ControlType,
@@ -799,8 +799,15 @@ class _Request:
                     f"{m.seconds:g} s at {fps} fps is {frames} frames; at most "
                     f"{int(LIMITS['num_frames'][1])} frames can be generated"
                 )
+            if frames < 2:
+                raise PlanningError(
+                    f"{m.seconds:g} s at {fps} fps is less than one frame: a video is at least 2 frames "
+                    f"({duration_for_frames(2, fps):g} s at {fps} fps)"
+                )
+            # The seconds asked stay as duration_s: the frames are the nearest count, within half a frame of them.
             return {"fps": fps, "num_frames": frames, "duration_s": m.seconds}
-        # Nothing said: an edited or controlled clip keeps its source's length, up to the default length.
+        # Nothing said: an edited or controlled clip keeps its source's length, up to the default length (5 s at
+        # any fps: "at 2 fps" is 11 frames, not 81).
         source = next(
             (
                 a
@@ -810,14 +817,9 @@ class _Request:
             ),
             None,
         )
-        if source and source.duration_s:
-            frames = min(frames_for_duration(source.duration_s, fps), DEFAULT_NUM_FRAMES)
-            return {"fps": fps, "num_frames": frames, "duration_s": round(duration_for_frames(frames, fps), 4)}
-        return {
-            "fps": fps,
-            "num_frames": DEFAULT_NUM_FRAMES,
-            "duration_s": duration_for_frames(DEFAULT_NUM_FRAMES, fps),
-        }
+        seconds = min(source.duration_s, DEFAULT_DURATION_S) if source and source.duration_s else DEFAULT_DURATION_S
+        frames = max(2, frames_for_duration(seconds, fps))
+        return {"fps": fps, "num_frames": frames, "duration_s": round(duration_for_frames(frames, fps), 4)}
 
     def spec(self, task: Task | None = None, fixed: dict[int, Role] | None = None) -> TaskSpec:
         task = task or self.decide()

@@ -11,7 +11,9 @@ task family builds those from the spec's attachments, at exactly the output size
     image_control / video_control   a control map: ready as attached, or extracted from an ordinary picture/clip
 
 Before that the spec is snapped to what the model accepts (sides multiples of 16, 4k+1 frames, the model's
-frame rate) and every change is reported in ``notes``. Outputs are written whole or not at all.
+frame rate) and every change is reported in ``notes``. A video asked at a lower fps than the model's is made at
+the model's fps over the asked length and resampled down before it is written, so the file plays at the asked
+fps with the asked frames. Outputs are written whole or not at all.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from unison_agent.tools import control
 from unison_agent.tools.backends import ExtractorBackend, GenerationBackend, GenerationRequest, VaceOptions
 from unison_agent.tools.errors import InputError, ModelUnavailableError, RunCancelled
 from unison_agent.tools.frames import binarise, fit, open_image, read_video
-from unison_agent.tools.outputs import slug, unique_path, write_mp4, write_png
+from unison_agent.tools.outputs import resample, slug, unique_path, write_mp4, write_png
 from unison_agent.tools.results import Artifact, Progress, ProgressEvent, RunResult
 
 __all__ = ["Conditions", "build_conditions", "generate", "snap_spec"]
@@ -67,7 +69,9 @@ def snap_spec(spec: TaskSpec, backend: GenerationBackend) -> tuple[TaskSpec, lis
     """The spec adjusted to what ``backend`` accepts, and one note per change (never silent).
 
     Sides go to the nearest multiple of ``backend.size_multiple``; a video is made at the model's frame rate
-    (keeping the asked duration) with the nearest ``frame_step * k + 1`` frames.
+    (keeping the asked duration) with the nearest ``frame_step * k + 1`` frames. Below the model's frame rate
+    the count is rounded *up* instead, so that every asked frame exists to be kept when :func:`generate`
+    resamples the clip to the asked fps; that change is noted by :func:`generate`, which knows what it kept.
     """
     notes: list[str] = []
     changes: dict[str, Any] = {}
@@ -80,7 +84,12 @@ def snap_spec(spec: TaskSpec, backend: GenerationBackend) -> tuple[TaskSpec, lis
     if spec.task.output_media is Media.VIDEO:
         assert spec.num_frames is not None and spec.fps is not None
         frames, fps = spec.num_frames, spec.fps
-        if fps != backend.fps:
+        step = backend.frame_step
+        if fps < backend.fps:
+            # The asked frame i is the model's frame i * model_fps // fps (outputs.resample): make up to the last.
+            needed = (frames - 1) * backend.fps // fps + 1
+            frames, fps = -(-(needed - 1) // step) * step + 1, backend.fps
+        elif fps != backend.fps:
             seconds = duration_for_frames(frames, fps)
             frames = int(seconds * backend.fps + 0.5) + 1
             notes.append(
@@ -88,7 +97,6 @@ def snap_spec(spec: TaskSpec, backend: GenerationBackend) -> tuple[TaskSpec, lis
                 f"{backend.fps} fps"
             )
             fps = backend.fps
-        step = backend.frame_step
         if (frames - 1) % step:
             snapped = max(step + 1, int((frames - 1) / step + 0.5) * step + 1)
             notes.append(f"{frames} frames snapped to {snapped} (the model makes {step}k+1 frames)")
@@ -332,6 +340,10 @@ def generate(
     )
     assert run_spec.steps is not None and run_spec.guidance_scale is not None and run_spec.seed is not None
     assert run_spec.width is not None and run_spec.height is not None
+    # A lower fps than the model's: the files hold the asked frames at the asked fps, kept from the model's.
+    out_spec, made_fps = run_spec, None
+    if spec.fps is not None and run_spec.fps is not None and spec.fps < run_spec.fps:
+        out_spec, made_fps = _resampled(spec, run_spec, notes), run_spec.fps
     steps = run_spec.steps
     n_out = run_spec.num_outputs
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -365,15 +377,42 @@ def generate(
             if cancel is not None and cancel.is_set():
                 raise RunCancelled("cancelled before generation started")
             frames = backend.generate(request, on_step=on_step)
+            if made_fps is not None:
+                assert out_spec.fps is not None
+                frames = resample(frames, made_fps, out_spec.fps, max_frames=out_spec.num_frames)
             emit(ProgressEvent("write", 0, 1, k + 1, n_out))
-            outputs.append(_write(frames, run_spec, seed, k, notes, out_dir, model_label, written))
+            outputs.append(_write(frames, out_spec, seed, k, notes, out_dir, model_label, written))
             emit(ProgressEvent("write", 1, 1, k + 1, n_out))
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
             path.with_suffix(".json").unlink(missing_ok=True)
         raise
-    return RunResult(spec=run_spec, outputs=outputs, notes=notes, seconds=time.perf_counter() - t0)
+    return RunResult(spec=out_spec, outputs=outputs, notes=notes, seconds=time.perf_counter() - t0)
+
+
+def _resampled(asked: TaskSpec, made: TaskSpec, notes: list[str]) -> TaskSpec:
+    """The spec of the files written when the clip ``made`` at the model's fps is resampled to ``asked.fps``: the
+    asked frames that ``made`` covers (all of them unless an attached clip was shorter), and a note saying so.
+
+    Raises :class:`InputError` when fewer than two frames remain (a very short attached clip at a low fps)."""
+    assert asked.fps is not None and asked.num_frames is not None
+    assert made.fps is not None and made.num_frames is not None
+    kept = min((made.num_frames - 1) * asked.fps // made.fps + 1, asked.num_frames)
+    made_s = duration_for_frames(made.num_frames, made.fps)
+    if kept < 2:
+        raise InputError(
+            f"the attachments give {made_s:g} s of video, less than two frames at {asked.fps} fps; a clip at "
+            f"{asked.fps} fps needs at least {duration_for_frames(2, asked.fps):g} s"
+        )
+    notes.append(
+        f"{asked.fps} fps asked; generated {made_s:g} s at {made.fps} fps ({made.num_frames} frames) and kept "
+        f"{kept} frames at {asked.fps} fps"
+    )
+    # All the asked frames kept: the asked duration stands (it may differ from theirs by under half a frame).
+    same = kept == asked.num_frames and asked.duration_s is not None
+    duration = asked.duration_s if same else round(duration_for_frames(kept, asked.fps), 4)
+    return made.model_validate({**made.model_dump(), "fps": asked.fps, "num_frames": kept, "duration_s": duration})
 
 
 def _write(

@@ -27,7 +27,7 @@ import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image, PngImagePlugin
 
-__all__ = ["METADATA_KEY", "read_metadata", "slug", "unique_path", "write_mp4", "write_png"]
+__all__ = ["METADATA_KEY", "read_metadata", "resample", "slug", "unique_path", "write_mp4", "write_png"]
 
 METADATA_KEY = "unison"
 """The PNG ``iTXt`` keyword under which the metadata JSON is stored."""
@@ -149,6 +149,28 @@ def write_mp4(path: Path, frames: np.ndarray, fps: int, metadata: dict[str, Any]
                 sidecar.unlink()
             raise
     return path
+
+
+def resample(frames: np.ndarray, fps: int, to_fps: int, *, max_frames: int | None = None) -> np.ndarray:
+    """``frames`` made at ``fps``, sampled down to ``to_fps`` over the same span of time.
+
+    Output frame ``i`` is the input frame on screen at time ``i / to_fps``: input frame ``i * fps // to_fps``
+    (the latest one at or before that time, as :func:`unison_agent.tools.frames.read_video` samples clips).
+    Output frames run while their time is within the input's span, ``(T - 1) / fps``, and stop after
+    ``max_frames``. Returns an array of the same kind and dtype, shape ``(n, H, W, C)``.
+    Raises ``ValueError`` when ``to_fps`` is above ``fps`` (that would repeat frames), or either is not positive.
+    """
+    if fps <= 0:
+        raise ValueError(f"resample: fps must be positive, got {fps}")
+    if not 0 < to_fps <= fps:
+        raise ValueError(f"resample: to_fps must be within 1..{fps} (fps {fps}), got {to_fps}")
+    total = int(frames.shape[0])
+    count = (total - 1) * to_fps // fps + 1 if total else 0
+    if max_frames is not None:
+        count = min(count, max_frames)
+    # Whole numbers throughout: a float time (i / to_fps * fps) could land a hair before a frame and pick the one
+    # before it.
+    return frames[[i * fps // to_fps for i in range(count)]]
 
 
 def _encode_h264(target: Path, video: np.ndarray, fps: int, crf: int) -> None:

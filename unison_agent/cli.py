@@ -5,21 +5,33 @@
     unison run "a red fox in the snow, 3 seconds" [--attach FILE ...] [--profile tiny] [--out DIR] [--json]
     unison schema
 
-Exit codes: 0 success; 1 a request could not be planned or run (missing attachment, model unavailable);
-2 bad usage, an unreadable file or an unknown profile; 130 cancelled (Ctrl-C).
+Exit codes: 0 success; 1 a request could not be planned or run (missing attachment, model unavailable), or an
+unexpected error (the message says it is a bug; ``UNISON_DEBUG=1`` shows the traceback); 2 bad usage (request text
+empty or longer than ``spec.MAX_REQUEST_CHARS``), an unreadable attachment, an ``--out`` or ``--workspace`` that
+cannot be written, or an unknown profile; 130 cancelled by Ctrl-C, SIGTERM or SIGHUP alike (one code, so a
+script tests for one number whatever stopped the command). A cancelled command removes what it was writing.
+
+Human-readable output (summaries, notes, answers, errors, progress) shows control characters, bidirectional
+overrides and lone surrogates as escapes (``\\x1b``), so neither a request nor a model's answer can drive the
+terminal; ``--json`` output and batch rows are exact JSON, with those characters escaped the JSON way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
+import re
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from unison_agent import __version__
 
@@ -31,11 +43,20 @@ PLANNER_HELP = (
 )
 
 
+EXIT_CANCELLED = 130
+_CANCELLED = {  # what a cancelled command says; a run or a batch removes what it was writing first
+    "plan": "cancelled; nothing was written",
+    "run": "cancelled; nothing was written",
+    "session run": "interrupted; finished steps are kept (resume with --session)",
+    "mcp": "stopped",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad usage on one line (and exit code 2), without the usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, _for_stream(f"{self.prog}: error: {message} (see '{self.prog} --help')\n", sys.stderr))
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -132,33 +153,175 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = _build_parser().parse_args(argv)
-    try:
-        if args.command == "schema":
-            from unison_agent.spec import json_schema
+    """Run the command line; returns the exit code (see the module docstring).
 
-            print(json_schema())
-            return EXIT_OK
-        if args.command == "plan":
-            return _plan(args)
-        if args.command == "run":
-            return _run(args)
-        if args.command == "session":
-            return _session(args)
-        if args.command == "mcp":
-            return _mcp(args)
+    SIGTERM and SIGHUP cancel like Ctrl-C while it runs. An unexpected exception is reported on one line as a
+    bug (exit 1); with ``UNISON_DEBUG=1`` in the environment it is raised instead, traceback and all.
+    """
+    args = _build_parser().parse_args(argv)
+    command = _command(args)
+    try:
+        with _signals_cancel():
+            if args.command == "schema":
+                from unison_agent.spec import json_schema
+
+                print(json_schema())
+                return EXIT_OK
+            if args.command == "plan":
+                return _plan(args)
+            if args.command == "run":
+                return _run(args)
+            if args.command == "session":
+                return _session(args)
+            if args.command == "mcp":
+                return _mcp(args)
     except BrokenPipeError:  # `unison plan ... | head`
+        _quiet_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("unison: interrupted", file=sys.stderr)
-        return 130
+        _say(f"unison {command}: {_CANCELLED.get(command, 'cancelled')}", sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as e:
+        if os.environ.get("UNISON_DEBUG", "").strip() not in ("", "0"):
+            raise
+        return _fail(
+            f"{type(e).__name__}: {_one_line(e)}; this is a bug: please report it (UNISON_DEBUG=1 shows where)",
+            EXIT_FAILED,
+            command,
+        )
     return EXIT_USAGE
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The command's name as messages give it: "plan", "run", "session run", "session" (list, show, undo)..."""
+    if args.command == "session" and getattr(args, "session_command", None) == "run":
+        return "session run"
+    return str(args.command)
+
+
+@contextlib.contextmanager
+def _signals_cancel() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread, as Ctrl-C does.
+
+    A signal's default action kills the process on the spot, leaving temporary ``.part`` files and half-made
+    batch files behind; KeyboardInterrupt runs every ``finally`` on the way out, which removes them. The first
+    signal cancels; more of them while the cleanup runs are ignored, so the cleanup finishes (``kill -9`` still
+    stops a stuck process). A signal that is ignored (``nohup`` ignores SIGHUP) stays ignored. The previous
+    handlers are restored when the block ends. Off the main thread nothing is changed: Python runs signal
+    handlers only there.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    cancelling = False
+
+    def cancel(_signum: int, _frame: object) -> None:
+        nonlocal cancelling
+        if not cancelling:
+            cancelling = True
+            raise KeyboardInterrupt
+
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, cancel)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so the flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (captured output): nothing to flush
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+# ---------------------------------------------------------------------------------------------- output
+# Shown as escapes on the terminal: C0 controls but newline and tab, DEL, C1 controls (U+0080..U+009F: U+009B
+# is CSI, which some terminals obey), the bidirectional marks and overrides that reorder what is shown, and lone
+# surrogates (undecodable bytes in argv or a file name), which no stream can encode.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# In JSON, the C0 controls are escaped by json.dumps already; the rest of the set above is valid JSON raw, but
+# not safe for a terminal, so it is escaped too (the same string once parsed).
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (other than newline and tab), bidirectional controls and lone surrogates
+    written as escapes (``"\\x1b"``, ``"\\u202e"``, ``"\\udce9"``), so that it cannot drive a terminal."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code == 0x0D:  # as repr() writes it: a pasted Windows line end reads better as \r than as \x0d
+        return "\\r"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _for_stream(text: str, stream: TextIO) -> str:
+    """``printable(text)``, with what ``stream``'s encoding lacks (an ASCII or Latin-1 terminal) as escapes."""
+    text = printable(text)
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # pragma: no cover - a stream that names no codec Python knows
+        return text
+
+
+def _say(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
+    """Print human-readable ``text`` to ``stream`` (stdout by default), made safe for a terminal."""
+    out = stream or sys.stdout
+    out.write(_for_stream(text, out) + end)
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """``data`` as strict JSON (no NaN or Infinity), non-ASCII text kept, and every character that could
+    drive a terminal (or that UTF-8 cannot encode: lone surrogates) escaped as ``\\uXXXX``.
+
+    Raises ``ValueError`` for a NaN or an infinity, ``TypeError`` for a value JSON lacks.
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout; all-ASCII escapes where stdout cannot encode the text."""
+    text = json_text(data, indent=2)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(data, ensure_ascii=True, indent=2, allow_nan=False)
+    print(text)
+
+
 def _fail(message: str, code: int = EXIT_USAGE, command: str = "plan") -> int:
-    print(f"unison {command}: error: {message}", file=sys.stderr)
+    _say(f"unison {command}: error: {message}", sys.stderr)
     return code
+
+
+def _request_problem(text: str) -> str | None:
+    """What makes ``text`` unusable as a request (empty, longer than ``MAX_REQUEST_CHARS``, not valid Unicode),
+    or None. The planner refuses an over-long text too; checking here first gives the clearer message."""
+    from unison_agent.spec import MAX_REQUEST_CHARS
+
+    if not text.strip():
+        return "the request text is empty"
+    if len(text) > MAX_REQUEST_CHARS:
+        return f"the request is {len(text):,} characters long; at most {MAX_REQUEST_CHARS:,} are allowed"
+    surrogate = re.search(r"[\ud800-\udfff]", text)
+    if surrogate:
+        return (
+            f"the request text is not valid Unicode (a lone surrogate {_escape(surrogate)} at character "
+            f"{surrogate.start() + 1}; was it typed in a terminal that is not UTF-8?)"
+        )
+    return None
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -173,6 +336,9 @@ def _plan(args: argparse.Namespace) -> int:
         return _plan_batch(Path(args.jsonl), Path(args.out), planner)
     if args.text is None or not args.text.strip():
         return _fail('give the request text: unison plan "what to do" [--attach FILE ...]')
+    problem = _request_problem(args.text)
+    if problem:
+        return _fail(problem)
 
     from unison_agent.media import MediaError
     from unison_agent.planning import plan_detailed
@@ -190,9 +356,9 @@ def _plan(args: argparse.Namespace) -> int:
     spec: TaskSpec = planned.spec
     _planner_notes(planned, "plan")
     if args.json:
-        print(json.dumps(spec.to_json_dict(), ensure_ascii=False, indent=2))
+        _print_json(spec.to_json_dict())
     else:
-        print(summary(spec))
+        _say(summary(spec))
     return EXIT_OK
 
 
@@ -212,7 +378,8 @@ def _planner(args: argparse.Namespace, command: str) -> Any:
     except PlannerChoiceError as e:
         return _fail(str(e), command=command)
     if parsed.kind != "embedded" and not getattr(args, "quiet", False):
-        print(f"unison {command}: loading planner {parsed}...", file=sys.stderr, flush=True)
+        _say(f"unison {command}: loading planner {parsed}...", sys.stderr)
+        sys.stderr.flush()
     try:
         return planner_for(str(parsed))  # shared with the graph and the MCP server in this process
     except PlannerChoiceError as e:
@@ -226,26 +393,58 @@ def _planner_notes(planned: Any, command: str) -> None:
     if not planned.worth_telling:
         return
     head, *notes = planned.account()
-    print(f"unison {command}: {head}", file=sys.stderr)
+    _say(f"unison {command}: {head}", sys.stderr)
     for note in notes:
-        print(f"  note: {note}", file=sys.stderr)
+        _say(f"  note: {note}", sys.stderr)
 
 
 def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
     from unison_agent.media import MediaError
     from unison_agent.planning import plan_detailed
 
-    try:
-        lines = src.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        return _fail(f"{src}: cannot read ({e.__class__.__name__}: {e})")
+    if dst.is_dir():
+        return _fail(f"--out {dst}: is a folder; give the name of the file to write")
     if dst.parent and not dst.parent.exists():
         return _fail(f"{dst}: folder {dst.parent} does not exist")
-    rows: list[str] = []
-    errors = fallbacks = 0
+    try:
+        lines = src.read_bytes().splitlines()
+    except OSError as e:
+        return _fail(f"{src}: cannot read ({e.__class__.__name__}: {e.strerror or e})")
+    # The rows go to a temporary file beside the output, made now so that a folder that cannot be written is
+    # refused before any planning, and renamed onto the output at the end: a reader never sees half a file.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=str(dst.parent or "."))
+    except OSError as e:
+        return _fail(f"--out {dst}: cannot write there ({e.strerror or e})")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            done, errors, fallbacks, seconds = _plan_rows(lines, planner, f, plan_detailed, MediaError)
+        os.replace(tmp, dst)
+    except OSError as e:
+        return _fail(f"--out {dst}: cannot write there ({e.strerror or e})", EXIT_FAILED)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    uses_model = planner.name != "embedded"
+    fell_back = f", {fallbacks} fell back to the embedded planner" if uses_model else ""
+    _say(
+        f"planned {done} requests with {planner.name} ({errors} errors{fell_back}) in {seconds:.2f} s -> {dst}",
+        sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _plan_rows(
+    lines: list[bytes], planner: Any, out: TextIO, plan_detailed: Callable[..., Any], media_error: type[Exception]
+) -> tuple[int, int, int, float]:
+    """Plan each non-blank line of a batch and write its row to ``out``; returns (rows, errors, fallbacks, s).
+
+    A line that cannot be planned becomes an error row: ``bad_request`` (not UTF-8, not a JSON object, an id
+    that is not a string or a finite number, text that :func:`_request_problem` refuses), ``bad_attachment``
+    or ``unplannable``. A row keeps its id when the id is usable, else it is ``"line N"``.
+    """
+    errors = fallbacks = done = 0
     t0 = time.perf_counter()
     total = sum(1 for line in lines if line.strip())
-    done = 0
     uses_model = planner.name != "embedded"
     show_progress = sys.stderr.isatty() and (total > 200 or uses_model)
     for n, line in enumerate(lines, 1):
@@ -253,60 +452,69 @@ def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
             continue
         done += 1
         row: dict[str, Any]
+        rid: Any = f"line {n}"
         try:
-            req = json.loads(line)
+            req = json.loads(line.decode("utf-8"), parse_constant=_not_json)
             if not isinstance(req, dict):
                 raise ValueError("a request line must be a JSON object")
-            rid = req.get("id", f"line {n}")
+            rid = _row_id(req.get("id", rid), n)
             text, atts = req.get("text"), req.get("attachments", [])
             if not isinstance(text, str) or not isinstance(atts, list) or not all(isinstance(a, str) for a in atts):
                 raise ValueError('expected {"id": ..., "text": "...", "attachments": ["path", ...]}')
+            problem = _request_problem(text)
+            if problem:
+                raise ValueError(problem)
+        except UnicodeDecodeError as e:
+            errors += 1
+            row = {"id": rid, "error": {"type": "bad_request", "message": f"not UTF-8 text (byte {e.start + 1})"}}
         except ValueError as e:  # json.JSONDecodeError is a ValueError
             errors += 1
-            rows.append(json.dumps({"id": f"line {n}", "error": {"type": "bad_request", "message": _one_line(e)}}))
-            continue
-        try:
-            planned = plan_detailed(planner, text, atts)
-            row = {"id": rid, "spec": planned.spec.to_json_dict()}
-            if uses_model:
-                row |= {"planner": planned.planner, "fallback": planned.fallback, "notes": list(planned.notes)}
-                fallbacks += planned.fallback
-        except MediaError as e:
-            errors += 1
-            row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
-        except ValueError as e:
-            errors += 1
-            row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
-        rows.append(json.dumps(row, ensure_ascii=False))
+            row = {"id": rid, "error": {"type": "bad_request", "message": _one_line(e)}}
+        else:
+            try:
+                planned = plan_detailed(planner, text, atts)
+                row = {"id": rid, "spec": planned.spec.to_json_dict()}
+                if uses_model:
+                    row |= {"planner": planned.planner, "fallback": planned.fallback, "notes": list(planned.notes)}
+                    fallbacks += planned.fallback
+            except media_error as e:
+                errors += 1
+                row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
+            except ValueError as e:
+                errors += 1
+                row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
+        out.write(json_text(row) + "\n")
         if show_progress and (uses_model or done % 100 == 0):
-            print(f"\rplanned {done}/{total}", end="", file=sys.stderr, flush=True)
-    # Written whole or not at all: a reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=str(dst.parent or "."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("".join(r + "\n" for r in rows))
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dt = time.perf_counter() - t0
+            sys.stderr.write(f"\rplanned {done}/{total}")
+            sys.stderr.flush()
     if show_progress:
         print(file=sys.stderr)
-    fell_back = f", {fallbacks} fell back to the embedded planner" if uses_model else ""
-    print(
-        f"planned {done} requests with {planner.name} ({errors} errors{fell_back}) in {dt:.2f} s -> {dst}",
-        file=sys.stderr,
-    )
-    return EXIT_OK
+    return done, errors, fallbacks, time.perf_counter() - t0
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (a number must be finite)")
+
+
+def _row_id(rid: Any, n: int) -> Any:
+    """A batch row's id as given when it is a string or a finite number, else ValueError. (1e999 parses as an
+    infinity, which JSON cannot write back; a list or an object would not identify a row in a join.)"""
+    if isinstance(rid, str) or (isinstance(rid, (int, float)) and not isinstance(rid, bool) and math.isfinite(rid)):
+        return rid
+    raise ValueError(f"line {n}: the id must be a string or a finite number, got {json.dumps(rid)[:40]}")
 
 
 def _run(args: argparse.Namespace) -> int:
     if not args.text.strip():
         return _fail('give the request text: unison run "what to do" [--attach FILE ...]', command="run")
+    problem = _request_problem(args.text)
+    if problem:
+        return _fail(problem, command="run")
 
     from unison_agent.media import MediaError
     from unison_agent.planning import plan_detailed
     from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
+    from unison_agent.tools.errors import UnreadableInputError
 
     try:
         profile = load_profile(args.profile)
@@ -329,104 +537,197 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(
             f"{spec.task.value} needs a {need} that was not attached; attach it with --attach FILE", EXIT_FAILED, "run"
         )
+    made: list[Path] = []  # folders this run creates for its outputs: removed again if it writes nothing
+    if spec.task.output_media is not None:
+        problem = _make_folder(Path(args.out), made)
+        if problem:
+            return _fail(f"--out {args.out}: {problem}", command="run")
+    if not args.json:  # the plan first: a video can take many minutes, and this says what is being made
+        _say(summary(spec))
+        sys.stdout.flush()
     progress = None if args.quiet else _ProgressLine(sys.stderr)
+    finished = False
     try:
         result = run(spec, profile=profile, pool=ModelPool(), out_dir=args.out, on_progress=progress)
-    except KeyboardInterrupt:
-        if progress:
-            progress.close()
-        print("unison run: cancelled; nothing was written", file=sys.stderr)
-        return 130
+        finished = True
     except RunCancelled as e:
-        return _fail(f"{e}; nothing was written", 130, "run")
-    except MediaError as e:
+        return _fail(f"{e}; nothing was written", EXIT_CANCELLED, "run")
+    except (MediaError, UnreadableInputError) as e:  # an attachment found unreadable only now: as plan says it
         return _fail(str(e), command="run")
     except ToolError as e:
-        if progress:
-            progress.close()
         return _fail(str(e), EXIT_FAILED, "run")
-    if progress:
-        progress.close()
+    except OSError as e:  # the disk filled up, a folder vanished...: the OS's reason, on one line
+        where = f"{e.filename}: " if e.filename else ""
+        return _fail(f"{where}{e.strerror or e}", EXIT_FAILED, "run")
+    finally:
+        if progress:
+            progress.close(finished=finished)
+        if not finished:
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):  # not empty: something else put a file there
+                    folder.rmdir()
     if args.json:
-        print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
+        _print_json(result.to_json_dict())
         return EXIT_OK
-    print(summary(result.spec))
     for note in result.notes:
-        print(f"note      {note}")
+        _say(f"note      {note}")
     if result.text is not None:
-        print(f"answer    {result.text}")
+        _say(f"answer    {result.text}")
     for o in result.outputs:
         what = f"{o.width}x{o.height}" + (f", {o.num_frames} frames at {o.fps} fps" if o.fps else "")
-        print(f"wrote     {o.path}  ({o.media.value} {what}, seed {o.seed})")
+        _say(f"wrote     {o.path}  ({o.media.value} {what}, seed {o.seed})")
     return EXIT_OK
 
 
-class _ProgressLine:
-    """A one-line progress bar on a terminal; on a pipe, one line per stage (logs stay readable)."""
+def _make_folder(folder: Path, made: list[Path]) -> str | None:
+    """Create ``folder`` (and its missing parents) now, before any work, appending each folder created to
+    ``made``; returns what is wrong (a file in the way, no permission, a file system that refuses) or None."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in (folder, *folder.parents):
+        if path.exists() and not path.is_dir():
+            return f"{path} is a file, not a folder" if path != folder else "is a file, not a folder"
+        if path.exists():
+            break
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # made by someone else meanwhile
+            continue
+        except OSError as e:
+            for done in reversed(made):
+                with contextlib.suppress(OSError):
+                    done.rmdir()
+            made.clear()
+            return f"cannot create {path} ({e.strerror or e})"
+        made.append(path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "cannot write there (permission denied)"
+    return None
 
-    def __init__(self, stream: Any) -> None:
+
+class _ProgressLine:
+    """Progress on stderr. On a terminal: one line redrawn in place, with seconds per step and the time left
+    while denoising. On a pipe (logs): a line when a stage starts and one with its time when it ends."""
+
+    def __init__(self, stream: Any, clock: Callable[[], float] = time.perf_counter) -> None:
         self.stream = stream
+        self.clock = clock
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.t0 = time.perf_counter()
-        self.last_stage: tuple[str, int] = ("", 0)
-        self.open = False
+        self.t0 = self.last = clock()
+        self.stage: tuple[str, int] | None = None
+        self.stage_t0 = self.t0
+        self.label = ""
+        self.done = self.total = 0
+        self.width = 0  # of the line last drawn on the terminal, to blank what a shorter one leaves
 
     def __call__(self, event: Any) -> None:
+        now = self.clock()
         label = event.stage + (f" {event.output}/{event.outputs}" if event.outputs > 1 else "")
-        if event.message and event.done == 0:
-            label += f" ({event.message})"
+        if (event.stage, event.output) != self.stage:
+            if self.stage is not None and not self.tty:
+                self._timing(now)
+            # A stage starts with its "0 of N" event, or, when its first event reports work already done (the
+            # first denoising step), when the stage before it ended.
+            self.stage, self.label = (event.stage, event.output), label
+            self.stage_t0 = now if event.done == 0 else self.last
+            if not self.tty:
+                start = label + (f" ({event.message})" if event.message else "")
+                self.stream.write(_for_stream(f"{start}...", self.stream) + "\n")
+        self.done, self.total, self.last = event.done, event.total, now
         if self.tty:
-            width = 24
-            filled = int(width * event.done / max(event.total, 1))
-            bar = "#" * filled + "." * (width - filled)
-            elapsed = time.perf_counter() - self.t0
-            self.stream.write(f"\r{label[:60]:<60} [{bar}] {event.done}/{event.total} {elapsed:6.1f}s")
-            self.stream.flush()
-            self.open = True
-        elif (event.stage, event.output) != self.last_stage:
-            self.stream.write(f"{label}...\n")
-            self.stream.flush()
-        self.last_stage = (event.stage, event.output)
+            shown = label + (f" ({event.message})" if event.message and event.done == 0 else "")
+            bar_width = 24
+            filled = int(bar_width * event.done / max(event.total, 1))
+            bar = "#" * filled + "." * (bar_width - filled)
+            if event.stage == "denoise":
+                detail = f"step {event.done}/{event.total}"
+                if event.done:
+                    per_step = (now - self.stage_t0) / event.done
+                    left = per_step * (event.total - event.done)
+                    detail += f", {per_step:.2f} s/step, ETA {_clock_time(left)}"
+            else:
+                detail = f"{event.done}/{event.total} {now - self.t0:6.1f}s"
+            line = _for_stream(f"{shown[:40]:<40} [{bar}] {detail}", self.stream)
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        self.stream.flush()
 
-    def close(self) -> None:
-        if self.open:
+    def _timing(self, now: float) -> None:
+        # A stage whose last event said "N of N" ended then; one that never said so (decode) ended now.
+        seconds = (self.last if self.done >= self.total else now) - self.stage_t0
+        if self.stage is not None and self.stage[0] == "denoise" and self.done:
+            text = f"{self.label}: done, {self.done} steps in {seconds:.1f} s ({seconds / self.done:.2f} s/step)"
+        else:
+            text = f"{self.label}: done in {seconds:.1f} s"
+        self.stream.write(_for_stream(text, self.stream) + "\n")
+
+    def close(self, finished: bool = True) -> None:
+        """End the progress display: the last stage's time on a pipe when the run finished, a newline on a
+        terminal."""
+        if self.tty and self.width:
             self.stream.write("\n")
-            self.stream.flush()
-            self.open = False
+        elif not self.tty and finished and self.stage is not None:
+            self._timing(self.clock())
+        self.stage, self.width = None, 0
+        self.stream.flush()
+
+
+def _clock_time(seconds: float) -> str:
+    """``seconds`` as ``mm:ss``, or ``h:mm:ss`` from an hour on."""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _workspace(args: argparse.Namespace, command: str) -> str | int:
+    """The workspace folder (``--workspace``, $UNISON_WORKSPACE or ./unison_workspace), created if missing, or
+    an exit code after saying why it cannot be used (a file in the way, no permission)."""
+    workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
+    problem = _make_folder(Path(workspace), [])
+    if problem:
+        return _fail(f"--workspace {workspace}: {problem}", command=command)
+    return str(workspace)
 
 
 def _session(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from unison_agent.sessions import ArtifactStore, StoreError
 
-    workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
+    workspace = _workspace(args, "session run" if args.session_command == "run" else "session")
+    if isinstance(workspace, int):
+        return workspace
     if args.session_command == "run":
         return _session_run(args, workspace)
-    store = ArtifactStore(workspace)
+    try:
+        store = ArtifactStore(workspace)
+    except (OSError, sqlite3.Error) as e:
+        return _fail(f"--workspace {workspace}: cannot open it ({e.__class__.__name__}: {e})", command="session")
     try:
         if args.session_command == "list":
             sessions = store.sessions()
             if args.json:
-                print(json.dumps([info.model_dump() for info in sessions], indent=2))
+                _print_json([info.model_dump() for info in sessions])
             for info in [] if args.json else sessions:
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created))
-                print(f"{info.id}  {when}  {info.steps:>3} steps  {info.title}")
+                _say(f"{info.id}  {when}  {info.steps:>3} steps  {info.title}")
             return EXIT_OK
         if args.session_command == "undo":
             undone = store.undo(args.id)
-            print(f"undid: {undone.request}" if undone else "nothing to undo")
+            _say(f"undid: {undone.request}" if undone else "nothing to undo")
             return EXIT_OK
         info = store.session(args.id)
         steps = store.history(args.id)
         if args.json:
             data = {"session": info.model_dump(), "steps": [s.model_dump() for s in steps]}
             data["artifacts"] = [a.model_dump(mode="json") for a in store.artifacts(args.id)]
-            print(json.dumps(data, indent=2, ensure_ascii=False))
+            _print_json(data)
             return EXIT_OK
-        print(f"session {info.id}: {info.title}")
+        _say(f"session {info.id}: {info.title}")
         for step in steps:
             made = ", ".join(f"@{i}" for i in step.outputs) or (step.text or "")[:60]
             used = ", ".join(f"@{i}" for i in step.inputs)
-            print(f"  {step.id:>3}. {step.request}" + (f"  [from {used}]" if used else "") + f"  -> {made}")
+            _say(f"  {step.id:>3}. {step.request}" + (f"  [from {used}]" if used else "") + f"  -> {made}")
         return EXIT_OK
     except StoreError as e:
         return _fail(str(e), command="session")
@@ -451,21 +752,22 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
         if args.json:
             return
         if result.get("undo"):
-            print(f"{n}. undo" + (f": {result['undone']}" if result.get("undone") else ": nothing to undo"))
+            _say(f"{n}. undo" + (f": {result['undone']}" if result.get("undone") else ": nothing to undo"))
             return
         task = (result.get("spec") or {}).get("task", "?")
-        print(f"{n}. {result['request']}  ({task})")
+        _say(f"{n}. {result['request']}  ({task})")
         if result.get("error"):
-            print(f"   error: {result['error']}")
+            _say(f"   error: {result['error']}")
         if result.get("text") is not None:
-            print(f"   answer: {result['text']}")
+            _say(f"   answer: {result['text']}")
         for o in result["outputs"]:
-            print(f"   @{o['id']}  {o['media']} {o['width']}x{o['height']}, {o['num_frames']} frame(s)  {o['path']}")
+            _say(f"   @{o['id']}  {o['media']} {o['width']}x{o['height']}, {o['num_frames']} frame(s)  {o['path']}")
         sys.stdout.flush()
 
     def on_progress(event: dict[str, Any]) -> None:
         if not args.quiet and (event["stage"] == "denoise" or event["done"] == 0):
-            print(f"   {event['stage']} {event['done']}/{event['total']}", file=sys.stderr, flush=True)
+            _say(f"   {event['stage']} {event['done']}/{event['total']}", sys.stderr)
+            sys.stderr.flush()
 
     try:
         report = run_script(
@@ -479,13 +781,10 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
         )
     except ScriptError as e:
         return _fail(str(e), command="session run")
-    except KeyboardInterrupt:
-        print("unison session run: interrupted; finished steps are kept (resume with --session)", file=sys.stderr)
-        return 130
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        _print_json(report)
     else:
-        print(f"session {report['session']}")
+        _say(f"session {report['session']}")
     failed = any(step.get("error") for step in report["steps"])
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -508,7 +807,9 @@ def _mcp(args: argparse.Namespace) -> int:
         planner = parse_choice(args.planner or os.environ.get("UNISON_PLANNER") or "embedded")
     except PlannerChoiceError as e:
         return _fail(str(e), command="mcp")
-    workspace = args.workspace or os.environ.get("UNISON_WORKSPACE") or "unison_workspace"
+    workspace = _workspace(args, "mcp")
+    if isinstance(workspace, int):
+        return workspace
     server = create_server(
         workspace=workspace,
         profile=args.profile,

@@ -13,6 +13,7 @@ __all__ = [
     "ProfileError",
     "RunCancelled",
     "ToolError",
+    "UnreadableInputError",
 ]
 
 
@@ -22,6 +23,11 @@ class ToolError(Exception):
 
 class InputError(ToolError):
     """An attachment cannot be used as the spec asks (unreadable, wrong kind, mask and video lengths differ...)."""
+
+
+class UnreadableInputError(InputError):
+    """An attachment cannot be read (gone, corrupt, truncated), found only when the run decodes it: the fault the
+    planner reports as :class:`unison_agent.media.MediaError`, so front doors answer both alike (CLI: exit 2)."""
 
 
 class ProfileError(ToolError):

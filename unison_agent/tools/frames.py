@@ -30,7 +30,7 @@ from PIL import Image, ImageOps
 
 from unison_agent.media import MediaError, MediaInfo, probe
 from unison_agent.spec import Media
-from unison_agent.tools.errors import InputError
+from unison_agent.tools.errors import InputError, UnreadableInputError
 
 __all__ = [
     "VideoFrames",
@@ -87,7 +87,7 @@ def open_image(path: str | os.PathLike[str], *, keep_alpha: bool = False) -> Ima
                     upright = im
                 return _to_rgb(upright, keep_alpha)
         except Exception as err:  # Pillow raises OSError, ValueError, SyntaxError, struct.error ... on bad data
-            raise InputError(_say(info.path, f"corrupt or truncated image ({_why(err)})")) from None
+            raise UnreadableInputError(_say(info.path, f"corrupt or truncated image ({_why(err)})")) from None
 
 
 def _to_rgb(im: Image.Image, keep_alpha: bool) -> Image.Image:
@@ -227,7 +227,7 @@ def read_video(
                 frames.append(convert(held[0]))
                 indices.append(held[1])
         if held is None:
-            raise InputError(_say(info.path, "corrupt video: no frame could be decoded"))
+            raise UnreadableInputError(_say(info.path, "corrupt video: no frame could be decoded"))
         if not frames:  # a single frame with no duration: it is still the clip's frame at time 0
             frames.append(convert(held[0]))
             indices.append(held[1])
@@ -274,7 +274,7 @@ def read_video_for_understanding(
                 decoded += 1
                 # Decode on past the last wanted frame: only the whole clip tells its true length.
         if decoded == 0:
-            raise InputError(_say(info.path, "corrupt video: no frame could be decoded"))
+            raise UnreadableInputError(_say(info.path, "corrupt video: no frame could be decoded"))
         if decoded == total:
             return VideoFrames(picked, float(source_fps), wanted, total)
         total = decoded  # the container's count was wrong: pick again over the frames that really exist
@@ -300,7 +300,7 @@ def _probe(path: str | os.PathLike[str], wanted: Media) -> MediaInfo:
     try:
         info = probe(path)
     except MediaError as err:
-        raise InputError(str(err)) from None
+        raise UnreadableInputError(str(err)) from None
     if info.media != wanted:
         what = "a video" if info.media == Media.VIDEO else "an image"
         raise InputError(_say(info.path, f"is {what}, but {_article(wanted)} is needed here"))
@@ -376,10 +376,10 @@ class _VideoFile:
                 s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic
             ]
         except Exception as err:  # av.FFmpegError and friends; probe passed, so the file changed or is odd
-            raise InputError(_say(info.path, f"corrupt or unreadable video ({_why(err)})")) from None
+            raise UnreadableInputError(_say(info.path, f"corrupt or unreadable video ({_why(err)})")) from None
         if not streams:
             self.container.close()
-            raise InputError(_say(info.path, "no video stream"))
+            raise UnreadableInputError(_say(info.path, "no video stream"))
         self.stream = streams[0]
         self.stream.thread_type = "AUTO"  # frame and slice threads: several times faster on long clips
         self.counted = int(self.stream.frames or 0)  # the container's frame count, 0 when it does not say
@@ -417,7 +417,7 @@ class _VideoFile:
             except StopIteration:
                 return
             except _DecodeError as err:
-                raise InputError(_say(self.path, f"corrupt video, decoding failed ({err})")) from None
+                raise UnreadableInputError(_say(self.path, f"corrupt video, decoding failed ({err})")) from None
             ftb = float(frame.time_base) if frame.time_base else tb
             if frame.pts is not None and ftb:
                 stamp = frame.pts * ftb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from unison_agent.planning import plan
+from unison_agent.planning import PlanningError, plan
 
 
 @pytest.mark.parametrize(
@@ -71,6 +71,6 @@ def test_an_edit_with_no_size_keeps_the_shape_of_its_source(media) -> None:
     assert abs(spec.width / spec.height - 480 / 720) <= 0.03
 
 
-def test_sizes_outside_the_contract_are_not_taken_as_sizes() -> None:
-    spec = plan("a banner 20000x20 of a rocket")
-    assert (spec.width, spec.height) == (832, 480)
+def test_sizes_outside_the_contract_are_refused_with_the_range() -> None:
+    with pytest.raises(PlanningError, match=r"^20000x20: width and height must be 64\.\.4096$"):
+        plan("a banner 20000x20 of a rocket")

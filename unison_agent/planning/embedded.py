@@ -827,6 +827,10 @@ class _Request:
         if task.is_understanding:
             return TaskSpec(task=task, prompt=self.text.strip(), inputs=inputs, missing=missing)
         m = self.meta
+        if m.out_of_range:
+            # A setting the contract cannot hold is refused with its range, never dropped ("seed -1" planned with a
+            # random seed and the words left in the prompt). A question may quote one: it returned above.
+            raise PlanningError("; ".join(m.out_of_range))
         spans = [self.norm.span(a, b) for a, b in m.spans]
         fields: dict[str, object] = {
             "task": task,

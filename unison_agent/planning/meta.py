@@ -39,6 +39,9 @@ class Meta:
     negative_prompt: str | None = None
     spans: list[Span] = field(default_factory=list)
     video_hint: bool = False  # seconds, frames or fps were stated: the output moves
+    # Settings stated with a value the contract cannot hold, as "2000 frames: num_frames must be 1..1025", in the
+    # order they appear: a generation request that has any is refused, never planned without them.
+    out_of_range: list[str] = field(default_factory=list)
 
     def add(self, m: re.Match[str], group: int = 0) -> None:
         self.spans.append((m.start(group), m.end(group)))
@@ -79,19 +82,19 @@ _SECONDS = re.compile(
 # would be rescanned each time (quadratic in its length).
 _SECONDS_ZH = re.compile(r"(?:时长|长度|(?<!\s))\s*(?<!\d)(\d+(?:\.\d+)?)\s*秒(?:钟)?")
 _FRAMES = re.compile(
-    rf"(?:(?:num_frames|frames)\s*[:=]\s*(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧"
+    rf"(?:(?:num_frames|frames)\s*[:=]\s*[-−]?(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧"
 )
 _FPS = re.compile(
     rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒)(?![\w])"
-    rf"|\b(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*({N})"
+    rf"|\b(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*[-−]?({N})"
 )
-_SEED = re.compile(rf"\b(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*({N})(?![\w])")
+_SEED = re.compile(rf"\b(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N})(?![\w])")
 _STEPS = re.compile(
     rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?\b"
-    rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*(\d+)\b"
+    rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*[-−]?(\d+)\b"
 )
 _GUIDANCE = re.compile(
-    r"\b(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*(\d+(?:\.\d+)?)"
+    r"\b(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*[-−]?(\d+(?:\.\d+)?)"
     r"|(?<![\w.=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg)\b"
 )
 _OUTPUT_NOUNS = (
@@ -104,7 +107,7 @@ _OUTPUTS = re.compile(
     rf"{_B}({N})\s+(?:different\s+|more\s+|distinct\s+|alternative\s+|separate\s+|unique\s+)?"
     rf"(?:{_OUTPUT_NOUNS})\b(?:\s+(?:please|pls|plz))?"
 )
-_OUTPUTS_KEY = re.compile(r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*(\d+)\b")
+_OUTPUTS_KEY = re.compile(r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*[-−]?(\d+)\b")
 _OUTPUTS_BARE = re.compile(
     rf"\b(?:give me|gimme|make me|generate|send me|i want|i need|i'd like)\s+({N})(?:\s+(?:please|pls|plz))?"
     rf"\s*(?=[.,!;]|$)|(?<![\w])({N}|a few|a couple)\s+of\s+(?:them|those|these)\b"
@@ -126,11 +129,55 @@ def _in_range(name: str, value: float | None) -> bool:
     return lo <= value <= hi
 
 
+_MINUS = "-−"
+# Words before a setting that are not part of it, left out when a refusal quotes the setting ("at 0 fps").
+_LEAD = re.compile(
+    r"^(?:(?:at|for|of|about|around|lasting|duration|length|long|in|to|output|resolution|size|res|dimensions?)\b"
+    r"|@)\s*[:=]?\s*",
+    re.I,
+)
+# A length unit after "WxH": the size of a thing in the picture ("a 120x80 cm rug"), not of the picture.
+_LENGTH_UNIT = re.compile(r"\s*(?:mm|cm|m|km|inch(?:es)?|ft|feet|foot|yards?|(?:milli|centi|kilo)?met(?:er|re)s?)\b")
+# Nouns that make a number a count of outputs ("100 variations"); "50 photos", "40 candidates" or "20 generations"
+# may be what one picture shows, and so may a count after "with" ("a menu with 20 options").
+_COUNT_NOUN = re.compile(r"\b(?:options?|variations?|versions?|variants?|alternatives?|outputs?|renders?)\b")
+_HAS_BEFORE = re.compile(r"\b(?:with|has|have|having|showing|shows)\s+$")
+_STEPS_WORD = re.compile(r"\b(?:inference|sampling|denoising|diffusion)\b")
+
+
+def _signed(t: str, m: re.Match[str], group: int) -> tuple[float | None, int]:
+    """The number in ``group`` of ``m`` with its sign, and where it starts (at its minus sign, if any).
+
+    A minus counts when it is written against the number and does not join it to a word or to another number:
+    "seed -1", ", -3 seconds"; not "T-3 seconds" or "3 - 5 seconds" (a range)."""
+    start = m.start(group)
+    value = _num(m.group(group))
+    if value is None or start == 0 or t[start - 1] not in _MINUS:
+        return value, start
+    before = t[: start - 1]
+    if before[-1:].isalnum() or before.rstrip()[-1:].isdigit():
+        return value, start
+    return -value, start - 1
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _sides(w: int, h: int) -> str:
+    """Which sides of ``w`` x ``h`` are out of range: "width", "height" or "width and height"."""
+    bad = [name for name, v in (("width", w), ("height", h)) if not _in_range(name, v)]
+    return " and ".join(bad)
+
+
 def extract_meta(norm: Norm) -> Meta:
-    """Find every meta setting in ``norm``; values outside the contract's ranges are left unset."""
+    """Find every meta setting in ``norm``. A setting stated with a value outside the contract's range ("2000
+    frames", "seed -1") is listed in ``Meta.out_of_range`` with the allowed range, and its words are cut like any
+    setting's; numbers that are content ("2000 cats", "a temple with 1000 steps") are left alone."""
     t = norm.text
     meta = Meta()
     taken: list[Span] = []
+    refused: list[tuple[int, str]] = []
 
     def free(m: re.Match[str]) -> bool:
         return all(m.end() <= a or m.start() >= b for a, b in taken)
@@ -139,6 +186,16 @@ def extract_meta(norm: Norm) -> Meta:
         taken.append((m.start(), m.end()))
         meta.add(m)
 
+    def refuse(m: re.Match[str], start: int, name: str, what: str = "", whole: bool = False) -> None:
+        # ``start`` is where the number's minus sign is, when it stands before the match ("-3 seconds").
+        a = min(m.start(), start)
+        lo, hi = LIMITS[name]
+        phrase = _LEAD.sub("", norm.original[slice(*norm.span(a, m.end()))].strip())
+        number = "a whole number " if whole else ""
+        refused.append((a, f"{phrase}: {what or name} must be {number}{_fmt(lo)}..{_fmt(hi)}"))
+        taken.append((a, m.end()))
+        meta.spans.append((a, m.end()))
+
     for m in _WIDTH_HEIGHT.finditer(t):
         if not free(m):
             continue
@@ -146,16 +203,20 @@ def extract_meta(norm: Norm) -> Meta:
         if _in_range("width", int(w)) and _in_range("height", int(h)):
             meta.width, meta.height = int(w), int(h)
             take(m)
+        else:
+            refuse(m, m.start(), "width", _sides(int(w), int(h)))
     for m in _SIZE.finditer(t):
-        if not free(m):
-            continue
+        if not free(m) or _LENGTH_UNIT.match(t, m.end()):
+            continue  # "a 120x80 cm rug" is the size of a thing, not of the picture
         w, h = int(m.group(1)), int(m.group(2))
         if _in_range("width", w) and _in_range("height", h):
             meta.width, meta.height = w, h
             take(m)
-        elif w < 64 and h < 64 and 0 < w / h <= 4 and h / w <= 4:  # "16x9" is a ratio
+        elif 0 < w < 64 and 0 < h < 64 and w / h <= 4 and h / w <= 4:  # "16x9" is a ratio
             meta.ratio = (float(w), float(h))
             take(m)
+        else:
+            refuse(m, m.start(), "width", _sides(w, h))
     for m in _RATIO.finditer(t):
         if not free(m):
             continue
@@ -173,23 +234,29 @@ def extract_meta(norm: Norm) -> Meta:
     for m in _FPS.finditer(t):
         if not free(m):
             continue
-        v = _num(m.group(1) or m.group(2))
+        v, start = _signed(t, m, 1 if m.group(1) else 2)
         if v is not None and _in_range("fps", v):
             meta.fps = round(v)
             take(m)
+        elif v is not None:
+            refuse(m, start, "fps")
     for m in _FRAMES.finditer(t):
         if not free(m):
             continue
-        fv = _num(m.group(1) or m.group(2) or m.group(3))
-        v = int(fv) if fv is not None and fv == int(fv) else 0
-        if 5 <= v <= LIMITS["num_frames"][1]:
-            meta.frames = v
+        fv, start = _signed(t, m, 1 if m.group(1) else 2 if m.group(2) else 3)
+        if fv is None or fv != int(fv):
+            continue
+        if 5 <= fv <= LIMITS["num_frames"][1]:
+            meta.frames = int(fv)
             take(m)
+        elif not _in_range("num_frames", fv):
+            refuse(m, start, "num_frames")
+        # 1 to 4 frames is not a clip: "a comic strip with 3 frames" is content.
     for pattern in (_SECONDS, _SECONDS_ZH):
         for m in pattern.finditer(t):
             if not free(m):
                 continue
-            v = _num(m.group(1))
+            v, start = _signed(t, m, 1)
             unit = m.group(2) if pattern is _SECONDS else "s"
             if v is None:
                 continue
@@ -202,37 +269,71 @@ def extract_meta(norm: Norm) -> Meta:
             if 0 < v <= (LIMITS["duration_s"][1] if unit == "s" else 3600):
                 meta.seconds = v
                 take(m)
+            elif v < 0:
+                refuse(m, start, "duration_s")
     for m in _SEED.finditer(t):
-        v = _num(m.group(1))
-        if free(m) and v is not None and v == int(v) and _in_range("seed", v):
+        v, start = _signed(t, m, 1)
+        if not free(m) or v is None:
+            continue
+        if v == int(v) and _in_range("seed", v):
             meta.seed = int(v)
             take(m)
+        else:
+            refuse(m, start, "seed", whole=v != int(v))
     for m in _GUIDANCE.finditer(t):
-        v = _num(m.group(1) or m.group(2))
-        if free(m) and _in_range("guidance_scale", v):
+        v, start = _signed(t, m, 1 if m.group(1) else 2)
+        if not free(m) or v is None:
+            continue
+        if _in_range("guidance_scale", v):
             meta.guidance = v
             take(m)
+        else:
+            refuse(m, start, "guidance_scale")
     for m in _STEPS.finditer(t):
-        v = _num(m.group(1) or m.group(2))
-        if free(m) and v is not None and v == int(v) and _in_range("steps", v) and v >= 2:
+        v, start = _signed(t, m, 1 if m.group(1) else 2)
+        if not free(m) or v is None:
+            continue
+        if v == int(v) and _in_range("steps", v) and v >= 2:
             meta.steps = int(v)
             take(m)
+        elif not (v == int(v) and _in_range("steps", v)) and (m.group(2) or _STEPS_WORD.search(m.group(0))):
+            # "steps 100000", "1000 inference steps"; a bare "1000 steps" may be a staircase and stays content.
+            refuse(m, start, "steps", whole=v != int(v))
     for m in _OUTPUTS.finditer(t):
-        v = _num(m.group(1))
-        if free(m) and v is not None and v == int(v) and 2 <= v <= LIMITS["num_outputs"][1]:
+        v, start = _signed(t, m, 1)
+        if not free(m) or v is None or v != int(v):
+            continue
+        if 2 <= v <= LIMITS["num_outputs"][1]:
             meta.num_outputs = int(v)
             take(m)
+        elif (
+            not _in_range("num_outputs", v)
+            and _COUNT_NOUN.search(m.group(0))
+            and not _HAS_BEFORE.search(t, max(0, start - 16), start)
+        ):
+            # "100 variations" asks for outputs; "50 photos" or "20 posters" may be what one picture shows.
+            refuse(m, start, "num_outputs")
     for m in _OUTPUTS_KEY.finditer(t):
-        if free(m) and 1 <= int(m.group(1)) <= LIMITS["num_outputs"][1]:
-            meta.num_outputs = int(m.group(1)) if int(m.group(1)) > 1 else meta.num_outputs
+        v, start = _signed(t, m, 1)
+        if not free(m) or v is None:
+            continue
+        if _in_range("num_outputs", v):
+            meta.num_outputs = int(v) if v > 1 else meta.num_outputs
             take(m)
+        else:
+            refuse(m, start, "num_outputs")
     for m in _OUTPUTS_BARE.finditer(t):
         word = m.group(1) or m.group(2)
         v = {"a few": 3.0, "a couple": 2.0}.get(word) or _num(word)
-        if free(m) and meta.num_outputs is None and v is not None and v == int(v) and 2 <= v <= 16:
+        if not free(m) or meta.num_outputs is not None or v is None or v != int(v):
+            continue
+        if 2 <= v <= LIMITS["num_outputs"][1]:
             meta.num_outputs = int(v)
             take(m)
+        elif v > LIMITS["num_outputs"][1]:
+            refuse(m, m.start(), "num_outputs")
     _negative(norm, meta, taken)
+    meta.out_of_range = [message for _, message in sorted(refused)]
     meta.video_hint = any(x is not None for x in (meta.seconds, meta.frames, meta.fps))
     return meta
 

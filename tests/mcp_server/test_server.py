@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -161,3 +162,40 @@ def test_every_typed_tool_has_exactly_its_request_models_fields(tmp_path: Path) 
         assert set(schemas[task.value]["properties"]) == set(model.model_fields), task
         required = {n for n, f in model.model_fields.items() if f.is_required()}
         assert set(schemas[task.value].get("required", [])) == required, task
+
+
+def test_an_artifact_is_read_as_bytes_with_its_own_mime_type(tmp_path: Path) -> None:
+    async def go() -> tuple[Any, Any, Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            picture = await client.call_tool(
+                "text_to_image", {"prompt": "a kite", "width": 64, "height": 64, "steps": 1}
+            )
+            clip = await client.call_tool(
+                "text_to_video", {"prompt": "a kite", "width": 64, "height": 64, "num_frames": 5, "steps": 1}
+            )
+            templates = await client.list_resource_templates()
+            read = [
+                (await client.read_resource(f"artifact://{r.structuredContent['outputs'][0]['id']}")).contents[0]
+                for r in (picture, clip)
+            ]
+            return read, templates, picture
+
+    (png, mp4), templates, picture = anyio.run(go)
+    assert (png.mimeType, mp4.mimeType) == ("image/png", "video/mp4")
+    assert base64.b64decode(png.blob).startswith(b"\x89PNG") and base64.b64decode(mp4.blob)[4:8] == b"ftyp"
+    assert Path(picture.structuredContent["outputs"][0]["path"]).read_bytes() == base64.b64decode(png.blob)
+    assert [t.mimeType for t in templates.resourceTemplates] != ["text/plain"]
+
+
+def test_reading_an_unknown_artifact_is_an_error_naming_it(tmp_path: Path) -> None:
+    from mcp.shared.exceptions import McpError
+
+    async def go() -> str:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            try:
+                await client.read_resource("artifact://abc123")
+            except McpError as e:
+                return e.error.message
+            return "no error"
+
+    assert anyio.run(go).startswith("no artifact @abc123")

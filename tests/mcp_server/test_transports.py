@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,23 +47,21 @@ def test_stdio_run_makes_an_image_and_a_video_with_progress(tmp_path: Path) -> N
     assert progress == [(1, 2), (2, 2), (1, 2), (2, 2)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_http_needs_the_token_refuses_foreign_hosts_and_serves_the_tools(tmp_path: Path) -> None:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "unison_agent.cli", "mcp", "--http", "--port", str(port), "--profile", "tiny"]
-    cmd += ["--workspace", str(tmp_path / "ws"), "--token", "s3cret"]
+    # Port 0: the system picks a free port and the server prints the one it listens on.
+    cmd = [sys.executable, "-m", "unison_agent.cli", "mcp", "--http", "--port", "0", "--profile", "tiny"]
+    cmd += ["--workspace", str(tmp_path / "ws"), "--token", " s3cret\n"]  # pasted with spaces: stripped
     with subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as srv:
         try:
             assert srv.stderr is not None
+            found = None
             for line in srv.stderr:  # wait for uvicorn to listen (no sleeping)
-                if "Uvicorn running" in line:
+                if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
                     break
+            assert found, "the server never said where it listens"
+            port = int(found.group(1))
+            assert port != 0
             url = f"http://127.0.0.1:{port}/mcp"
             assert httpx.post(url, json={}).status_code == 401
             foreign = httpx.post(
@@ -97,3 +95,53 @@ def test_serving_beyond_this_machine_without_a_token_is_refused(capsys: pytest.C
 
     assert main(["mcp", "--http", "--host", "0.0.0.0", "--profile", "tiny"]) == 2
     assert "without --token" in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check that lets a bad setting through fails the test instead of serving until the test run is killed."""
+
+    def served(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr("unison_agent.mcp_server.http.serve_http", served)
+
+
+@pytest.mark.usefixtures("no_serving")
+@pytest.mark.parametrize("port", ["99999", "-1", "65536", "eighty"])
+def test_a_port_outside_0_to_65535_is_refused_in_one_line(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from unison_agent.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["mcp", "--http", "--port", port, "--profile", "tiny"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "--port" in err and "1..65535" in err and "0 for any free port" in err and err.count("\n") == 1
+
+
+@pytest.mark.usefixtures("no_serving")
+@pytest.mark.parametrize("token", ["", "   ", "\t\n"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1"])
+def test_an_empty_or_blank_token_is_refused(host: str, token: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from unison_agent.cli import main
+
+    assert main(["mcp", "--http", "--host", host, "--token", token, "--profile", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "token is empty" in err and err.count("\n") == 1
+
+
+@pytest.mark.usefixtures("no_serving")
+def test_a_blank_token_from_the_environment_is_refused_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unison_agent.cli import main
+
+    monkeypatch.setenv("UNISON_MCP_TOKEN", "  ")
+    assert main(["mcp", "--http", "--host", "0.0.0.0", "--profile", "tiny"]) == 2
+    assert "token is empty" in capsys.readouterr().err
+
+
+def test_a_token_with_surrounding_spaces_is_stripped() -> None:
+    from unison_agent.mcp_server.http import BearerToken
+
+    assert BearerToken(None, "  s3cret\n").expected == b"Bearer s3cret"

@@ -14,6 +14,9 @@ class BearerToken:
     time), or it is answered 401 without reaching the app."""
 
     def __init__(self, app: Any, token: str) -> None:
+        token = token.strip()  # pasted secrets often carry a newline; the header cannot
+        if not token:
+            raise ValueError("the bearer token is empty or only spaces")
         self.app = app
         self.expected = f"Bearer {token}".encode()
 

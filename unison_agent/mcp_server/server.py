@@ -20,7 +20,7 @@ import mimetypes
 import secrets
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +31,11 @@ import anyio.from_thread
 import anyio.to_thread
 from langgraph.checkpoint.memory import InMemorySaver
 from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ResourceError
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
-from pydantic import BaseModel, ValidationError
+from pydantic import AnyUrl, BaseModel, ValidationError
 
 from unison_agent.graphs.session import UnisonContext, build_graph, run_and_store, run_request
 from unison_agent.mcp_server.guard import AccessError, FileGuard
@@ -116,7 +118,7 @@ def create_server(
             )
             tg.cancel_scope.cancel()  # server shutting down: unfinished jobs stop
 
-    mcp = FastMCP(
+    mcp = _UnisonMCP(
         "unison-agent",
         instructions=(
             "Answer questions about pictures and videos and make or edit them. Use `run` with the person's own "
@@ -129,12 +131,43 @@ def create_server(
     )
     _register(mcp)
 
-    @mcp.resource("artifact://{aid}", name="artifact", description="A stored input or output (its file), by id.")
-    def artifact(aid: str) -> bytes:
-        # Resource functions get no tool context; the store is reopened by path (SQLite + files: cheap).
-        return Path(ArtifactStore(workspace).get(aid).path).read_bytes()
+    @mcp.resource(
+        ARTIFACT_URI,
+        name="artifact",
+        description="A stored input or output (its file, as bytes), by id.",
+        mime_type="application/octet-stream",  # what the template covers; each read names its file's own type
+    )
+    def artifact(aid: str, ctx: Context) -> bytes:
+        return _artifact_file(_state(ctx).store, aid)[0]
 
     return mcp
+
+
+ARTIFACT_URI = "artifact://{aid}"
+
+
+class _UnisonMCP(FastMCP):
+    """FastMCP whose ``artifact://`` reads carry each file's own MIME type: a FastMCP template has one MIME type
+    for every URI it matches, and artifacts are PNGs, MP4s and more."""
+
+    async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
+        """The artifact's bytes with its MIME type; other URIs as FastMCP reads them. Raises ResourceError for an
+        unknown artifact (the client gets the message)."""
+        text = str(uri)
+        if not text.startswith("artifact://"):
+            return await super().read_resource(uri)
+        state: ServerState = self.get_context().request_context.lifespan_context
+        try:
+            data, mime = await anyio.to_thread.run_sync(_artifact_file, state.store, text.removeprefix("artifact://"))
+        except (StoreError, OSError) as e:
+            raise ResourceError(str(e)) from None
+        return [ReadResourceContents(content=data, mime_type=mime)]
+
+
+def _artifact_file(store: ArtifactStore, aid: str) -> tuple[bytes, str]:
+    """The bytes and MIME type of artifact ``aid``'s file; raises StoreError when there is no such artifact."""
+    path = Path(store.get(aid).path)
+    return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 def _state(ctx: Context) -> ServerState:

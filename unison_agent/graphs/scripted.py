@@ -6,17 +6,19 @@
       attach: [style.png]          # paths relative to the script's folder
     - undo: true
 
-Each finished step is recorded (in the artifact store, and in a progress file under the workspace) before the
-next starts. A run that is killed mid-step leaves nothing of that step behind; run the same script again with
-``session=<id>`` and it carries on from the first unfinished step.
+Each step is marked done in the workspace database in the same transaction that records it (the step and its
+outputs, or the undo), before the next starts. A run that is killed mid-step leaves nothing of that step behind,
+and one killed just after a step's commit has that step marked; run the same script again with ``session=<id>``
+and it carries on from the first unfinished step, so every step runs exactly once. (Workspaces of older
+versions kept this progress in ``scripts/<session>.json``; it is still read when the database has no marks.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from unison_agent.graphs.session import UnisonContext, build_graph, run_request
-from unison_agent.sessions import ArtifactStore
+from unison_agent.sessions import ArtifactStore, Step
 
 __all__ = ["ScriptError", "ScriptStep", "load_script", "run_script", "step_result"]
 
@@ -131,8 +133,6 @@ def run_script(
     """
     steps = load_script(path)
     store = ArtifactStore(workspace)
-    progress_dir = store.workspace / "scripts"
-    progress_dir.mkdir(exist_ok=True)
     if session is None:
         session = store.new_session(title=f"script {Path(path).name}")
         done: list[dict[str, Any]] = []
@@ -141,24 +141,25 @@ def run_script(
             store.session(session)
         except ValueError as e:
             raise ScriptError(str(e)) from None
-        done = _read_progress(progress_dir / f"{session}.json")
+        done = _done(store, session)
     ctx = UnisonContext(workspace=str(store.workspace), profile=profile, planner=planner, store=store)
     results = list(done)
     with sqlite3.connect(store.workspace / "checkpoints.db", check_same_thread=False) as conn:
         graph = build_graph(SqliteSaver(conn))
         for n, step in enumerate(steps[len(done) :], len(done) + 1):
             if step.undo:
-                undone = store.undo(session)
+                undone = store.undo(session, mark=n)
                 result: dict[str, Any] = {"undo": True, "undone": None if undone is None else undone.request}
             else:
                 assert step.request is not None
-                state = run_request(graph, ctx, session, step.request, step.attach, on_progress)
+                # The step's record_step marks script step n done in its own transaction.
+                marked = dataclasses.replace(ctx, script_step=n)
+                state = run_request(graph, marked, session, step.request, step.attach, on_progress)
                 if "__interrupt__" in state or (state.get("spec", {}) and state["spec"].get("missing")):
                     missing = ", ".join((state.get("spec") or {}).get("missing", []))
                     state = {**state, "error": f"step {n} needs a {missing}: add `attach: [file]` to the step"}
                 result = step_result(store, state)
             results.append(result)
-            _write_progress(progress_dir / f"{session}.json", results)
             if on_step is not None:
                 on_step(n, result)
             if result.get("error"):
@@ -166,19 +167,40 @@ def run_script(
     return {"session": session, "steps": results}
 
 
-def _read_progress(path: Path) -> list[dict[str, Any]]:
+def _done(store: ArtifactStore, session: str) -> list[dict[str, Any]]:
+    """The results of the script steps already done in ``session``, rebuilt from what the store recorded: the
+    steps marked done, numbered from 1 without a gap (a legacy progress file fills numbers before the marks)."""
+    by_number: dict[int, dict[str, Any]] = dict(enumerate(_legacy_progress(store, session), 1))
+    for mark in store.script_marks(session):
+        if mark.undo:
+            undone = None if mark.step is None else store.step(mark.step).request
+            by_number[mark.number] = {"undo": True, "undone": undone}
+        else:
+            assert mark.step is not None
+            by_number[mark.number] = _rebuilt(store, store.step(mark.step))
+    done: list[dict[str, Any]] = []
+    while len(done) + 1 in by_number:
+        done.append(by_number[len(done) + 1])
+    return done
+
+
+def _rebuilt(store: ArtifactStore, step: Step) -> dict[str, Any]:
+    # The planner's and the tool's notes are not stored with a step: a rebuilt result has none.
+    state = {"request": step.request, "spec": step.spec, "outputs": step.outputs, "inputs": step.inputs}
+    return step_result(store, {**state, "text": step.text, "notes": [], "error": None})
+
+
+def _legacy_progress(store: ArtifactStore, session: str) -> list[dict[str, Any]]:
+    path = store.workspace / "scripts" / f"{session}.json"
     if not path.exists():
         return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return list(data.get("steps", []))
-
-
-def _write_progress(path: Path, steps: list[dict[str, Any]]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"steps": steps}, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ScriptError(f"{path}: cannot read this session's progress ({e.__class__.__name__}: {e})") from None
+    done: list[dict[str, Any]] = []
+    for result in data.get("steps", []):
+        if result.get("error"):  # older versions wrote the failed step too: it is not done, it runs again
+            break
+        done.append(result)
+    return done

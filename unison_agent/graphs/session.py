@@ -18,7 +18,6 @@ optionally an already-open store and model pool. Progress of the tool runs is st
 from __future__ import annotations
 
 import re
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +66,9 @@ class UnisonContext:
     store: ArtifactStore | None = field(default=None, repr=False)
     pool: ModelPool | None = field(default=None, repr=False)
     cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps
+    # Set by a script runner to the number of the script step being run: the step's record is marked done in the
+    # same transaction, so a resumed script never runs it again (see graphs.scripted).
+    script_step: int | None = None
 
     def open_store(self) -> ArtifactStore:
         if self.store is None:
@@ -198,13 +200,15 @@ def run_and_store(
     on_progress: Any = None,
 ) -> dict[str, Any]:
     """Run ``spec`` with the context's profile and pool, move its outputs into the store with ``inputs`` as their
-    parents, record the step, and return ``{"spec", "outputs" (ids), "text", "notes"}``.
+    parents, record the step (marked as script step ``ctx.script_step`` when that is set), and return
+    ``{"spec", "outputs" (ids), "text", "notes"}``.
 
     Raises ToolError, ProfileError, MediaError or StoreError; a failed run records nothing and leaves no files.
     """
     store = ctx.open_store()
     profile = load_profile(ctx.profile)
-    with tempfile.TemporaryDirectory(dir=store.workspace, prefix=".run-") as tmp:
+    # The scratch folder is this process's while it runs: other processes opening the store leave it alone.
+    with store.scratch() as tmp:
         result = run(
             spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress, cancel=ctx.cancel
         )
@@ -224,7 +228,13 @@ def run_and_store(
             for o in result.outputs
         ]
     store.record_step(
-        session, request, spec=result.spec.to_json_dict(), inputs=list(inputs), outputs=outputs, text=result.text
+        session,
+        request,
+        spec=result.spec.to_json_dict(),
+        inputs=list(inputs),
+        outputs=outputs,
+        text=result.text,
+        mark=ctx.script_step,
     )
     return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}
 

@@ -14,7 +14,7 @@ from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import ImageContent, ResourceLink, TextContent
 
 from unison_agent.mcp_server.server import create_server
-from unison_agent.spec import Task
+from unison_agent.spec import LIMITS, MAX_REQUEST_CHARS, Task
 
 
 def _serve(tmp_path: Path, roots: list[Path] | None = None) -> Any:
@@ -199,3 +199,39 @@ def test_reading_an_unknown_artifact_is_an_error_naming_it(tmp_path: Path) -> No
             return "no error"
 
     assert anyio.run(go).startswith("no artifact @abc123")
+
+
+def test_request_and_prompt_fields_document_the_length_cap_in_their_schemas(tmp_path: Path) -> None:
+    async def go() -> dict[str, Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            return {t.name: t.inputSchema for t in (await client.list_tools()).tools}
+
+    schemas = anyio.run(go)
+    for name in ("plan", "run", "start_job"):
+        assert schemas[name]["properties"]["request"]["maxLength"] == MAX_REQUEST_CHARS, name
+    for task in Task:
+        assert schemas[task.value]["properties"]["prompt"]["maxLength"] == MAX_REQUEST_CHARS, task
+    assert schemas["text_to_image"]["properties"]["width"]["anyOf"][0]["maximum"] == LIMITS["width"][1]
+
+
+def test_text_over_the_cap_is_refused_in_one_line_naming_the_limit_and_the_server_stays_up(tmp_path: Path) -> None:
+    async def go() -> tuple[list[Any], Any, Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            refused = [
+                await client.call_tool("start_job", {"request": "a" * 1_000_000}),
+                await client.call_tool("run", {"request": "a" * (MAX_REQUEST_CHARS + 1)}),
+                await client.call_tool("plan", {"request": "a red fox " * 2000}),
+                await client.call_tool("text_to_image", {"prompt": "a" * (MAX_REQUEST_CHARS + 1)}),
+                await client.call_tool("text_to_image", {"prompt": "a fox", "width": 99999}),
+            ]
+            after = await client.call_tool("plan", {"request": "a red fox in the snow"})
+            return refused, after, await client.call_tool("list_artifacts", {})
+
+    refused, after, listed = anyio.run(go)
+    texts = [r.content[0].text for r in refused if r.isError]
+    assert len(texts) == len(refused)
+    for text, field in zip(texts, ["request", "request", "request", "prompt"], strict=False):
+        assert text.startswith(f"{field}: ") and f"at most {MAX_REQUEST_CHARS} characters" in text, text
+    assert texts[-1].startswith("width: ") and str(LIMITS["width"][1]) in texts[-1]
+    assert all("\n" not in t for t in texts)
+    assert after.structuredContent["task"] == "text_to_image" and listed.structuredContent["result"] == []

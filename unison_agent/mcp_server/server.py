@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import anyio.from_thread
@@ -32,10 +32,11 @@ import anyio.to_thread
 from langgraph.checkpoint.memory import InMemorySaver
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ResourceError
+from mcp.server.fastmcp.exceptions import ToolError as FastMCPToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
-from pydantic import AnyUrl, BaseModel, ValidationError
+from pydantic import AnyUrl, BaseModel, Field, ValidationError
 
 from unison_agent.graphs.session import UnisonContext, build_graph, run_and_store, run_request
 from unison_agent.mcp_server.guard import AccessError, FileGuard
@@ -44,7 +45,7 @@ from unison_agent.sessions import ArtifactStore, StoreError
 from unison_agent.spec import Media, Task, explain
 from unison_agent.tools import ToolError
 from unison_agent.tools.planners import planner_for
-from unison_agent.tools.requests import TASK_REQUESTS, spec_from_request, tool_description
+from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_request, tool_description
 
 __all__ = ["ServerState", "create_server"]
 
@@ -147,8 +148,18 @@ ARTIFACT_URI = "artifact://{aid}"
 
 
 class _UnisonMCP(FastMCP):
-    """FastMCP whose ``artifact://`` reads carry each file's own MIME type: a FastMCP template has one MIME type
-    for every URI it matches, and artifacts are PNGs, MP4s and more."""
+    """FastMCP whose ``artifact://`` reads carry each file's own MIME type (a FastMCP template has one MIME type
+    for every URI it matches, and artifacts are PNGs, MP4s and more), and whose refused tool arguments are told
+    in one line per problem (``request: String should have at most 10000 characters``)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        """As FastMCP; raises FastMCP's ToolError, with a validation failure said as ``field: problem``."""
+        try:
+            return await super().call_tool(name, arguments)
+        except FastMCPToolError as e:
+            if isinstance(e.__cause__, ValidationError):  # the arguments did not fit the tool's input schema
+                raise FastMCPToolError(_explained(e.__cause__)) from None
+            raise
 
     async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
         """The artifact's bytes with its MIME type; other URIs as FastMCP reads them. Raises ResourceError for an
@@ -276,6 +287,11 @@ def _warm_planner(choice: str) -> None:
         print(f"unison mcp: planner {choice} could not be loaded: {e}", file=sys.stderr, flush=True)
 
 
+def _explained(error: ValidationError) -> str:
+    """A validation failure in one line: ``field: problem; field: problem``."""
+    return explain(error).replace("\n", "; ")
+
+
 def _error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], isError=True)
 
@@ -285,7 +301,7 @@ _REFUSALS = (AccessError, StoreError, MediaError, ToolError, ValidationError, Va
 
 def _register(mcp: FastMCP) -> None:
     @mcp.tool(name="plan", description="Plan a request without running it: the TaskSpec a run would execute.")
-    async def plan(request: str, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
+    async def plan(request: RequestText, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
         state = _state(ctx)
         paths = [state.store.get(r).path if r.startswith("@") else r for r in _checked(state, attachments or [])]
         # A model planner takes seconds: off the event loop, like generation.
@@ -299,7 +315,7 @@ def _register(mcp: FastMCP) -> None:
         description="Do what the person asked, from their own words and attachments (absolute paths or @ids): "
         "answer, or make/edit pictures and videos. Follow-ups ('make it brighter') use earlier outputs.",
     )
-    async def run(request: str, ctx: Context, attachments: list[str] | None = None) -> CallToolResult:
+    async def run(request: RequestText, ctx: Context, attachments: list[str] | None = None) -> CallToolResult:
         state = _state(ctx)
         try:
             refs = _checked(state, attachments or [])
@@ -321,7 +337,7 @@ def _register(mcp: FastMCP) -> None:
         description="Like `run`, but returns a job id at once; poll `job_status`, then `job_result`. For long "
         "videos when the client's tool timeout is short.",
     )
-    async def start_job(request: str, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
+    async def start_job(request: RequestText, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
         state = _state(ctx)
         refs = _checked(state, attachments or [])  # refusals are reported now, not when the job runs
         job = Job(id=secrets.token_hex(4), request=request)
@@ -407,7 +423,7 @@ def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
 
             spec = spec_from_request(task, request, media_of)
         except ValidationError as e:
-            return _error(explain(e))
+            return _error(_explained(e))
         except _REFUSALS as e:
             return _error(str(e))
         spec = spec.model_copy(
@@ -429,9 +445,9 @@ def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
     for name, info in model.model_fields.items():
         default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
-        params.append(
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=info.annotation)
-        )
+        # The field's bounds and description go into the tool's input schema, where a host's model reads them.
+        annotation: Any = Annotated[info.rebuild_annotation(), Field(description=info.description)]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
     call.__signature__ = inspect.Signature(params, return_annotation=CallToolResult)  # type: ignore[attr-defined]
     call.__annotations__ = {p.name: p.annotation for p in params} | {"return": CallToolResult}
     call.__name__ = task.value

@@ -8,13 +8,18 @@ prompt, one field per attachment role (a file path or an ``@id``), and the task'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from unison_agent.spec import LIMITS, ControlType, Input, Media, Role, Task, TaskSpec
+from unison_agent.spec import LIMITS, MAX_REQUEST_CHARS, ControlType, Input, Media, Role, Task, TaskSpec
 
-__all__ = ["TASK_REQUESTS", "RunRequest", "spec_from_request", "tool_description"]
+__all__ = ["TASK_REQUESTS", "RequestText", "RunRequest", "spec_from_request", "tool_description"]
+
+RequestText = Annotated[
+    str, Field(min_length=1, max_length=MAX_REQUEST_CHARS, description="the person's request, as they wrote it")
+]
+"""A request as a tool parameter: its length cap is in the schema, and longer text is refused by validation."""
 
 
 class RunRequest(BaseModel):
@@ -22,7 +27,7 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    request: str = Field(min_length=1, description="the person's request, as they wrote it")
+    request: RequestText
     attachments: list[str] = Field(
         default_factory=list, description="attached files (paths) or earlier outputs (@id), in the order given"
     )
@@ -66,7 +71,13 @@ def _bounded(name: str, kind: type) -> tuple[Any, Any]:
 
 def _model_for(task: Task) -> type[BaseModel]:
     fields: dict[str, Any] = {
-        "prompt": (str, Field(description="what to make, or the question" if task.is_generation else "the question")),
+        "prompt": (
+            str,
+            Field(
+                max_length=MAX_REQUEST_CHARS,
+                description="what to make, or the question" if task.is_generation else "the question",
+            ),
+        ),
     }
     for role in sorted(task.roles, key=lambda r: list(Role).index(r)):
         name, several = _ROLE_FIELDS[role]

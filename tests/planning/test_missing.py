@@ -49,3 +49,29 @@ def test_a_complete_request_misses_nothing(media) -> None:
 
 def test_plain_text_to_image_needs_nothing() -> None:
     assert plan("a watercolor of a fishing village").missing == []
+
+
+@pytest.mark.parametrize("text", ["animate this", "animate it, 1 second", "please bring it to life", "make it move"])
+def test_animating_a_picture_that_did_not_come_lists_the_first_frame(text: str) -> None:
+    spec = plan(text)
+    assert spec.task.value == "image_to_video"
+    assert [m.value for m in spec.missing] == ["first_frame"]
+    assert spec.inputs == [] and not spec.ready
+
+
+@pytest.mark.parametrize("text", ["edit this", "can you fix it"])
+def test_editing_a_picture_that_did_not_come_lists_the_source(text: str) -> None:
+    spec = plan(text)
+    assert spec.task.value == "image_editing"
+    assert [m.value for m in spec.missing] == ["source"]
+
+
+def test_a_pronoun_whose_subject_the_words_describe_is_still_a_prompt() -> None:
+    spec = plan("animate a dragon and make it breathe fire")
+    assert spec.task.value == "text_to_video" and spec.missing == []
+
+
+def test_animate_with_a_picture_attached_uses_it(media) -> None:
+    spec = plan("animate this", [media("tree.jpg")])
+    assert spec.task.value == "image_to_video" and spec.missing == []
+    assert [i.role.value for i in spec.inputs] == ["first_frame"]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from unison_agent.planning.cues import MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, MOTION, OUT_IMAGE, OUT_VIDEO, score
+from unison_agent.planning.cues import CUES, MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, MOTION, OUT_IMAGE, OUT_VIDEO, score
 from unison_agent.planning.meta import Meta, clean_prompt, extract_meta
 from unison_agent.planning.text import Norm, normalise
 from unison_agent.spec import (
@@ -201,10 +201,12 @@ _ATTACHED_WORD = re.compile(
     r"\(attached\)|\battached\b|\bi (?:sent|uploaded|attached|made|took|drew|shot|"
     r"recorded|filmed)\b|\bi'm sending\b|\bi am sending\b|\bin the attachment\b"
 )
-_EDIT_THIS = re.compile(
-    r"^\W*(?:please |pls |plz )?(?:edit|fix|retouch|touch up|change|modify|improve|enhance)"
-    r" (?:this|it)\b"
-)
+# "edit this", "animate it", "bring it to life": a request that opens by changing or animating what it calls only
+# "this" or "it" is about a file (_Request._opens_on_a_pronoun); with none attached, that file is missing.
+_OPENING = re.compile(r"^\W*(?:(?:please|pls|plz|kindly|just|now|can you|could you|would you)\W+)*")
+_EDIT_THIS = re.compile(r"(?:edit|fix|retouch|touch up|change|modify|improve|enhance)\b")
+_POINTING = r"\b(?:this|it|these|them)\b"
+_POINTED_AT = re.compile(rf"\s+{_POINTING}")
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
 _ORDINAL_ROLE = re.compile(
     r"\b(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?:file|image|one|attachment|pic|photo|"
@@ -341,11 +343,22 @@ class _Request:
                 medium = "video"  # "my depth map video"
             refs.append((medium, kind))
         refs += [("image", "photo")] * len(_SUBJECT_REF.findall(t))
-        if _ATTACHED_WORD.search(t) or _EDIT_THIS.search(t):
+        if _ATTACHED_WORD.search(t) or self._opens_on_a_pronoun():
             refs.append(("image", "photo"))
         if not self.atts and not refs and _deictic_question(t):
             refs.append(("image", "photo"))
         return refs
+
+    def _opens_on_a_pronoun(self) -> bool:
+        """Whether the request opens with an edit verb or an animating cue (the ``i2v`` lexicon) whose object is
+        "this"/"it": "edit this", "animate it", "bring it to life", "make it move"."""
+        t = self.cue
+        lead = m.end() if (m := _OPENING.match(t)) else 0
+        for cue in (_EDIT_THIS, *(pattern for pattern, _ in CUES["i2v"])):
+            found = cue.match(t, lead)
+            if found and (re.search(_POINTING, found.group(0)) or _POINTED_AT.match(t, found.end())):
+                return True
+        return False
 
     def _mentions(self) -> dict[int, list[tuple[int, int]]]:
         """For each attachment index, the (start, end) spans where the text names its file."""
@@ -556,7 +569,10 @@ class _Request:
         if has_video_in:
             return Task.VIDEO_EDITING
         if masks or "mask" in ref_kinds:
-            return Task.IMAGE_EDITING
+            # A mask is drawn for the medium it masks: a mask clip with no picture beside it is a video edit.
+            return (
+                Task.VIDEO_EDITING if not images and any(a.media is Media.VIDEO for a in masks) else Task.IMAGE_EDITING
+            )
         if out is Media.VIDEO:
             return Task.VIDEO_REFERENCE
         ref = s["reference"]
@@ -590,6 +606,9 @@ class _Request:
             roles, missing = self._edit_roles(task)
         if fixed:
             roles, missing = _with_fixed(task, roles, missing, fixed, [a.media for a in atts])
+        for i, role in enumerate(roles):
+            if role is not None and atts[i].media not in media_for(task, role):
+                raise PlanningError(_no_part(task, atts, roles, i))
         present = {r for r in roles if r is not None}
         for role in task.required_roles:
             if role not in present and role not in missing:
@@ -676,7 +695,8 @@ class _Request:
         mask_i: int | None = None
         for i, a in enumerate(atts):
             said = ordinal.get(i)
-            if mask_i is None and (said == "mask" or (said is None and (a.look == "mask" or "mask" in a.stem))):
+            is_mask = said == "mask" or (said is None and (a.look == "mask" or "mask" in a.stem))
+            if mask_i is None and is_mask and a.media in media_for(task, Role.MASK):
                 mask_i = i
         if mask_i is None:
             for i in range(len(atts)):
@@ -858,6 +878,50 @@ class _Request:
 
 
 _ONE_EACH = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
+_ROLE_ORDER = (Role.SOURCE, Role.MASK, Role.CONTROL, Role.FIRST_FRAME, Role.LAST_FRAME, Role.REFERENCE, Role.CONTEXT)
+_MEDIUM_WORD = {Media.IMAGE: "picture", Media.VIDEO: "video"}
+# The same request for the other medium, offered when a file's medium is the only thing wrong.
+_OTHER_MEDIUM_ASK = {
+    Task.IMAGE_EDITING: "a video edit",
+    Task.VIDEO_EDITING: "a picture edit",
+    Task.IMAGE_CONTROL: "a video that follows it",
+    Task.VIDEO_CONTROL: "a picture that follows it",
+    Task.IMAGE_UNDERSTANDING: "a question about the video",
+}
+
+
+def _takes(task: Task) -> str:
+    """What ``task`` takes, in words: "one source (a picture), one mask (a picture) and references (pictures)"."""
+    parts = []
+    for role in _ROLE_ORDER:
+        if role in task.roles:
+            kinds = [_MEDIUM_WORD[m] for m in Media if m in media_for(task, role)]
+            if role in _ONE_EACH:
+                parts.append(f"one {role.value} (a {' or '.join(kinds)})")
+            else:
+                parts.append(f"{role.value}s ({' or '.join(k + 's' for k in kinds)})")
+    return f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else "".join(parts)
+
+
+def _no_part(task: Task, atts: list[Attachment], roles: list[Role | None], index: int) -> str:
+    """Why attachment ``index`` has no role its medium can play in ``task``, and what would work, in one line."""
+    att = atts[index]
+    medium = _MEDIUM_WORD[att.media]
+    # Another file already plays the one role this medium could have ("clip1.mp4 is the source").
+    holder = next(
+        (
+            (role, os.path.basename(atts[j].path))
+            for j, role in enumerate(roles)
+            if j != index and role in _ONE_EACH and att.media in media_for(task, role)
+        ),
+        None,
+    )
+    line = f"{os.path.basename(att.path)} is a {medium}; {task.value} takes {_takes(task)}"
+    if holder:
+        return f"{line}, and its {holder[0].value} is {holder[1]}: attach one {medium} per request"
+    wanted = " or ".join(_MEDIUM_WORD[m] for m in Media if m is not att.media)
+    other = _OTHER_MEDIUM_ASK.get(task)
+    return f"{line}: attach a {wanted} instead" + (f", or ask for {other}" if other else "")
 
 
 def _with_fixed(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -389,3 +391,35 @@ def test_an_unexpected_error_is_one_line_saying_it_is_a_bug_and_shows_the_traceb
     monkeypatch.setenv("UNISON_DEBUG", "1")
     with pytest.raises(RuntimeError, match="the planner tripped"):
         main(["plan", "a cat"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_the_stdio_mcp_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    pytest.importorskip("mcp")
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}},
+    }
+    command = [sys.executable, "-m", "unison_agent.cli", "mcp", "--profile", "tiny", "--workspace", str(tmp_path)]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(hello) + "\n")
+            proc.stdin.flush()
+            replies: queue.Queue[str] = queue.Queue()
+            stdout = proc.stdout
+            threading.Thread(target=lambda: replies.put(stdout.readline()), daemon=True).start()
+            assert '"result"' in replies.get(timeout=120)  # serving: the signal reaches a running server
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    assert proc.returncode == 130, err
+    assert err == "unison mcp: stopped\n"

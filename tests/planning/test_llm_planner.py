@@ -637,3 +637,10 @@ def test_a_model_that_cannot_be_loaded_falls_back_to_the_rules_with_the_reason(m
     assert planned.notes[-1] == (
         "the model could not be loaded (OSError: no weights in /models/x); used the embedded planner's plan"
     )
+
+
+def test_a_request_over_the_length_cap_is_refused_before_the_model_is_asked() -> None:
+    model = Scripted(answer(task="text_to_image", prompt="x"))
+    with pytest.raises(PlanningError, match=r"the request is 10,001 characters; the limit is 10,000"):
+        planner(model).plan_detailed("x" * 10_001)
+    assert model.calls == []

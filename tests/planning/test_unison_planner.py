@@ -290,3 +290,10 @@ def test_when_neither_the_model_nor_the_rules_can_plan_both_reasons_are_given() 
 def test_generate_must_be_callable() -> None:
     with pytest.raises(TypeError, match="generate must be a callable"):
         UnisonPlanner("unison-3b")  # type: ignore[arg-type]
+
+
+def test_a_request_over_the_length_cap_is_refused_before_the_model_runs() -> None:
+    model = Scripted("<CFI>")
+    with pytest.raises(PlanningError, match=r"the request is 10,001 characters; the limit is 10,000"):
+        UnisonPlanner(model).plan_detailed("x" * 10_001)
+    assert model.requests == []

@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from unison_agent.planning.base import Planned
-from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError, _probed
+from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError, _probed, check_request_length
 from unison_agent.spec import (
     DEFAULT_FPS,
     DEFAULT_NUM_FRAMES,
@@ -621,7 +621,8 @@ class LLMPlanner:
 
     def plan_detailed(self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> Planned:
         """Plan ``text``; raises ``media.MediaError`` for an unusable attachment, and ``PlanningError`` only
-        when neither the model nor the rules can plan the request."""
+        when neither the model nor the rules can plan the request (or the text is over the length cap)."""
+        check_request_length(text)  # before the model is asked: the rules' refusal would only make it a fallback
         atts = _probed(attachments)
         fallback: TaskSpec | None
         try:

@@ -30,7 +30,7 @@ from dataclasses import replace
 from pydantic import ValidationError
 
 from unison_agent.planning.base import Planned
-from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError, _probed
+from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError, _probed, check_request_length
 from unison_agent.planning.signal_tokens import (
     BOEDIT,
     BOFIDX,
@@ -179,6 +179,7 @@ class UnisonPlanner:
         Raises ``media.MediaError`` for an unusable attachment, and ``PlanningError`` only when neither the
         model nor the rules can plan the request.
         """
+        check_request_length(text)
         atts = _probed(attachments)
         rendered, order = render(text, atts)
         rules_text = _plain(text)

@@ -423,3 +423,20 @@ def test_the_stdio_mcp_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: sig
                 proc.wait(timeout=30)
     assert proc.returncode == 130, err
     assert err == "unison mcp: stopped\n"
+
+
+def test_an_error_after_progress_on_a_terminal_starts_a_line_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    import unison_agent.tools
+    from unison_agent.tools import ToolError
+
+    def run_failing(_spec: Any, *, on_progress: Any, **_kw: Any) -> None:
+        on_progress(ProgressEvent("load", 0, 1, message="wan_vace: somewhere"))
+        raise ToolError("the model could not be loaded")
+
+    terminal = Terminal()
+    monkeypatch.setattr(unison_agent.tools, "run", run_failing)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["run", "what is the capital of France?", "--profile", "tiny"]) == 1
+    shown = terminal.getvalue()
+    assert shown.startswith("\rload (wan_vace: somewhere)")  # the progress line was drawn, then ended
+    assert shown.endswith("s\nunison run: error: the model could not be loaded\n")

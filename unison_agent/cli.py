@@ -548,8 +548,16 @@ def _run(args: argparse.Namespace) -> int:
     progress = None if args.quiet else _ProgressLine(sys.stderr)
     finished = False
     try:
-        result = run(spec, profile=profile, pool=ModelPool(), out_dir=args.out, on_progress=progress)
-        finished = True
+        try:
+            result = run(spec, profile=profile, pool=ModelPool(), out_dir=args.out, on_progress=progress)
+            finished = True
+        finally:  # before any message: the progress line ends first, and a failed run leaves no folder either
+            if progress:
+                progress.close(finished=finished)
+            if not finished:
+                for folder in reversed(made):
+                    with contextlib.suppress(OSError):  # not empty: something else put a file there
+                        folder.rmdir()
     except RunCancelled as e:
         return _fail(f"{e}; nothing was written", EXIT_CANCELLED, "run")
     except (MediaError, UnreadableInputError) as e:  # an attachment found unreadable only now: as plan says it
@@ -559,13 +567,6 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as e:  # the disk filled up, a folder vanished...: the OS's reason, on one line
         where = f"{e.filename}: " if e.filename else ""
         return _fail(f"{where}{e.strerror or e}", EXIT_FAILED, "run")
-    finally:
-        if progress:
-            progress.close(finished=finished)
-        if not finished:
-            for folder in reversed(made):
-                with contextlib.suppress(OSError):  # not empty: something else put a file there
-                    folder.rmdir()
     if args.json:
         _print_json(result.to_json_dict())
         return EXIT_OK

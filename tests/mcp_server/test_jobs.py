@@ -94,3 +94,25 @@ def test_eight_concurrent_calls_all_finish_one_generation_at_a_time(
     assert all(r is not None and not r.isError for r in results)
     assert len({r.structuredContent["outputs"][0]["id"] for r in results}) == 8
     assert most[0] == 1
+
+
+def test_a_running_job_is_cancelled_when_its_session_ends_and_records_nothing(tmp_path: Path) -> None:
+    seen: list[dict] = []
+
+    async def go() -> None:
+        async with create_connected_server_and_client_session(_server(tmp_path)) as client:
+            job = (
+                await client.call_tool("start_job", {"request": "a video of a storm, 64x64, 4 seconds, 500 steps"})
+            ).structuredContent
+            queued = (await client.call_tool("start_job", {"request": "a picture of a cat, 64x64"})).structuredContent
+            status: dict = {"status": "queued", "step": 0}
+            while status["status"] == "queued" or status["step"] < 1:
+                await anyio.sleep(0.05)
+                status = (await client.call_tool("job_status", {"job": job["job"]})).structuredContent
+            seen.extend([status, queued])
+        # Leaving the session ends it: the running job stops at its next step, the queued one never starts.
+
+    anyio.run(go)
+    assert seen[0]["status"] == "running" and seen[1]["status"] == "queued"
+    assert not any((tmp_path / "ws" / "files").iterdir())
+    assert not list((tmp_path / "ws").glob(".run-*"))

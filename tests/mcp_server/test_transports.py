@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import selectors
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +149,69 @@ def test_a_token_with_surrounding_spaces_is_stripped() -> None:
     from unison_agent.mcp_server.http import BearerToken
 
     assert BearerToken(None, "  s3cret\n").expected == b"Bearer s3cret"
+
+
+def _messages(proc: subprocess.Popen[bytes], deadline: float) -> Iterator[dict[str, Any]]:
+    """The server's JSON-RPC messages as they arrive, until ``deadline`` (a ``time.monotonic()`` value)."""
+    assert proc.stdout is not None
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0 and selector.select(timeout=left):
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                return
+            *lines, buffer = (buffer + chunk).split(b"\n")
+            yield from (json.loads(line) for line in lines if line.strip())
+
+
+@pytest.mark.slow
+def test_the_stdio_server_stops_its_run_and_exits_when_its_client_goes_away(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    cmd = [sys.executable, "-m", "unison_agent.cli", "mcp", "--profile", "tiny", "--workspace", str(ws)]
+    log = (tmp_path / "stderr.txt").open("wb")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=tmp_path)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+
+        def send(message: dict[str, Any]) -> None:
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n")
+            proc.stdin.flush()
+
+        client = {"name": "test", "version": "0"}
+        send(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client},
+            }
+        )
+        send({"method": "notifications/initialized"})
+        # Minutes of denoising on the tiny model: far longer than the deadline below.
+        request = "a video of a storm, 64x64, 4 seconds, 500 steps"
+        send(
+            {
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "run", "arguments": {"request": request}, "_meta": {"progressToken": "p"}},
+            }
+        )
+        progress = next(
+            (m for m in _messages(proc, time.monotonic() + 180) if m.get("method") == "notifications/progress"), None
+        )
+        assert progress is not None, (tmp_path / "stderr.txt").read_text()
+        # The client dies: its end of both pipes closes.
+        proc.stdin.close()
+        proc.stdout.close()
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    assert not any((ws / "files").iterdir()), "the abandoned run recorded an output"
+    assert not list(ws.glob(".run-*")) and not list(ws.rglob("*.part"))

@@ -17,6 +17,7 @@ import dataclasses
 import inspect
 import io
 import mimetypes
+import os
 import secrets
 import sys
 import threading
@@ -24,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio
 import anyio.from_thread
@@ -34,6 +35,7 @@ from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ResourceError
 from mcp.server.fastmcp.exceptions import ToolError as FastMCPToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.stdio import stdio_server
 from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
 from pydantic import AnyUrl, BaseModel, Field, ValidationError
@@ -43,7 +45,7 @@ from unison_agent.mcp_server.guard import AccessError, FileGuard
 from unison_agent.media import MediaError
 from unison_agent.sessions import ArtifactStore, StoreError
 from unison_agent.spec import Media, Task, explain
-from unison_agent.tools import ToolError
+from unison_agent.tools import RunCancelled, ToolError
 from unison_agent.tools.planners import planner_for
 from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_request, tool_description
 
@@ -69,6 +71,35 @@ class Job:
         return {"job": self.id, "status": self.status, "step": self.step, "steps": self.steps, "error": self.error}
 
 
+class Runs:
+    """The cancel events of one MCP session's runs, running or queued. :meth:`stop` sets every one, and any added
+    later: the session is ending, so none of its work may keep the worker (and the process) busy."""
+
+    def __init__(self) -> None:
+        self._events: set[threading.Event] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def add(self, event: threading.Event) -> threading.Event:
+        """Track ``event`` (set at once if the session is already stopping); returns it."""
+        with self._lock:
+            self._events.add(event)
+            if self._stopped:
+                event.set()
+        return event
+
+    def discard(self, event: threading.Event) -> None:
+        with self._lock:
+            self._events.discard(event)
+
+    def stop(self) -> None:
+        """Cancel every run: each stops at its next denoising step, a queued one never starts."""
+        with self._lock:
+            self._stopped = True
+            for event in self._events:
+                event.set()
+
+
 @dataclass
 class ServerState:
     """What every tool call shares: the store, this server's session, the models, the file guard, the queue."""
@@ -81,6 +112,7 @@ class ServerState:
     graph: Any
     jobs: dict[str, Job]
     task_group: Any  # anyio TaskGroup that runs jobs past the tool call that started them
+    runs: Runs = field(default_factory=Runs)
 
 
 def create_server(
@@ -99,25 +131,37 @@ def create_server(
     allowed = [workspace, Path.cwd()] if roots is None else [*roots, workspace]
 
     @asynccontextmanager
-    async def lifespan(_app: FastMCP) -> AsyncIterator[ServerState]:
+    async def lifespan(app: FastMCP) -> AsyncIterator[ServerState]:
         store = ArtifactStore(workspace)
         ctx = UnisonContext(workspace=str(workspace), profile=profile, planner=planner, store=store)
         if planner != "embedded":
             # Hosts give a server seconds to answer `initialize`; a model planner takes longer to load, so it
             # loads beside the session and the first plan waits for it (a load that fails is reported then).
             threading.Thread(target=_warm_planner, args=(planner,), name="planner-load", daemon=True).start()
-        async with anyio.create_task_group() as tg:
-            yield ServerState(
-                store=store,
-                session=store.new_session(title="mcp"),
-                unison=ctx,
-                guard=FileGuard.create(list(allowed)),
-                limiter=anyio.CapacityLimiter(1),
-                graph=build_graph(InMemorySaver()),
-                jobs={},
-                task_group=tg,
-            )
-            tg.cancel_scope.cancel()  # server shutting down: unfinished jobs stop
+        runs = Runs()
+        live = app.live_runs if isinstance(app, _UnisonMCP) else set()
+        live.add(runs)
+        try:
+            async with anyio.create_task_group() as tg:
+                try:
+                    yield ServerState(
+                        store=store,
+                        session=store.new_session(title="mcp"),
+                        unison=ctx,
+                        guard=FileGuard.create(list(allowed)),
+                        limiter=anyio.CapacityLimiter(1),
+                        graph=build_graph(InMemorySaver()),
+                        jobs={},
+                        task_group=tg,
+                        runs=runs,
+                    )
+                finally:
+                    # Session over: every run stops at its next step, so the task group below waits for one
+                    # step of the worker, not for whole generations nobody will receive.
+                    runs.stop()
+                    tg.cancel_scope.cancel()
+        finally:
+            live.discard(runs)
 
     mcp = _UnisonMCP(
         "unison-agent",
@@ -149,8 +193,28 @@ ARTIFACT_URI = "artifact://{aid}"
 
 class _UnisonMCP(FastMCP):
     """FastMCP whose ``artifact://`` reads carry each file's own MIME type (a FastMCP template has one MIME type
-    for every URI it matches, and artifacts are PNGs, MP4s and more), and whose refused tool arguments are told
-    in one line per problem (``request: String should have at most 10000 characters``)."""
+    for every URI it matches, and artifacts are PNGs, MP4s and more), whose refused tool arguments are told in
+    one line per problem (``request: String should have at most 10000 characters``), and whose stdio transport
+    stops every run when the client goes away."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live_runs: set[Runs] = set()  # one per session being served (the lifespan adds and removes it)
+
+    async def run_stdio_async(self) -> None:
+        """Serve over stdin/stdout until stdin ends. When the client goes away (end of stdin, or a broken pipe on
+        stdout: it quit or was killed), every run is cancelled at once; the SDK would otherwise finish the tool
+        calls in flight, i.e. keep generating for minutes for nobody, before the process could exit."""
+        client = _StdioClient(on_gone=self.stop_runs)
+        # stdio_server only iterates stdin and calls write/flush on stdout, which _StdioClient provides.
+        stdin, stdout = cast(Any, client.lines()), cast(Any, client)
+        async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):
+            await self._mcp_server.run(read_stream, write_stream, self._mcp_server.create_initialization_options())
+
+    def stop_runs(self) -> None:
+        """Cancel the runs of every session this server is serving (see :class:`Runs`)."""
+        for runs in list(self.live_runs):
+            runs.stop()
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         """As FastMCP; raises FastMCP's ToolError, with a validation failure said as ``field: problem``."""
@@ -173,6 +237,52 @@ class _UnisonMCP(FastMCP):
         except (StoreError, OSError) as e:
             raise ResourceError(str(e)) from None
         return [ReadResourceContents(content=data, mime_type=mime)]
+
+
+class _StdioClient:
+    """The process's stdin and stdout as the stdio transport's ends, watched for the client going away: ``on_gone``
+    runs once, at the end of stdin or at the first broken pipe on stdout; after a broken pipe writes are dropped."""
+
+    def __init__(self, on_gone: Callable[[], None]) -> None:
+        # UTF-8 whatever the platform's default, as the SDK's own stdio transport wraps them.
+        self._stdin = anyio.wrap_file(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+        self._stdout = anyio.wrap_file(io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))
+        self._on_gone = on_gone
+        self._gone = False
+        self._broken = False
+
+    async def lines(self) -> AsyncIterator[str]:
+        async for line in self._stdin:
+            yield line
+        self._went()  # the client closed its end: the MCP way to shut a stdio server down
+
+    async def write(self, text: str) -> None:
+        if not self._broken:
+            try:
+                await self._stdout.write(text)
+            except BrokenPipeError:
+                self._pipe_broke()
+
+    async def flush(self) -> None:
+        if not self._broken:
+            try:
+                await self._stdout.flush()
+            except BrokenPipeError:
+                self._pipe_broke()
+
+    def _pipe_broke(self) -> None:
+        self._broken = True
+        # What is still buffered can never be written: point stdout at /dev/null so that the flush at exit does
+        # not print a BrokenPipeError (the advice of Python's documentation on SIGPIPE).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        self._went()
+
+    def _went(self) -> None:
+        if not self._gone:
+            self._gone = True
+            self._on_gone()
 
 
 def _artifact_file(store: ArtifactStore, aid: str) -> tuple[bytes, str]:
@@ -198,8 +308,11 @@ def _checked(state: ServerState, refs: list[str]) -> list[str]:
     return out
 
 
-async def _in_worker(ctx: Context, work: Callable[[Callable[[dict[str, Any]], None]], Any]) -> Any:
-    """Run ``work(progress)`` in the worker thread, after every earlier call (one generation at a time)."""
+async def _in_worker(ctx: Context, work: Callable[[UnisonContext, Callable[[dict[str, Any]], None]], Any]) -> Any:
+    """Run ``work(unison, progress)`` in the worker thread, after every earlier call (one generation at a time).
+
+    ``unison`` carries a cancel event of its own that the server sets when the session ends (the client went
+    away, the server stops), so the run stops at its next step. Returns what ``work`` returns."""
     state = _state(ctx)
 
     def progress(event: dict[str, Any]) -> None:
@@ -207,7 +320,12 @@ async def _in_worker(ctx: Context, work: Callable[[Callable[[dict[str, Any]], No
             message = f"denoising step {event['done']}/{event['total']}"
             anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
 
-    return await anyio.to_thread.run_sync(lambda: work(progress), limiter=state.limiter)
+    cancel = state.runs.add(threading.Event())
+    unison = dataclasses.replace(state.unison, cancel=cancel)
+    try:
+        return await anyio.to_thread.run_sync(lambda: work(unison, progress), limiter=state.limiter)
+    finally:
+        state.runs.discard(cancel)
 
 
 def _result(
@@ -322,14 +440,7 @@ def _register(mcp: FastMCP) -> None:
         except _REFUSALS as e:
             return _error(str(e))
 
-        def progress(event: dict[str, Any]) -> None:
-            if event["stage"] == "denoise":
-                message = f"denoising step {event['done']}/{event['total']}"
-                anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
-
-        final = await anyio.to_thread.run_sync(
-            lambda: _run_graph(state, request, refs, state.unison, progress), limiter=state.limiter
-        )
+        final = await _in_worker(ctx, lambda unison, progress: _run_graph(state, request, refs, unison, progress))
         return _graph_result(state, final)
 
     @mcp.tool(
@@ -342,7 +453,7 @@ def _register(mcp: FastMCP) -> None:
         refs = _checked(state, attachments or [])  # refusals are reported now, not when the job runs
         job = Job(id=secrets.token_hex(4), request=request)
         state.jobs[job.id] = job
-        unison = dataclasses.replace(state.unison, cancel=job.cancel)
+        unison = dataclasses.replace(state.unison, cancel=state.runs.add(job.cancel))
 
         def progress(event: dict[str, Any]) -> None:
             if event["stage"] == "denoise":
@@ -355,7 +466,10 @@ def _register(mcp: FastMCP) -> None:
                 job.status = "running"
                 return _run_graph(state, request, refs, unison, progress)
 
-            final = await anyio.to_thread.run_sync(work, limiter=state.limiter)
+            try:
+                final = await anyio.to_thread.run_sync(work, limiter=state.limiter)
+            finally:
+                state.runs.discard(job.cancel)
             job.result = final
             job.error = final.get("error")
             job.status = "cancelled" if job.cancel.is_set() else ("failed" if job.error else "done")
@@ -431,14 +545,14 @@ def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
         )
         ids = [r.id for r in records.values()]
 
-        def work(progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        def work(unison: UnisonContext, progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
             return run_and_store(
-                state.unison, state.session, f"{task.value}: {request.model_dump_json()}", spec, ids, _adapt(progress)
+                unison, state.session, f"{task.value}: {request.model_dump_json()}", spec, ids, _adapt(progress)
             )
 
         try:
             result = await _in_worker(ctx, work)
-        except _REFUSALS as e:
+        except (*_REFUSALS, RunCancelled) as e:
             return _error(str(e))
         return _result(state, task.value, result["outputs"], result["text"], {"spec": result["spec"]})
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -166,7 +167,14 @@ def _messages(proc: subprocess.Popen[bytes], deadline: float) -> Iterator[dict[s
 
 
 @pytest.mark.slow
-def test_the_stdio_server_stops_its_run_and_exits_when_its_client_goes_away(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("how", "exit_code", "said"),
+    [("client-killed", 0, ""), ("SIGTERM", 130, "unison mcp: stopped\n")],
+    ids=["client-killed", "SIGTERM"],
+)
+def test_the_stdio_server_stops_its_run_and_exits_when_its_client_goes_away_or_it_is_told_to_stop(
+    tmp_path: Path, how: str, exit_code: int, said: str
+) -> None:
     ws = tmp_path / "ws"
     cmd = [sys.executable, "-m", "unison_agent.cli", "mcp", "--profile", "tiny", "--workspace", str(ws)]
     log = (tmp_path / "stderr.txt").open("wb")
@@ -201,7 +209,9 @@ def test_the_stdio_server_stops_its_run_and_exits_when_its_client_goes_away(tmp_
             (m for m in _messages(proc, time.monotonic() + 180) if m.get("method") == "notifications/progress"), None
         )
         assert progress is not None, (tmp_path / "stderr.txt").read_text()
-        # The client dies: its end of both pipes closes.
+        if how == "SIGTERM":
+            proc.send_signal(signal.SIGTERM)
+        # The client is gone (killed, or it went away after stopping the server): its ends of both pipes close.
         proc.stdin.close()
         proc.stdout.close()
         code = proc.wait(timeout=60)
@@ -211,7 +221,6 @@ def test_the_stdio_server_stops_its_run_and_exits_when_its_client_goes_away(tmp_
             proc.wait()
         log.close()
     stderr = (tmp_path / "stderr.txt").read_text()
-    assert code == 0, stderr
-    assert "Traceback" not in stderr, stderr
+    assert code == exit_code and stderr == said, stderr
     assert not any((ws / "files").iterdir()), "the abandoned run recorded an output"
     assert not list(ws.glob(".run-*")) and not list(ws.rglob("*.part"))

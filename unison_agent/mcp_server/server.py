@@ -13,6 +13,7 @@ progress of every denoising step is sent as MCP progress notifications. Files ar
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import inspect
 import io
@@ -21,11 +22,11 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import anyio
 import anyio.from_thread
@@ -51,7 +52,10 @@ from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_re
 
 __all__ = ["ServerState", "create_server"]
 
+T = TypeVar("T")
+
 PREVIEW_SIDE = 256  # inline previews stay small: hosts pass tool results to their model
+ARTIFACT_URI = "artifact://{aid}"
 
 
 @dataclass
@@ -100,6 +104,32 @@ class Runs:
                 event.set()
 
 
+class Working:
+    """How many runs are in worker threads right now, so that the process can wait for them before it exits: a
+    stopped run ends at its next step and removes what it was writing, unless the interpreter is gone first."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        """Count the calling (worker) thread's run while the block lasts."""
+        with self._changed:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._count -= 1
+                self._changed.notify_all()
+
+    def wait_idle(self) -> None:
+        """Return once no run is in a worker thread."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count == 0)
+
+
 @dataclass
 class ServerState:
     """What every tool call shares: the store, this server's session, the models, the file guard, the queue."""
@@ -112,7 +142,8 @@ class ServerState:
     graph: Any
     jobs: dict[str, Job]
     task_group: Any  # anyio TaskGroup that runs jobs past the tool call that started them
-    runs: Runs = field(default_factory=Runs)
+    runs: Runs  # this session's
+    working: Working  # the server's
 
 
 def create_server(
@@ -132,6 +163,7 @@ def create_server(
 
     @asynccontextmanager
     async def lifespan(app: FastMCP) -> AsyncIterator[ServerState]:
+        assert isinstance(app, _UnisonMCP)  # the server built below (the SDK's type says FastMCP)
         store = ArtifactStore(workspace)
         ctx = UnisonContext(workspace=str(workspace), profile=profile, planner=planner, store=store)
         if planner != "embedded":
@@ -139,8 +171,7 @@ def create_server(
             # loads beside the session and the first plan waits for it (a load that fails is reported then).
             threading.Thread(target=_warm_planner, args=(planner,), name="planner-load", daemon=True).start()
         runs = Runs()
-        live = app.live_runs if isinstance(app, _UnisonMCP) else set()
-        live.add(runs)
+        app.live_runs.add(runs)
         try:
             async with anyio.create_task_group() as tg:
                 try:
@@ -154,6 +185,7 @@ def create_server(
                         jobs={},
                         task_group=tg,
                         runs=runs,
+                        working=app.working,
                     )
                 finally:
                     # Session over: every run stops at its next step, so the task group below waits for one
@@ -161,7 +193,7 @@ def create_server(
                     runs.stop()
                     tg.cancel_scope.cancel()
         finally:
-            live.discard(runs)
+            app.live_runs.discard(runs)
 
     mcp = _UnisonMCP(
         "unison-agent",
@@ -188,9 +220,6 @@ def create_server(
     return mcp
 
 
-ARTIFACT_URI = "artifact://{aid}"
-
-
 class _UnisonMCP(FastMCP):
     """FastMCP whose ``artifact://`` reads carry each file's own MIME type (a FastMCP template has one MIME type
     for every URI it matches, and artifacts are PNGs, MP4s and more), whose refused tool arguments are told in
@@ -200,6 +229,16 @@ class _UnisonMCP(FastMCP):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.live_runs: set[Runs] = set()  # one per session being served (the lifespan adds and removes it)
+        self.working = Working()  # the runs of every session in worker threads
+
+    def run(self, *args: Any, **kwargs: Any) -> None:
+        """As FastMCP's ``run``; when it ends, however it ends (Ctrl-C, SIGTERM: the event loop does not wait
+        for worker threads), every run is stopped and waited for, so each removes what it was writing."""
+        try:
+            super().run(*args, **kwargs)
+        finally:
+            self.stop_runs()
+            self.working.wait_idle()
 
     async def run_stdio_async(self) -> None:
         """Serve over stdin/stdout until stdin ends. When the client goes away (end of stdin, or a broken pipe on
@@ -208,8 +247,22 @@ class _UnisonMCP(FastMCP):
         client = _StdioClient(on_gone=self.stop_runs)
         # stdio_server only iterates stdin and calls write/flush on stdout, which _StdioClient provides.
         stdin, stdout = cast(Any, client.lines()), cast(Any, client)
-        async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):
+        async with (
+            stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream),
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(self._stop_runs_when_cancelled)
             await self._mcp_server.run(read_stream, write_stream, self._mcp_server.create_initialization_options())
+            tg.cancel_scope.cancel()
+
+    async def _stop_runs_when_cancelled(self) -> None:
+        """Wait; once cancelled, stop every run. Ctrl-C, SIGTERM and SIGHUP (the CLI raises KeyboardInterrupt for
+        them) cancel every task, but a task waiting for the worker thread cannot be cancelled until the thread
+        returns: this one is, and its stop makes the thread return at its next step."""
+        try:
+            await anyio.sleep_forever()
+        finally:
+            self.stop_runs()
 
     def stop_runs(self) -> None:
         """Cancel the runs of every session this server is serving (see :class:`Runs`)."""
@@ -285,6 +338,16 @@ class _StdioClient:
             self._on_gone()
 
 
+def _counted(working: Working, work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` counted in ``working`` while it runs (in the worker thread)."""
+
+    def counted() -> T:
+        with working.one():
+            return work()
+
+    return counted
+
+
 def _artifact_file(store: ArtifactStore, aid: str) -> tuple[bytes, str]:
     """The bytes and MIME type of artifact ``aid``'s file; raises StoreError when there is no such artifact."""
     path = Path(store.get(aid).path)
@@ -318,12 +381,18 @@ async def _in_worker(ctx: Context, work: Callable[[UnisonContext, Callable[[dict
     def progress(event: dict[str, Any]) -> None:
         if event["stage"] == "denoise":
             message = f"denoising step {event['done']}/{event['total']}"
-            anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
+            # The event loop has finished (anyio's RunFinishedError is a RuntimeError) or the session is closed:
+            # nobody is left to tell. Not a reason to abandon the run midway; its cancel event, set by then, stops
+            # it at its next step, cleanly.
+            with contextlib.suppress(RuntimeError, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
 
     cancel = state.runs.add(threading.Event())
     unison = dataclasses.replace(state.unison, cancel=cancel)
     try:
-        return await anyio.to_thread.run_sync(lambda: work(unison, progress), limiter=state.limiter)
+        return await anyio.to_thread.run_sync(
+            _counted(state.working, lambda: work(unison, progress)), limiter=state.limiter
+        )
     finally:
         state.runs.discard(cancel)
 
@@ -467,7 +536,7 @@ def _register(mcp: FastMCP) -> None:
                 return _run_graph(state, request, refs, unison, progress)
 
             try:
-                final = await anyio.to_thread.run_sync(work, limiter=state.limiter)
+                final = await anyio.to_thread.run_sync(_counted(state.working, work), limiter=state.limiter)
             finally:
                 state.runs.discard(job.cancel)
             job.result = final

@@ -59,6 +59,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, _for_stream(f"{self.prog}: error: {message} (see '{self.prog} --help')\n", sys.stderr))
 
 
+def _port(text: str) -> int:
+    """argparse type of ``--port``: 1..65535, or 0 for a free port the system picks (the server prints it)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 1..65535, or 0 for any free port")
+    return port
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="unison", description="Plan and run multimodal requests.")
     parser.add_argument("--version", action="version", version=f"unison-agent {__version__}")
@@ -143,7 +154,7 @@ def _build_parser() -> argparse.ArgumentParser:
     m.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
     m.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio (at http://HOST:PORT/mcp)")
     m.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1: this machine only)")
-    m.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    m.add_argument("--port", type=_port, default=8000, help="HTTP port (default 8000; 0: any free port, printed)")
     m.add_argument(
         "--token", default=None, help="require 'Authorization: Bearer TOKEN' over HTTP (default: $UNISON_MCP_TOKEN)"
     )
@@ -820,7 +831,10 @@ def _mcp(args: argparse.Namespace) -> int:
         port=args.port,
     )
     if args.http:
-        token = args.token or os.environ.get("UNISON_MCP_TOKEN")
+        given = args.token if args.token is not None else os.environ.get("UNISON_MCP_TOKEN") or None
+        token = None if given is None else given.strip()
+        if given is not None and not token:  # a blank secret is no secret (and a mistake: an empty variable, a paste)
+            return _fail("the token is empty or blank: give --token (or $UNISON_MCP_TOKEN) a secret", command="mcp")
         if args.host not in ("127.0.0.1", "localhost", "::1") and not token:
             return _fail(
                 f"refusing to serve on {args.host} without --token (anyone on the network could use it)", command="mcp"

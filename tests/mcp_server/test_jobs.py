@@ -116,3 +116,36 @@ def test_a_running_job_is_cancelled_when_its_session_ends_and_records_nothing(tm
     assert seen[0]["status"] == "running" and seen[1]["status"] == "queued"
     assert not any((tmp_path / "ws" / "files").iterdir())
     assert not list((tmp_path / "ws").glob(".run-*"))
+
+
+def test_a_job_that_fails_unexpectedly_is_failed_and_the_server_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import unison_agent.mcp_server.server as server_module
+
+    real = server_module._run_graph
+
+    def broken(state: Any, request: str, *args: Any) -> dict:
+        if "broken" in request:
+            raise RuntimeError("a bug in the graph")
+        return real(state, request, *args)
+
+    monkeypatch.setattr(server_module, "_run_graph", broken)
+
+    async def go() -> tuple[dict, Any, Any]:
+        async with create_connected_server_and_client_session(_server(tmp_path)) as client:
+            job = (await client.call_tool("start_job", {"request": "a broken picture, 64x64"})).structuredContent
+            status: dict = {"status": "queued"}
+            with anyio.fail_after(120):
+                while status["status"] in ("queued", "running"):
+                    await anyio.sleep(0.05)
+                    status = (await client.call_tool("job_status", {"job": job["job"]})).structuredContent
+            result = await client.call_tool("job_result", {"job": job["job"]})
+            after = await client.call_tool("plan", {"request": "a red fox, 64x64"})  # the server still answers
+            return status, result, after
+
+    status, result, after = anyio.run(go)
+    assert status["status"] == "failed"
+    assert status["error"].startswith("the job failed unexpectedly (RuntimeError: a bug in the graph); this is a bug")
+    assert result.isError and "a bug in the graph" in result.content[0].text
+    assert not after.isError and after.structuredContent["task"] == "text_to_image"

@@ -254,6 +254,8 @@ def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
         return {**done, "notes": [*(state.get("notes") or []), *done["notes"]]}  # the planner's notes first
     except (ToolError, ProfileError, MediaError, StoreError, RunCancelled) as e:
         return {"error": str(e), "outputs": []}
+    except OSError as e:  # the machine's, not the request's: a full disk, a file removed under the run
+        return {"error": f"the run could not read or write a file ({e.__class__.__name__}: {e})", "outputs": []}
 
 
 def respond_node(state: SessionState) -> dict[str, Any]:

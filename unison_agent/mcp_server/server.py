@@ -22,6 +22,7 @@ import os
 import secrets
 import sys
 import threading
+import traceback
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -537,6 +538,12 @@ def _register(mcp: FastMCP) -> None:
 
             try:
                 final = await anyio.to_thread.run_sync(_counted(state.working, work), limiter=state.limiter)
+            except Exception as e:
+                # A job runs in the server's own task group, where an exception would end the whole server (every
+                # client's session with it). One job's unexpected failure is that job's failure, told in its status.
+                traceback.print_exc(file=sys.stderr)
+                why = f"the job failed unexpectedly ({e.__class__.__name__}: {e})"
+                final = {"error": f"{why}; this is a bug, please report it with the server's log"}
             finally:
                 state.runs.discard(job.cancel)
             job.result = final

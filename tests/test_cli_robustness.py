@@ -393,6 +393,13 @@ def test_an_unexpected_error_is_one_line_saying_it_is_a_bug_and_shows_the_traceb
         main(["plan", "a cat"])
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before it runs: SIGHUP and SIGTERM at their defaults, as for a command typed in a terminal.
+    A test run started under ``nohup`` ignores SIGHUP, and children inherit that; the signal tests must not."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_the_stdio_mcp_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: signal.Signals) -> None:
@@ -405,7 +412,12 @@ def test_the_stdio_mcp_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: sig
     }
     command = [sys.executable, "-m", "unison_agent.cli", "mcp", "--profile", "tiny", "--workspace", str(tmp_path)]
     with subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_terminal,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None
         try:

@@ -270,6 +270,13 @@ sys.exit(cli.main(sys.argv[2:]))
 """
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before it runs: SIGHUP and SIGTERM at their defaults, as for a command typed in a terminal.
+    A test run started under ``nohup`` ignores SIGHUP, and children inherit that; the signal tests must not."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _wait_for(lines: queue.Queue[str], marker: str, deadline: float) -> list[str]:
     seen: list[str] = []
     while True:
@@ -302,6 +309,7 @@ def test_a_signal_cancels_a_run_like_ctrl_c_exit_130_and_no_files_left(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_from_a_terminal,
     ) as proc:
         stderr, stdout = proc.stderr, proc.stdout
         assert stderr is not None and stdout is not None

@@ -842,6 +842,8 @@ def _mcp(args: argparse.Namespace) -> int:
         serve_http(server, host=args.host, port=args.port, token=token)
     else:
         server.run("stdio")
+        if getattr(server, "signalled", False):  # SIGTERM/SIGHUP, received by the server's event loop
+            raise KeyboardInterrupt
     return EXIT_OK
 
 

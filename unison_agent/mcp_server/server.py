@@ -20,6 +20,7 @@ import io
 import mimetypes
 import os
 import secrets
+import signal
 import sys
 import threading
 import traceback
@@ -229,6 +230,7 @@ class _UnisonMCP(FastMCP):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.signalled = False  # serving over stdio ended because of SIGTERM or SIGHUP
         self.live_runs: set[Runs] = set()  # one per session being served (the lifespan adds and removes it)
         self.working = Working()  # the runs of every session in worker threads
 
@@ -253,8 +255,25 @@ class _UnisonMCP(FastMCP):
             anyio.create_task_group() as tg,
         ):
             tg.start_soon(self._stop_runs_when_cancelled)
+            tg.start_soon(self._stop_on_signals, tg.cancel_scope)
             await self._mcp_server.run(read_stream, write_stream, self._mcp_server.create_initialization_options())
             tg.cancel_scope.cancel()
+
+    async def _stop_on_signals(self, scope: anyio.CancelScope) -> None:
+        """SIGTERM and SIGHUP end serving as Ctrl-C does: every run stops at its next step and the server's tasks
+        are cancelled. Received by the event loop, not by a handler raising KeyboardInterrupt wherever the main
+        thread happens to be (inside the loop's own machinery that leaves a traceback). A signal that is ignored
+        (``nohup`` ignores SIGHUP) stays ignored. Sets ``signalled``, so the CLI exits 130."""
+        wanted = [getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP")]
+        signals = [s for s in wanted if s is not None and signal.getsignal(s) is not signal.SIG_IGN]
+        if sys.platform == "win32" or not signals:  # no loop signal handlers there
+            await anyio.sleep_forever()
+        with anyio.open_signal_receiver(*signals) as received:
+            async for _ in received:
+                self.signalled = True
+                self.stop_runs()
+                scope.cancel()
+                return
 
     async def _stop_runs_when_cancelled(self) -> None:
         """Wait; once cancelled, stop every run. Ctrl-C, SIGTERM and SIGHUP (the CLI raises KeyboardInterrupt for

@@ -122,7 +122,7 @@ _CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
             r"|\bblack[- ]and[- ]white version\b"
         ),
     ),
-    (ControlType.LAYOUT, re.compile(r"\blayout\b|\bbounding[\s-]*box\w*\b|\bbbox\w*\b|\bbox track\b")),
+    (ControlType.LAYOUT, re.compile(r"\blayout\b|\bbounding[\s-]*box\w*\b|\bbbox\w*\b")),
     (
         ControlType.POSE,
         re.compile(
@@ -130,7 +130,7 @@ _CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
             r"|\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b"
         ),
     ),
-    (ControlType.DEPTH, re.compile(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b|\bdeph\b")),
+    (ControlType.DEPTH, re.compile(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b")),
     (ControlType.CANNY, re.compile(r"\bcanny\b|\bedges?\b|\bedge[\s-]*map\b|\boutlines?\b|\bcontours?\b")),
     (
         ControlType.SCRIBBLE,

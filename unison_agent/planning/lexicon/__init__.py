@@ -1,0 +1,132 @@
+"""The planner's lexicons as data: per language, the words and phrases that signal each intent, each pattern
+with the requests it exists for.
+
+Every language module (``en``, ``zh``, ``es``, ``fr``, ``de``, ``ja``) defines ``LEXICON``, a :class:`Lexicon`
+that maps cue families (``FAMILIES``: asking, making, editing, a first frame...) and word lists (``WORD_LISTS``:
+names of the medium to make, verbs of motion) to :class:`Cue` entries. Patterns are regular expressions over
+normalised text (``text.normalise``: lower case, folded punctuation). ``cues.py`` compiles them once and sums
+their weights; tests check that every example matches its own pattern and no ``not_examples`` does.
+
+Word boundaries exist only where the script has them: Latin-script patterns are built with ``words()``
+(``\\b...\\b``); Chinese and Japanese are written without spaces, so their patterns use ``any_of()`` and a
+``\\b`` in one is refused at load (it would never match between two ideographs).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "FAMILIES",
+    "LANGUAGES",
+    "WORD_LISTS",
+    "Cue",
+    "Lexicon",
+    "LexiconError",
+    "any_of",
+    "load",
+    "words",
+]
+
+Script = Literal["latin", "cjk"]
+
+# Families whose matched weights are summed into a score (``cues.score``), in the order the planner reads them.
+FAMILIES: tuple[str, ...] = (
+    "text_to_x",
+    "question",
+    "answer_verb",
+    "text_only",
+    "gen",
+    "edit",
+    "reference",
+    "i2v",
+    "not_i2v",
+    "control",
+    "control_words",
+    "still",
+)
+# Word lists whose matches the planner counts one by one (``cues.OUT_VIDEO``, ``OUT_IMAGE``, ``MOTION``); their
+# weights are not used.
+WORD_LISTS: tuple[str, ...] = ("out_video", "out_image", "motion")
+LANGUAGES: tuple[str, ...] = ("en", "zh", "es", "fr", "de", "ja")
+
+
+class LexiconError(ValueError):
+    """A lexicon that cannot be used: an unknown family, a pattern that does not compile, a word boundary in a
+    script without spaces, an entry without examples."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One pattern of a cue family: its regular expression, how much a match weighs, and the requests it exists
+    for (``examples`` must match it, ``not_examples`` must not; both are checked by the tests)."""
+
+    pattern: str
+    weight: float = 1.0
+    examples: tuple[str, ...] = ()
+    not_examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """One language's cues: ``cues`` maps a name of ``FAMILIES`` or ``WORD_LISTS`` to its entries;
+    ``image_nouns``/``video_nouns`` are regex alternations naming a picture or a clip (used inside the
+    planner's own patterns, e.g. "this photo")."""
+
+    language: str
+    script: Script
+    cues: Mapping[str, tuple[Cue, ...]]
+    image_nouns: str = ""
+    video_nouns: str = ""
+    compiled: Mapping[str, tuple[tuple[re.Pattern[str], float], ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        known = set(FAMILIES) | set(WORD_LISTS)
+        compiled: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {}
+        for family, entries in self.cues.items():
+            if family not in known:
+                raise LexiconError(
+                    f"lexicon {self.language!r}: unknown family {family!r}; known: {', '.join(sorted(known))}"
+                )
+            compiled[family] = tuple((self._compile(family, cue), cue.weight) for cue in entries)
+        object.__setattr__(self, "compiled", compiled)
+
+    def _compile(self, family: str, cue: Cue) -> re.Pattern[str]:
+        where = f"lexicon {self.language!r}, family {family!r}, pattern {cue.pattern!r}"
+        if not cue.examples:
+            raise LexiconError(f"{where}: no examples; every pattern names the requests it exists for")
+        if self.script == "cjk" and r"\b" in cue.pattern:
+            raise LexiconError(f"{where}: \\b never matches inside unspaced {self.language} text; use any_of()")
+        try:
+            return re.compile(cue.pattern)
+        except re.error as e:
+            raise LexiconError(f"{where}: does not compile ({e})") from None
+
+
+def words(*alternatives: str) -> str:
+    """A pattern matching any of ``alternatives`` (regex fragments) as whole words: for Latin-script lexicons."""
+    return r"\b(?:" + "|".join(alternatives) + r")\b"
+
+
+def any_of(*alternatives: str) -> str:
+    """A pattern matching any of ``alternatives`` (regex fragments) anywhere: for scripts without spaces."""
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def load(languages: tuple[str, ...] = LANGUAGES) -> tuple[Lexicon, ...]:
+    """The ``LEXICON`` of each language module named in ``languages``, compiled.
+
+    Raises :class:`LexiconError` for an unknown language or an unusable entry."""
+    out = []
+    for lang in languages:
+        if lang not in LANGUAGES:
+            raise LexiconError(f"unknown lexicon language {lang!r}; known: {', '.join(LANGUAGES)}")
+        lexicon = importlib.import_module(f"{__name__}.{lang}").LEXICON
+        if not isinstance(lexicon, Lexicon):
+            raise LexiconError(f"{__name__}.{lang}.LEXICON is a {type(lexicon).__name__}, not a Lexicon")
+        out.append(lexicon)
+    return tuple(out)

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from unison_agent.planning.text import NUMBER_RE, Norm, parse_number
+from unison_agent.planning.text import NUMBER_RE, NUMBER_RES, Norm, parse_number
 from unison_agent.spec import LIMITS, PRESETS
 
-__all__ = ["Meta", "clean_prompt", "extract_meta"]
+__all__ = ["RULES", "Meta", "Rule", "clean_prompt", "extract_meta"]
 
 Span = tuple[int, int]
 
@@ -48,8 +48,14 @@ class Meta:
 
 
 N = NUMBER_RE
-_B = r"(?<![\w.])"  # left word boundary that also refuses a decimal point ("v1.5 seconds")
-_E = r"(?![\w])"
+# Chinese and Japanese write no spaces: "视频24fps", "种子42", "720P分辨率". Their characters count as word
+# characters for \b and \w, so the boundaries of the Latin-script rules treat them as spaces instead.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_HAS_CJK = re.compile(rf"[{_CJK}]")
+_W = rf"[^\W{_CJK}]"  # a letter, digit or underscore of an alphabetic script
+_L = rf"(?<!{_W})"  # left word boundary
+_B = rf"(?<!{_W})(?<!\.)"  # left word boundary that also refuses a decimal point ("v1.5 seconds")
+_E = rf"(?!{_W})"
 
 _SIZE = re.compile(
     rf"(?:\b(?:at|in|to|output|resolution|size|res|dimensions?|of)\s*[:=]?\s*)?{_B}(\d{{2,5}})\s*(?:px)?\s*(?:x|\*|by)\s*"
@@ -76,7 +82,7 @@ _ORIENT = re.compile(
 )
 _SECONDS = re.compile(
     rf"(?:\b(?:for|of|about|around|lasting|duration|length|long)\s*[:=]?\s*)?{_B}({N})\s*(?:-\s*)?"
-    r"(seconds?|secs?|s|minutes?|mins?|segundos?|secondes?|sekunden?)(?:\s+long)?(?![\w])"
+    rf"(seconds?|secs?|s|minutes?|mins?|segundos?|secondes?|sekunden?)(?:\s+long)?{_E}"
 )
 # Tried only where a run of spaces or digits begins (the guards): from every position of a long run, the run
 # would be rescanned each time (quadratic in its length).
@@ -85,17 +91,17 @@ _FRAMES = re.compile(
     rf"(?:(?:num_frames|frames)\s*[:=]\s*[-−]?(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧"
 )
 _FPS = re.compile(
-    rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒)(?![\w])"
-    rf"|\b(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*[-−]?({N})"
+    rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒){_E}"
+    rf"|{_L}(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*[-−]?({N})"
 )
-_SEED = re.compile(rf"\b(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N})(?![\w])")
+_SEED = re.compile(rf"{_L}(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N}){_E}")
 _STEPS = re.compile(
-    rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?\b"
+    rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?{_E}"
     rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*[-−]?(\d+)\b"
 )
 _GUIDANCE = re.compile(
-    r"\b(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*[-−]?(\d+(?:\.\d+)?)"
-    r"|(?<![\w.=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg)\b"
+    rf"{_L}(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*[-−]?(\d+(?:\.\d+)?)"
+    rf"|{_B}(?<![=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg){_E}"
 )
 _OUTPUT_NOUNS = (
     r"options?|variations?|versions?|variants?|alternatives?|outputs?|images?|imgs?|pics?|pictures?|photos?|"
@@ -116,6 +122,538 @@ _NEGATIVE = re.compile(
     r"(?:--|\b)(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives|neg)\s*[:=]\s*(.*?)\s*(?=\n|$)"
     r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)"
 )
+
+
+# ------------------------------------------------------------------------------------------------ other languages
+@dataclass(frozen=True)
+class Rule:
+    """One way a language states a setting. ``examples`` are the phrases it exists for (each must be read as
+    ``kind``) and ``content`` phrases that look alike but belong to the picture (none may be read as ``kind``);
+    tests check both. ``only_in`` limits a rule whose words are also words of other languages ("sin", "sans")
+    to text written in that language; ``needs`` is what the text must also say for the rule to apply.
+
+    Groups: the number is the first group that matched (``k`` when it follows its keyword, for steps), a
+    duration's unit is ``unit``, an orientation word ``o`` (with its format word ``f``, cut with it) and a
+    negative prompt's value ``v``."""
+
+    lang: str
+    kind: str
+    pattern: re.Pattern[str]
+    examples: tuple[str, ...]
+    content: tuple[str, ...] = ()
+    only_in: str | None = None
+    needs: re.Pattern[str] | None = None
+
+    def applies(self, norm: Norm) -> bool:
+        """Whether this rule may be tried on ``norm``."""
+        return (self.only_in is None or norm.lang == self.only_in) and (
+            self.needs is None or self.needs.search(norm.text) is not None
+        )
+
+
+def _rule(
+    lang: str,
+    kind: str,
+    pattern: str,
+    examples: list[str],
+    content: list[str] | None = None,
+    only_in: str | None = None,
+    needs: str | None = None,
+) -> Rule:
+    return Rule(
+        lang,
+        kind,
+        re.compile(pattern),
+        tuple(examples),
+        tuple(content or ()),
+        only_in,
+        re.compile(needs) if needs else None,
+    )
+
+
+N_ZH = NUMBER_RES["zh"]
+N_ES = NUMBER_RES["es"]
+N_FR = NUMBER_RES["fr"]
+N_DE = NUMBER_RES["de"]
+_DEC = r"\d+(?:[.,]\d+)?"  # "7,5" is 7.5 in Spanish, French and German
+# "第五帧" is the fifth frame, "每一帧" every frame. Not after another numeral either: a long run of them is
+# then tried once, not from each of its characters.
+_CJK_NUM = rf"(?<![\d.第每前后後这這那零〇一二两兩三四五六七八九十百千半])({N_ZH})"
+_CLAUSE_START = r"(?:^|(?<=[,;:.!?\n(]))\s*"
+_CLAUSE_END = r"(?=\s*(?:[,;:.!?\n)]|$))"
+_ZH_MEDIA = r"视频|視頻|影片|短片|图片|圖片|图像|圖像|照片|画面|畫面|海报|海報|壁纸|壁紙|插画|插畫|图|圖|画|畫"
+_JA_MEDIA = r"動画|画像|写真|イラスト|映像|ビデオ|ポスター|壁紙|絵"
+_ES_MEDIA = r"v[ií]deos?|im[aá]genes|imagen|fotos?|clips?|p[oó]sters?|ilustraci[oó]n"
+_FR_MEDIA = r"vid[ée]os?|images?|photos?|clips?|affiches?|illustrations?"
+_DE_MEDIA = r"bild(?:er|ern)?|videos?|fotos?|clips?|poster|illustrationen?"
+_ORIENTATION_WORDS = {
+    "portrait": r"竖版|竖屏|竖向|纵向|竖幅|豎版|豎屏|豎向|縱向|豎幅|縦長|縦向き|縦型|縦位置|hochformat|hochkant|"
+    r"vertikal(?:e[nmrs]?)?|verticales?|vertical|retrato|portrait",
+    "landscape": r"横版|横屏|横向|橫版|橫屏|橫向|横長|横向き|横型|横位置|querformat|horizontal(?:e[nmrs]?|es)?|"
+    r"apaisad[oa]s?|paisaje|paysage",
+    "square": r"正方形|方形|スクエア|quadratisch(?:e[nmrs]?)?|cuadrad[oa]s?|carr[ée]e?s?",
+}
+_O = "|".join(_ORIENTATION_WORDS.values())
+_ZH_SHAPES = r"竖向|纵向|豎向|縱向|横向|橫向|正方形|方形|縦長|縦向き|縦型|縦位置|横長|横向き|横型|横位置"
+_OUTPUTS_ZH_NOUNS = r"版本|方案|变体|變體|选项|選項|候选|候選|结果|結果|样本|樣本|款式|种风格|種風格"
+
+RULES: tuple[Rule, ...] = (
+    # ---------------------------------------------------------------------------------------- Chinese
+    _rule(
+        "zh",
+        "size",
+        r"(?:分辨率|解析度|尺寸|大小|解像度|サイズ)\s*(?:为|為|是|は|:|=)?\s*(\d{2,5})\s*(?:px)?\s*(?:x|\*|乘)\s*(\d{2,5})"
+        r"\s*(?:px|像素|ピクセル)?",
+        ["分辨率1280x720", "分辨率1280×720", "尺寸：1024*1024", "解像度1920x1080"],
+    ),
+    _rule(
+        "zh",
+        "preset",
+        r"(?:(?:分辨率|解析度|画质|畫質|解像度)\s*(?:为|為|是|は|:)?\s*)?(?<![\d.])(480|720|1080)\s*p"
+        r"(?:\s*(?:的)?(?:分辨率|解析度|画质|畫質|解像度|高清))?",
+        ["720P分辨率", "1080p", "分辨率720p", "480P画质", "解像度1080p"],
+    ),
+    _rule(
+        "zh",
+        "ratio",
+        r"(?:画面比例|畫面比例|宽高比|寬高比|长宽比|長寬比|画幅|畫幅|比例|アスペクト比|比率)\s*(?:为|為|是|は|:|=)?\s*"
+        r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
+        ["画面比例16:9", "比例：9:16", "宽高比为4:3", "アスペクト比16:9"],
+    ),
+    _rule(
+        "zh",
+        "orientation",
+        # 竖屏/横屏/竖版/横版 name a format ("vertical screen"); only a side-scrolling game is content.
+        r"(?P<o>竖版|竖屏|竖幅|豎版|豎屏|豎幅|横版|横屏|橫版|橫屏)(?!游戏|遊戲|过关|過關|动作|動作|格斗|格鬥|卷轴|捲軸)"
+        r"(?P<f>\s*(?:的)?(?:构图|構圖|格式|画幅|畫幅|模式|版式|比例))?",
+        ["竖版", "竖屏视频", "豎版", "横屏", "横版构图"],
+        ["横版游戏", "横版过关"],
+    ),
+    _rule(
+        "zh",
+        "orientation",
+        # A direction or shape word is content ("正方形的盒子", "竖向的条纹") unless it shapes the picture.
+        rf"(?P<o>{_ZH_SHAPES})"
+        r"(?:(?P<f>\s*(?:的|の)?(?:构图|構圖|格式|画幅|畫幅|模式|版式|画面|畫面|比例|構図|フォーマット|画角))"
+        rf"|(?=\s*(?:的|の)?(?:{_ZH_MEDIA}|{_JA_MEDIA})))",
+        ["纵向构图", "横向视频", "方形图片", "縦長の画像", "横長の動画", "正方形の写真", "縦向きの構図"],
+        ["正方形的盒子", "竖向的条纹", "縦長の窓", "正方形の箱"],
+    ),
+    _rule(
+        "zh",
+        "orientation",
+        rf"{_CLAUSE_START}(?P<o>{_ZH_SHAPES}){_CLAUSE_END}",
+        ["一只猫，竖向", "正方形", "縦向き", "猫、縦長"],
+        ["画一个正方形"],
+    ),
+    _rule(
+        "zh",
+        "seconds",
+        rf"(?:(?:时长|時長|长度|長度|持续|持續|时间|時間)\s*(?:为|為|是|は|:)?\s*)?{_CJK_NUM}\s*"
+        r"(?P<unit>秒(?:钟|鐘|間|间)?|分钟|分鐘|分間)(?!速|杀|殺)",
+        ["3秒", "十秒钟", "五秒", "3秒間", "時長5秒", "时长：8秒", "两分钟", "5秒鐘"],
+        ["第五秒", "秒速五センチメートル"],
+    ),
+    _rule(
+        "zh",
+        "fps",
+        rf"(?:帧率|幀率|帧速率|幀速率|フレームレート)\s*(?:为|為|是|は|:|=)?\s*{_CJK_NUM}\s*(?:fps|帧|幀)?"
+        rf"|(?:每秒|毎秒)\s*({N_ZH})\s*(?:帧|幀|フレーム|コマ)"
+        rf"|{_CJK_NUM}\s*(?:帧每秒|幀每秒|帧/秒|幀/秒|フレーム/秒|fps)",
+        ["24帧每秒", "帧率24", "每秒24帧", "帧率为三十", "二十四幀每秒", "毎秒24フレーム", "フレームレート30"],
+    ),
+    _rule(
+        "zh",
+        "frames",
+        rf"{_CJK_NUM}\s*(?:帧|幀|フレーム|コマ)(?!率|速率|每秒|/秒)"
+        r"|(?:总帧数|總幀數|帧数|幀數|フレーム数)\s*(?:为|為|是|は|:|=)?\s*(\d+)",
+        ["49帧", "八十一帧", "49フレーム", "帧数为33"],
+        ["第五帧", "每一帧"],
+    ),
+    _rule(
+        "zh",
+        "seed",
+        rf"(?:随机|隨機|ランダム)?(?:种子|種子|シード)(?:值|値|数|數|号|號)?\s*(?:为|為|是|は|を|:|=|用)?\s*[-−]?({N_ZH})",
+        ["种子42", "随机种子 42", "種子42", "种子为7", "シード42", "シード値42"],
+    ),
+    _rule(
+        "zh",
+        "steps",
+        rf"(?<![走跑跳退进進迈邁跨了过過着著])(?<![\d.第每前后後这這那])({N_ZH})\s*(?:步|ステップ)(?!骤|驟|之|行|伐|调|調|一|步)"
+        r"|(?:采样|採樣|推理|迭代|去噪)?(?:步数|步數|ステップ数)\s*(?:为|為|是|は|:|=)?\s*[-−]?(?P<k>\d+)",
+        ["30步", "步数30", "步數 50", "采样步数为25", "30ステップ"],
+        ["走了三步", "三步之遥", "一步一步"],
+    ),
+    _rule(
+        "zh",
+        "guidance",
+        r"(?:引导系数|引導係數|引导强度|引導強度|引导比例|引導比例|引导尺度|提示词相关性|cfg\s*(?:scale|值|系数)?"
+        r"|ガイダンス(?:スケール)?|cfgスケール)\s*(?:为|為|是|は|:|=)?\s*(\d+(?:\.\d+)?)",
+        ["引导系数7.5", "CFG 7.5", "引導係數為6", "ガイダンススケール7"],
+    ),
+    _rule(
+        "zh",
+        "outputs",
+        rf"{_CJK_NUM}\s*(?:张|張|幅|段|条|條|个|個|种|種|套|组|組)?\s*(?:不同的?\s*)?(?:{_OUTPUTS_ZH_NOUNS})",
+        ["四个版本", "3种方案", "两个变体", "5个候选"],
+        ["三只猫", "这两个版本"],
+    ),
+    _rule(
+        "zh",
+        "outputs",
+        # 张/幅 count pictures, 段/条 clips: but "三张桌子" is three tables, so a picture word or the end of the
+        # clause must follow.
+        rf"(?:(?:生成|来|來|给我|給我|出|要|画|畫)\s*)?{_CJK_NUM}\s*(?:张|張|幅|段|条|條)\s*(?:不同的?\s*)?"
+        rf"(?:(?=(?:{_ZH_MEDIA}))|{_CLAUSE_END})",
+        ["生成4张", "来三张", "4张图片", "两段视频", "三幅画"],
+        ["三张桌子", "三只猫"],
+    ),
+    _rule(
+        "zh",
+        "outputs",
+        # After a verb of making, the count is of what the phrase ends in: "生成4张一只猫的图片".
+        rf"(?:(?<=生成|给我|給我|画出|畫出)|(?<=[来來画畫]))\s*{_CJK_NUM}\s*(?:张|張|幅)"
+        rf"(?=[^,.;!?\n]*?(?:{_ZH_MEDIA}))",
+        ["生成4张一只猫的图片", "画三幅山水的画"],
+        ["一张桌子的照片"],
+    ),
+    _rule(
+        "ja",
+        "outputs",
+        rf"(?:を\s*)?{_CJK_NUM}\s*(?:パターン|案|通り|バリエーション|バージョン|種類(?=\s*(?:を|の)?(?:{_JA_MEDIA}|生成|作成|作って|描いて)))"
+        rf"|(?:を\s*)?{_CJK_NUM}\s*枚(?:(?=\s*の?(?:{_JA_MEDIA}))|(?=\s*を?(?:生成|作成|作って|作る|描いて|描く|出力|ください|お願い))|{_CLAUSE_END})",
+        ["4枚", "4パターン", "3案", "4枚の画像", "四枚生成して", "5通り"],
+        ["3匹の猫", "3枚の皿"],
+    ),
+    _rule(
+        "zh",
+        "negative",
+        r"(?:负面提示词|負面提示詞|反向提示词|反向提示詞|负面提示|負面提示|负向提示词|負向提示詞|ネガティブプロンプト)"
+        r"\s*[:=]\s*(?P<v>[^.;!?\n]+)",
+        ["负面提示词：模糊，低质量", "反向提示詞: 文字", "ネガティブプロンプト：ぼやけ"],
+    ),
+    _rule(
+        "zh",
+        "negative",
+        # "不要" alone also forbids an action ("不要改变背景" keeps the background): only "do not show X" is a
+        # negative prompt.
+        r"(?:(?:不要|别|別|不得|禁止|请勿|請勿|切勿)(?:出现|出現|有|带|帶|包含|含有|加上?)|(?:避免|防止)(?:出现|出現)?)"
+        r"(?P<v>[^,.;!?\n]+)",
+        ["不要出现文字", "避免模糊", "不要有水印", "請勿出現文字"],
+        ["不要改变背景"],
+    ),
+    _rule(
+        "ja",
+        "negative",
+        rf"{_CLAUSE_START}(?:(?P<v>[^,.;!?\n]+?)(?:は|が)?(?:なし|無し|なく)(?:で|に|にして)?{_CLAUSE_END}"
+        r"|(?P<v2>[^,.;!?\n]+?)を避けて(?:ください)?)",
+        ["文字なしで", "透かしなし", "ぼやけを避けて"],
+    ),
+    # ---------------------------------------------------------------------------------------- Spanish
+    _rule(
+        "es",
+        "preset",
+        rf"(?:(?:en|a|con|resoluci[oó]n(?:\s+de)?)\s+)?{_B}(480|720|1080)\s*p{_E}",
+        ["en 720p", "resolución 1080p", "a 480p"],
+    ),
+    _rule(
+        "es",
+        "ratio",
+        r"(?:(?:en\s+)?formato|relaci[oó]n\s+de\s+aspecto|proporci[oó]n|relaci[oó]n)\s*(?:de|:|=)?\s*"
+        r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
+        ["formato 9:16", "relación de aspecto 16:9", "en formato 4:3", "proporción 1:1"],
+    ),
+    _rule(
+        "es",
+        "orientation",
+        rf"(?P<f>(?:en\s+)?(?:formato|modo|orientaci[oó]n|encuadre)\s+(?:de\s+)?)(?P<o>{_O}){_E}",
+        ["formato vertical", "en formato horizontal", "modo retrato", "formato cuadrado"],
+    ),
+    _rule(
+        "es",
+        "orientation",
+        # After a noun, an adjective describes it: "un vídeo vertical" is the format, "un jardín vertical" content.
+        rf"(?:{_ES_MEDIA})\s+(?P<o>vertical|horizontal|cuadrad[oa]s?|apaisad[oa]s?){_E}"
+        rf"|{_CLAUSE_START}(?P<f>(?:en\s+)?)(?P<o2>vertical|horizontal|cuadrado|apaisado){_CLAUSE_END}",
+        ["un vídeo vertical", "una imagen cuadrada", "un gato, vertical", "en horizontal"],
+        ["un jardín vertical", "una mesa cuadrada", "una línea horizontal"],
+        only_in="es",
+    ),
+    _rule(
+        "es",
+        "seconds",
+        rf"(?:(?:de|durante|duraci[oó]n(?:\s+de)?|que\s+dure)\s*:?\s*)?{_B}({N_ES})\s*(?:-\s*)?"
+        rf"(?P<unit>segundos?|seg(?:s|\.)?|minutos?|min){_E}",
+        ["5 segundos", "5 seg", "de diez segundos", "durante tres segundos", "veinticinco segundos", "2 minutos"],
+    ),
+    _rule(
+        "es",
+        "fps",
+        rf"(?:(?:a|con)\s+)?{_B}({N_ES})\s*(?:fps|(?:fotogramas|cuadros|im[aá]genes|frames)\s*(?:por|/|al)\s*segundo)"
+        rf"|(?:tasa|velocidad|frecuencia)\s+de\s+(?:fotogramas|cuadros)\s*(?:de|:|=)?\s*({N_ES})",
+        ["24 fotogramas por segundo", "a 24 fps", "tasa de fotogramas de 30", "treinta cuadros por segundo"],
+    ),
+    _rule(
+        "es",
+        "frames",
+        rf"(?:(?:de|con)\s+)?{_B}({N_ES})\s*(?:fotogramas|cuadros){_E}",
+        ["49 fotogramas", "de 81 cuadros", "cuarenta y nueve fotogramas"],
+        ["una historieta de 4 cuadros"],
+    ),
+    _rule(
+        "es",
+        "seed",
+        rf"(?:(?:con|usa|usando)\s+(?:la\s+)?)?semilla\s*(?:aleatoria\s*)?(?:de|es|n\.?º|:|=)?\s*[-−]?({N_ES}){_E}",
+        ["semilla 42", "con semilla 7", "semilla cuarenta y dos", "la semilla: 3"],
+    ),
+    _rule(
+        "es",
+        "steps",
+        rf"(?:(?:con|en)\s+)?{_B}({N_ES})\s*pasos(?:\s+de\s+(?:inferencia|muestreo|difusi[oó]n|eliminaci[oó]n\s+de\s+ruido))?{_E}"
+        r"|(?:n[uú]mero\s+de\s+)?pasos(?:\s+de\s+(?:inferencia|muestreo))?\s*[:=]\s*[-−]?(?P<k>\d+)",
+        ["30 pasos", "con 25 pasos de inferencia", "pasos: 40"],
+    ),
+    _rule(
+        "es",
+        "guidance",
+        rf"(?:escala\s+de\s+(?:gu[ií]a|guiado|orientaci[oó]n)|gu[ií]a\s+cfg)\s*(?:de|:|=)?\s*({_DEC})",
+        ["escala de guía 7.5", "escala de guía de 6", "escala de guiado: 7,5"],
+    ),
+    _rule(
+        "es",
+        "outputs",
+        r"(?<!las )(?<!los )(?<!estas )(?<!estos )(?<!esas )(?<!esos )(?<!mis )(?<!tus )(?<!sus )(?<!de )(?<!ambas )"
+        rf"{_B}({N_ES})\s+(?:(?:diferentes|distint[oa]s|nuev[oa]s)\s+)?(?:im[aá]genes|versiones|variantes|variaciones|"
+        r"opciones|fotos|v[ií]deos|clips|resultados|alternativas|propuestas|ilustraciones|dise[nñ]os|muestras)"
+        rf"(?:\s+(?:diferentes|distint[oa]s))?{_E}",
+        ["4 imágenes", "cuatro versiones", "tres variantes diferentes", "2 opciones"],
+        ["tres gatos", "estas 2 imágenes"],
+        only_in="es",
+    ),
+    _rule(
+        "es",
+        "negative",
+        rf"{_CLAUSE_START}(?:(?:y|e)\s+)?(?:sin|evita(?:r|ndo)?|que\s+no\s+(?:haya|aparezca|salga)n?)\s+(?P<v>[^,;:.!?\n]+)"
+        r"|prompt\s+negativo\s*[:=]\s*(?P<v2>[^\n]+)",
+        ["sin texto", "sin marcas de agua", "evita el desenfoque", "prompt negativo: borroso"],
+        ["un perro sin collar"],
+        only_in="es",
+    ),
+    # ---------------------------------------------------------------------------------------- French
+    _rule(
+        "fr",
+        "preset",
+        rf"(?:(?:en|à|r[ée]solution(?:\s+de)?)\s+)?{_B}(480|720|1080)\s*p{_E}",
+        ["en 720p", "résolution 1080p"],
+    ),
+    _rule(
+        "fr",
+        "ratio",
+        r"(?:(?:au\s+|en\s+)?format|rapport(?:\s+d'aspect)?|ratio|proportions?)\s*(?:de|:|=)?\s*"
+        r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
+        ["format 16:9", "au format 9:16", "rapport d'aspect 4:3"],
+    ),
+    _rule(
+        "fr",
+        "orientation",
+        rf"(?P<f>(?:(?:en|au)\s+)?(?:format|mode|orientation|cadrage)\s+)(?P<o>{_O}){_E}",
+        ["format portrait", "format paysage", "format carré", "format vertical", "en mode portrait"],
+        ["un portrait d'une femme", "un paysage de montagne"],
+    ),
+    _rule(
+        "fr",
+        "orientation",
+        rf"(?:{_FR_MEDIA})\s+(?P<o>verticale?|horizontale?|carr[ée]e?){_E}"
+        rf"|{_CLAUSE_START}(?P<f>(?:en\s+)?)(?P<o2>vertical|horizontal|carré){_CLAUSE_END}",
+        ["une vidéo verticale", "une image carrée", "un chat, vertical"],
+        ["un mur vertical", "une table carrée"],
+        only_in="fr",
+    ),
+    _rule(
+        "fr",
+        "seconds",
+        rf"(?:(?:de|pendant|dur[ée]e(?:\s+de)?|qui\s+dure)\s*:?\s*)?{_B}({N_FR})\s*(?:-\s*)?"
+        rf"(?P<unit>secondes?|sec\.?|s|minutes?|min){_E}",
+        ["5 secondes", "5 s", "de dix secondes", "vingt-cinq secondes", "pendant 3 secondes"],
+    ),
+    _rule(
+        "fr",
+        "fps",
+        rf"(?:à\s+)?{_B}({N_FR})\s*(?:ips|i/s|fps|images\s*(?:par|/)\s*(?:seconde|s)){_E}"
+        rf"|(?:cadence|fr[ée]quence\s+d'images)\s*(?:de|:|=)?\s*({N_FR})",
+        ["24 images par seconde", "24 ips", "à 30 fps", "cadence de 24"],
+    ),
+    _rule(
+        "fr",
+        "frames",
+        # "49 images" is a length only where the request is about a clip; elsewhere images are outputs.
+        rf"(?:de\s+)?{_B}({N_FR})\s*images{_E}(?!\s*(?:par|/)\s*s)",
+        ["une vidéo de 49 images", "un clip de quatre-vingt-un images"],
+        ["4 images"],
+        needs=r"vid[ée]o|clip|animation|s[ée]quence|film",
+        only_in="fr",
+    ),
+    _rule(
+        "fr",
+        "seed",
+        rf"(?:avec\s+(?:la\s+)?)?(?:graine|seed)\s*(?:al[ée]atoire\s*)?(?:de|:|=|n°)?\s*[-−]?({N_FR}){_E}",
+        ["graine 42", "avec la graine 7", "graine quarante-deux", "seed 42"],
+    ),
+    _rule(
+        "fr",
+        "steps",
+        rf"(?:(?:avec|en)\s+)?{_B}({N_FR})\s*[ée]tapes(?:\s+(?:d'inf[ée]rence|de\s+d[ée]bruitage|d'[ée]chantillonnage))?{_E}"
+        r"|(?:nombre\s+d')?[ée]tapes\s*[:=]\s*[-−]?(?P<k>\d+)",
+        ["30 étapes", "avec 25 étapes d'inférence", "étapes : 40"],
+    ),
+    _rule(
+        "fr",
+        "guidance",
+        rf"(?:[ée]chelle\s+de\s+guidage|guidage\s+cfg)\s*(?:de|:|=|à)?\s*({_DEC})",
+        ["échelle de guidage 7.5", "échelle de guidage de 7,5"],
+    ),
+    _rule(
+        "fr",
+        "outputs",
+        r"(?<!les )(?<!ces )(?<!mes )(?<!tes )(?<!ses )(?<!nos )(?<!vos )(?<!de )(?<!deux )"
+        rf"{_B}({N_FR})\s+(?:(?:autres|nouvelles|nouveaux)\s+)?(?:images|variantes|versions|variations|options|propositions|"
+        rf"photos|vid[ée]os|illustrations|d[ée]clinaisons|rendus|r[ée]sultats|visuels)"
+        rf"(?:\s+(?:diff[ée]rente?s|distincte?s))?{_E}",
+        ["4 images", "quatre variantes", "trois versions différentes"],
+        ["trois chats", "ces 2 images"],
+        only_in="fr",
+    ),
+    _rule(
+        "fr",
+        "negative",
+        rf"{_CLAUSE_START}(?:(?:et|ni)\s+)?(?:sans|[ée]vite[rz]?|pas\s+de)\s+(?P<v>[^,;:.!?\n]+)"
+        r"|prompt\s+n[ée]gatif\s*[:=]\s*(?P<v2>[^\n]+)",
+        ["sans texte", "évite le flou", "prompt négatif : flou"],
+        ["un chat sans queue"],
+        only_in="fr",
+    ),
+    # ---------------------------------------------------------------------------------------- German
+    _rule(
+        "de",
+        "preset",
+        rf"(?:(?:in|mit|auf|aufl[öo]sung)\s+)?{_B}(480|720|1080)\s*p{_E}",
+        ["in 720p", "Auflösung 1080p"],
+    ),
+    _rule(
+        "de",
+        "ratio",
+        r"(?:(?:im\s+)?format|seitenverh[äa]ltnis|bildverh[äa]ltnis|verh[äa]ltnis)\s*(?:von|:|=)?\s*"
+        r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
+        ["Seitenverhältnis 16:9", "im Format 9:16"],
+    ),
+    _rule(
+        "de",
+        "orientation",
+        r"(?P<f>(?:im|in|als)\s+)?(?P<o>hochformat|querformat|hochkant)"
+        rf"|(?P<o2>quadratisch(?:e[nmrs]?)?|vertikal(?:e[nmrs]?)?|horizontal(?:e[nmrs]?)?)(?P<f2>\s+format){_E}"
+        rf"|(?P<o3>quadratisch(?:e[nmrs]?)?|vertikal(?:e[nmrs]?)?|horizontal(?:e[nmrs]?)?)(?=\s+(?:{_DE_MEDIA}){_E})"
+        rf"|{_CLAUSE_START}(?P<o4>quadratisch|vertikal|horizontal){_CLAUSE_END}",
+        ["Hochformat", "im Querformat", "quadratisch", "ein quadratisches Bild", "vertikales Video"],
+        ["ein quadratischer Tisch", "vertikale Streifen"],
+    ),
+    _rule(
+        "de",
+        "seconds",
+        rf"(?:(?:von|f[üu]r|dauer(?:\s+von)?)\s*:?\s*)?{_B}({N_DE})\s*(?:-\s*)?"
+        rf"(?P<unit>sekunden|sekunde|sek\.?|s|minuten?|min){_E}(?:\s+lang)?",
+        ["5 Sekunden", "5 Sek.", "zehn Sekunden lang", "fünfundzwanzig Sekunden", "von 3 Sekunden"],
+    ),
+    _rule(
+        "de",
+        "fps",
+        rf"(?:(?:mit|bei)\s+)?{_B}({N_DE})\s*(?:fps|(?:bilder|bildern|frames|einzelbilder)\s*(?:pro|je|/)\s*(?:sekunde|s)){_E}"
+        rf"|bildrate\s*(?:von|:|=)?\s*({N_DE})",
+        ["24 Bilder pro Sekunde", "mit 30 fps", "Bildrate von 24"],
+    ),
+    _rule(
+        "de",
+        "frames",
+        rf"(?:(?:mit|von)\s+)?{_B}({N_DE})\s*(?:einzelbilder|einzelbildern|frames|bildern|bilder){_E}",
+        ["ein Video mit 49 Bildern", "ein Video aus 49 Einzelbildern", "ein Clip, 49 Frames"],
+        ["4 Bilder"],
+        needs=r"video|clip|animation|film",
+    ),
+    _rule(
+        "de",
+        "seed",
+        rf"(?:mit\s+(?:dem\s+)?)?(?:seed|zufallswert|startwert)\s*(?:von|:|=)?\s*[-−]?({N_DE}){_E}",
+        ["Seed 42", "mit Seed 7", "Startwert zweiundvierzig"],
+    ),
+    _rule(
+        "de",
+        "steps",
+        rf"(?:mit\s+)?{_B}({N_DE})\s*(?:inferenz|sampling|denoising)?-?schritten?{_E}"
+        r"|schritte\s*[:=]\s*[-−]?(?P<k>\d+)",
+        ["30 Schritte", "mit 25 Schritten", "Schritte: 40"],
+    ),
+    _rule(
+        "de",
+        "guidance",
+        rf"(?:guidance[\s-]*skala|cfg[\s-]*(?:skala|wert)|f[üu]hrungsskala)\s*(?:von|:|=)?\s*({_DEC})",
+        ["Guidance-Skala 7,5", "CFG-Skala 7", "Guidance-Skala von 6"],
+    ),
+    _rule(
+        "de",
+        "outputs",
+        r"(?<!die )(?<!diese )(?<!meine )(?<!deine )(?<!unsere )(?<!beide )(?<!beiden )(?<!den )(?<!der )(?<!von )"
+        rf"{_B}({N_DE})\s+(?:(?:verschiedene|unterschiedliche|neue|weitere)\s+)?(?:bilder|varianten|versionen|"
+        r"variationen|optionen|fotos|videos|clips|entw[üu]rfe|vorschl[äa]ge|ergebnisse|illustrationen|motive)"
+        rf"{_E}",
+        ["4 Bilder", "vier Varianten", "drei verschiedene Versionen"],
+        ["drei Katzen", "diese 2 Bilder"],
+        only_in="de",
+    ),
+    _rule(
+        "de",
+        "negative",
+        rf"{_CLAUSE_START}(?:(?:und|oder)\s+)?(?:ohne|vermeide|keine?n?)\s+(?P<v>[^,;:.!?\n]+)"
+        r"|negativ(?:er)?[\s-]*prompt\s*[:=]\s*(?P<v2>[^\n]+)",
+        ["ohne Text", "vermeide Unschärfe", "Negativ-Prompt: verschwommen"],
+        ["eine Katze ohne Schwanz"],
+        only_in="de",
+    ),
+)
+
+
+_RULES_OF: dict[str, list[Rule]] = {}
+for _r in RULES:
+    _RULES_OF.setdefault(_r.kind, []).append(_r)
+
+
+def _rules(kind: str, norm: Norm, english: tuple[re.Pattern[str], ...] = ()) -> list[re.Pattern[str]]:
+    """The patterns that state ``kind`` and may be tried on ``norm``, in the order they are tried: Chinese and
+    Japanese (their words are nobody else's), the text's own language, then ``english``, then the rest. A rule
+    of the text's language goes before English so that its lead words are cut with it ("a 24 fps"); English
+    goes before the rest so that their rules only ever see what English left."""
+    # Chinese and Japanese rules need their script: skipping them for other text halves the time rules take.
+    cjk_text = _HAS_CJK.search(norm.text) is not None
+    tried = [r for r in _RULES_OF[kind] if (cjk_text or r.lang not in ("zh", "ja")) and r.applies(norm)]
+    cjk = [r.pattern for r in tried if r.lang in ("zh", "ja")]
+    own = [r.pattern for r in tried if r.lang == norm.lang and r.lang not in ("zh", "ja")]
+    rest = [r.pattern for r in tried if r.lang not in ("zh", "ja", norm.lang)]
+    return [*cjk, *own, *english, *rest]
+
+
+def _orientation_of(word: str) -> str:
+    return next(o for o, words in _ORIENTATION_WORDS.items() if re.fullmatch(words, word))
+
+
+def _named(m: re.Match[str], prefix: str) -> tuple[int, int] | None:
+    """The span of the first group named ``prefix`` or ``prefix`` + a digit that matched."""
+    for name in m.re.groupindex:
+        if name.rstrip("0123456789") == prefix and m.group(name) is not None:
+            return m.span(name)
+    return None
+
+
+def _first_group(m: re.Match[str]) -> int:
+    """The first group of ``m`` that matched: the number, whichever of a rule's alternatives stated it."""
+    return next((i for i in range(1, (m.re.groups or 0) + 1) if m.group(i) is not None), 0)
 
 
 def _num(s: str | None) -> float | None:
@@ -140,7 +678,16 @@ _LEAD = re.compile(
 _LENGTH_UNIT = re.compile(r"\s*(?:mm|cm|m|km|inch(?:es)?|ft|feet|foot|yards?|(?:milli|centi|kilo)?met(?:er|re)s?)\b")
 # Nouns that make a number a count of outputs ("100 variations"); "50 photos", "40 candidates" or "20 generations"
 # may be what one picture shows, and so may a count after "with" ("a menu with 20 options").
-_COUNT_NOUN = re.compile(r"\b(?:options?|variations?|versions?|variants?|alternatives?|outputs?|renders?)\b")
+_COUNT_NOUN = re.compile(
+    r"\b(?:options?|variations?|versions?|variants?|alternatives?|outputs?|renders?|opcion(?:es)?|variaciones|"
+    r"versiones|variantes?|alternativas|propositions|d[ée]clinaisons|varianten|versionen|variationen|optionen)\b"
+    r"|版本|方案|变体|變體|选项|選項|パターン|バリエーション|バージョン|案"
+)
+# Words that make a count one of files already there ("estas 2 imágenes", "ces 2 images", "这两个版本").
+_DETERMINER_BEFORE = re.compile(
+    r"(?:(?<![^\W\d_])(?:las|los|estas|estos|esas|esos|mis|tus|sus|ambas|ambos|les|ces|mes|tes|ses|nos|vos|"
+    r"die|diese|meine|deine|unsere|beide|beiden|den)\s+|[这這那])$"
+)
 _HAS_BEFORE = re.compile(r"\b(?:with|has|have|having|showing|shows)\s+$")
 _STEPS_WORD = re.compile(r"\b(?:inference|sampling|denoising|diffusion)\b")
 
@@ -186,6 +733,9 @@ def extract_meta(norm: Norm) -> Meta:
         taken.append((m.start(), m.end()))
         meta.add(m)
 
+    def value(m: re.Match[str]) -> tuple[float | None, int]:
+        return _signed(t, m, _first_group(m))
+
     def refuse(m: re.Match[str], start: int, name: str, what: str = "", whole: bool = False) -> None:
         # ``start`` is where the number's minus sign is, when it stands before the match ("-3 seconds").
         a = min(m.start(), start)
@@ -205,7 +755,7 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         else:
             refuse(m, m.start(), "width", _sides(int(w), int(h)))
-    for m in _SIZE.finditer(t):
+    for m in (m for p in _rules("size", norm, (_SIZE,)) for m in p.finditer(t)):
         if not free(m) or _LENGTH_UNIT.match(t, m.end()):
             continue  # "a 120x80 cm rug" is the size of a thing, not of the picture
         w, h = int(m.group(1)), int(m.group(2))
@@ -217,33 +767,37 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         else:
             refuse(m, m.start(), "width", _sides(w, h))
-    for m in _RATIO.finditer(t):
+    for m in (m for p in _rules("ratio", norm, (_RATIO,)) for m in p.finditer(t)):
         if not free(m):
             continue
         a, b = float(m.group(1)), float(m.group(2))
         if a >= 1 and b >= 1 and 0.2 <= a / b <= 5:
             meta.ratio = (a, b)
             take(m)
-    for m in _PRESET.finditer(t):
+    for m in (m for p in _rules("preset", norm, (_PRESET,)) for m in p.finditer(t)):
         if not free(m):
             continue
         meta.preset = f"{m.group(1)}p" if m.group(1) else "1080p"
         take(m)
-    _orientation(norm, meta, free, take)
+    _orientation_rules(norm, meta, taken)
+    if norm.lang not in ("es", "fr"):
+        # In Spanish and French the same words follow the noun they describe ("un jardín vertical"): their own
+        # rules above decide.
+        _orientation(norm, meta, free, take)
 
-    for m in _FPS.finditer(t):
+    for m in (m for p in _rules("fps", norm, (_FPS,)) for m in p.finditer(t)):
         if not free(m):
             continue
-        v, start = _signed(t, m, 1 if m.group(1) else 2)
+        v, start = value(m)
         if v is not None and _in_range("fps", v):
             meta.fps = round(v)
             take(m)
         elif v is not None:
             refuse(m, start, "fps")
-    for m in _FRAMES.finditer(t):
+    for m in (m for p in _rules("frames", norm, (_FRAMES,)) for m in p.finditer(t)):
         if not free(m):
             continue
-        fv, start = _signed(t, m, 1 if m.group(1) else 2 if m.group(2) else 3)
+        fv, start = value(m)
         if fv is None or fv != int(fv):
             continue
         if 5 <= fv <= LIMITS["num_frames"][1]:
@@ -252,15 +806,15 @@ def extract_meta(norm: Norm) -> Meta:
         elif not _in_range("num_frames", fv):
             refuse(m, start, "num_frames")
         # 1 to 4 frames is not a clip: "a comic strip with 3 frames" is content.
-    for pattern in (_SECONDS, _SECONDS_ZH):
+    for pattern in _rules("seconds", norm, (_SECONDS, _SECONDS_ZH)):
         for m in pattern.finditer(t):
             if not free(m):
                 continue
             v, start = _signed(t, m, 1)
-            unit = m.group(2) if pattern is _SECONDS else "s"
+            unit = m.group("unit") if "unit" in pattern.groupindex else m.group(2) if pattern is _SECONDS else "s"
             if v is None:
                 continue
-            if unit.startswith("m"):
+            if unit.startswith(("m", "分")):
                 v *= 60
             if unit == "s" and not re.match(r"\d", m.group(1)):
                 continue  # "five s" is not a duration; "5s" is
@@ -271,8 +825,8 @@ def extract_meta(norm: Norm) -> Meta:
                 take(m)
             elif v < 0:
                 refuse(m, start, "duration_s")
-    for m in _SEED.finditer(t):
-        v, start = _signed(t, m, 1)
+    for m in (m for p in _rules("seed", norm, (_SEED,)) for m in p.finditer(t)):
+        v, start = value(m)
         if not free(m) or v is None:
             continue
         if v == int(v) and _in_range("seed", v):
@@ -280,8 +834,8 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         else:
             refuse(m, start, "seed", whole=v != int(v))
-    for m in _GUIDANCE.finditer(t):
-        v, start = _signed(t, m, 1 if m.group(1) else 2)
+    for m in (m for p in _rules("guidance", norm, (_GUIDANCE,)) for m in p.finditer(t)):
+        v, start = value(m)
         if not free(m) or v is None:
             continue
         if _in_range("guidance_scale", v):
@@ -289,19 +843,20 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         else:
             refuse(m, start, "guidance_scale")
-    for m in _STEPS.finditer(t):
-        v, start = _signed(t, m, 1 if m.group(1) else 2)
+    for m in (m for p in _rules("steps", norm, (_STEPS,)) for m in p.finditer(t)):
+        v, start = value(m)
         if not free(m) or v is None:
             continue
+        keyword_first = m.group(2) if m.re is _STEPS else m.groupdict().get("k")
         if v == int(v) and _in_range("steps", v) and v >= 2:
             meta.steps = int(v)
             take(m)
-        elif not (v == int(v) and _in_range("steps", v)) and (m.group(2) or _STEPS_WORD.search(m.group(0))):
+        elif not (v == int(v) and _in_range("steps", v)) and (keyword_first or _STEPS_WORD.search(m.group(0))):
             # "steps 100000", "1000 inference steps"; a bare "1000 steps" may be a staircase and stays content.
             refuse(m, start, "steps", whole=v != int(v))
-    for m in _OUTPUTS.finditer(t):
-        v, start = _signed(t, m, 1)
-        if not free(m) or v is None or v != int(v):
+    for m in (m for p in _rules("outputs", norm, (_OUTPUTS,)) for m in p.finditer(t)):
+        v, start = value(m)
+        if not free(m) or v is None or v != int(v) or _DETERMINER_BEFORE.search(t, max(0, start - 12), start):
             continue
         if 2 <= v <= LIMITS["num_outputs"][1]:
             meta.num_outputs = int(v)
@@ -333,6 +888,7 @@ def extract_meta(norm: Norm) -> Meta:
         elif v > LIMITS["num_outputs"][1]:
             refuse(m, m.start(), "num_outputs")
     _negative(norm, meta, taken)
+    _negative_rules(norm, meta, taken)
     meta.out_of_range = [message for _, message in sorted(refused)]
     meta.video_hint = any(x is not None for x in (meta.seconds, meta.frames, meta.fps))
     return meta
@@ -361,6 +917,50 @@ def _negative(norm: Norm, meta: Meta, taken: list[Span]) -> None:
         # Cut the label and the value only, so that whatever follows stays in the prompt.
         meta.spans.append((m.start(), end))
         taken.append((m.start(), end))
+
+
+# A negative prompt that lists several things joined by "and without" ("sin texto y sin marcas de agua").
+_NEGATIVE_JOIN = re.compile(r"\s+(?:y|e|ni|et|ou|und|oder)\s+(?:sin|sans|pas\s+de|ohne|keine?n?)\s+", re.I)
+
+
+def _negative_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
+    """Negative prompts stated in the other languages ("sin texto", "不要出现文字", "文字なしで"): the thing to
+    avoid goes to ``negative_prompt``, and the phrase is cut up to the next setting already found."""
+    t = norm.text
+    for pattern in _rules("negative", norm):
+        for m in pattern.finditer(t):
+            span = _named(m, "v")
+            if span is None or any(a <= m.start() < b for a, b in taken):
+                continue
+            start, end = span
+            end = min([end, *(a for a, _b in taken if start <= a < end)])
+            a0, b0 = norm.span(start, end)
+            value = norm.original[a0:b0].strip().rstrip(".,;:、，。").strip()
+            if not value:
+                continue
+            value = _NEGATIVE_JOIN.sub(", ", value)
+            meta.negative_prompt = value if meta.negative_prompt is None else f"{meta.negative_prompt}, {value}"
+            # A marker after the value ("文字なしで") goes with it, unless a setting cut the value short.
+            end = m.end() if end == span[1] else end
+            cut = (m.start() + len(m.group(0)) - len(m.group(0).lstrip()), end)
+            meta.spans.append(cut)
+            taken.append(cut)
+
+
+def _orientation_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
+    """Orientations stated in the other languages. Only the orientation word and its format word are cut; a
+    medium that shows the word is a format ("un vídeo vertical", "竖版视频") stays in the prompt."""
+    for pattern in _rules("orientation", norm):
+        for m in pattern.finditer(norm.text):
+            word, fmt = _named(m, "o"), _named(m, "f")
+            if word is None:
+                continue
+            a, b = (min(word[0], fmt[0]), max(word[1], fmt[1])) if fmt and fmt[0] < fmt[1] else word
+            if any(a < y and b > x for x, y in taken):
+                continue
+            meta.orientation = _orientation_of(norm.text[word[0] : word[1]])
+            meta.spans.append((a, b))
+            taken.append((a, b))
 
 
 _NOT_ORIENTATION = re.compile(r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)")
@@ -418,7 +1018,7 @@ _FILLER = frozenset(
     go please. thx ty mp4 png jpg jpeg gif still variations variation options option style
     """.split()
 )
-_DELIM = r"[,.;:!?\n()\[\]{}|]+|\s[-–—]+(?=\s)|-{2,}|[–—]"
+_DELIM = r"[,.;:!?\n()\[\]{}|，。、；：！？（）]+|\s[-–—]+(?=\s)|-{2,}|[–—]"
 _CLAUSE = re.compile(rf"(?:(?!{_DELIM}).)+|(?:{_DELIM})", re.S)
 
 
@@ -463,10 +1063,10 @@ def clean_prompt(original: str, spans: list[Span], drop_lead: bool = True) -> st
     out = re.sub(r"\(\s*\)|\[\s*\]", "", out)
     out = re.sub(r"[ \t]+", " ", out)
     out = re.sub(r" +([,.;:!?])", r"\1", out)
-    out = re.sub(r"([,;:])(?:\s*[,;:\-])+", r"\1", out)
-    out = re.sub(r"([.!?])(?:\s*[,;:\-])+", r"\1", out)
+    out = re.sub(r"([,;:，、；：])(?:\s*[,;:\-，、；：])+", r"\1", out)
+    out = re.sub(r"([.!?。！？])(?:\s*[,;:\-，、；：])+", r"\1", out)
     out = re.sub(r"(?<!\.)\.\.(?!\.)", ".", out)
     # An article orphaned by a cut ("make a 3 second video of" -> "make a of") goes too.
     out = re.sub(r"\b(?:a|an)\s+(?=(?:of|for|at|in|with|and|to)\b|[,.;:!?]|$)", "", out, flags=re.I)
     out = re.sub(r"\s*\n\s*", "\n", out)
-    return out.strip(" \t\n,;:.!?-–—|，、；：")
+    return out.strip(" \t\n,;:.!?-–—|，、；：。！？")

@@ -233,9 +233,19 @@ def _blank_quotes(text: str) -> str:
 
 
 class EmbeddedPlanner:
-    """Plan requests with rules and lexicons. Thread-safe and stateless: one instance serves every call."""
+    """Plan requests offline in about a millisecond. Thread-safe and stateless: one instance serves every call.
+
+    ``decision="learned"`` (the default): the learned model (:mod:`~unison_agent.planning.learned`) decides
+    the task and the attachments' roles, with the rules' reading among its features; the rules do the rest
+    (missing files, sizes, timing, settings, prompt). ``decision="rules"``: the rules decide everything, as
+    before the model (for comparison, and as the model's own feature)."""
 
     name = "embedded"
+
+    def __init__(self, decision: str = "learned") -> None:
+        if decision not in ("learned", "rules"):
+            raise ValueError(f"decision must be 'learned' or 'rules', not {decision!r}")
+        self.decision = decision
 
     def plan(self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> TaskSpec:
         """Return the TaskSpec for ``text`` with ``attachments`` (paths, probed here, or ``Attachment``s).
@@ -244,21 +254,28 @@ class EmbeddedPlanner:
         :class:`PlanningError` for a request the contract cannot express or one longer than
         ``spec.MAX_REQUEST_CHARS``.
         """
-        check_request_length(text)
-        return _Request(text, _probed(attachments)).spec()
+        return self.assess(text, attachments)[0]
 
     def assess(
         self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()
     ) -> tuple[TaskSpec, list[str]]:
         """Plan ``text`` and say where the plan rests on weak evidence: ``(spec, doubts)``.
 
-        A doubt is a short sentence ("asking and making cues are close"); an empty list means every decision
-        had a clear cue. Hybrid planners ask a model only when there is a doubt. Raises like :meth:`plan`.
+        A doubt is a short sentence ("the task is uncertain: image_editing (0.55) or image_reference (0.40)");
+        an empty list means every decision was clear. Hybrid planners ask a model only when there is a doubt.
+        Raises like :meth:`plan`.
         """
         check_request_length(text)
         req = _Request(text, _probed(attachments))
-        spec = req.spec()
-        return spec, list(dict.fromkeys(req.doubts))
+        if self.decision == "rules":
+            spec = req.spec()
+            return spec, list(dict.fromkeys(req.doubts))
+        from unison_agent.planning.learned import default_model  # numpy: only once there is a request
+
+        decision = default_model().decide(text, req.atts, req, req.rule_roles)
+        req.doubts = []  # the rules' own doubts were about a decision the model has taken over
+        spec = req.spec(decision.task, decision.roles)
+        return spec, list(dict.fromkeys([*decision.doubts(), *req.doubts]))
 
     def complete(
         self,
@@ -583,6 +600,16 @@ class _Request:
         return Task.IMAGE_EDITING
 
     # ------------------------------------------------------------------------------------------ roles
+    def rule_roles(self, task: Task) -> list[Role | None]:
+        """The role the rules give each attachment in ``task`` (``None``: left out, or the task cannot
+        take it); a feature of the learned role model."""
+        try:
+            inputs, _ = self.roles(task)
+        except PlanningError:
+            return [None] * len(self.atts)
+        by_path = {i.path: i.role for i in inputs}
+        return [by_path.get(a.path) for a in self.atts]
+
     def roles(self, task: Task, fixed: dict[int, Role] | None = None) -> tuple[list[Input], list[Role]]:
         atts = self.atts
         roles: list[Role | None] = [None] * len(atts)

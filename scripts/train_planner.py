@@ -1,0 +1,294 @@
+"""`make train-planner`: rebuild the planner's decision model from the corpus in data/planning/corpus/.
+
+    python scripts/train_planner.py [--corpus data/planning/corpus] [--out unison_agent/planning/data]
+                                    [--holdout WRITER ...]
+
+Reads every ``*.jsonl`` of the corpus (never the shared dev set: that is for validation), extracts the
+features of :mod:`unison_agent.planning.features` for each request (the rules' reading included), and fits two
+multinomial logistic regressions (scikit-learn, the ``dev`` extra): one over tasks, one over the roles of
+attachments in editing, first/last-frame and control requests. The softmax temperature of each is fitted on
+the predictions for a held-out fifth of the corpus, so that the shipped probabilities are calibrated. Writes
+``decision_model.npz`` (the used weight rows, float16, no pickle) and ``decision_model.json`` (classes,
+temperatures, the corpus's SHA-256, the arrays' SHA-256, figures). Deterministic: the same corpus gives the
+same arrays. ``--holdout`` leaves writers out and prints the model's accuracy on them (nothing is written).
+About two minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+from unison_agent.planning.cases import Case, read_cases
+from unison_agent.planning.embedded import _Request
+from unison_agent.planning.features import (
+    FEATURE_VERSION,
+    ROLE_BUCKETS,
+    ROLE_FAMILIES,
+    TASK_BUCKETS,
+    feasible_tasks,
+    hashed,
+    role_features,
+    task_features,
+)
+from unison_agent.spec import Role, Task
+
+ROOT = Path(__file__).resolve().parents[1]
+TASKS = [t.value for t in Task]
+ROLES = [r.value for r in Role]
+# Regularisation, chosen by leave-one-writer-out accuracy on the English writers (see --holdout): weaker
+# regularisation fits the corpus's phrasings more closely and generalises worse to another writer.
+TASK_C = 4.0
+ROLE_C = 2.0
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.jsonl"))
+
+
+def corpus_sha256(files: list[Path]) -> str:
+    """SHA-256 over the corpus files' names and bytes, in name order: what the shipped weights were made from."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the model's arrays (names, dtypes, shapes and bytes), independent of how the .npz is zipped."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode() + a.tobytes())
+    return h.hexdigest()
+
+
+def _matrix(rows: list[dict[int, float]], buckets: int) -> sparse.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for r in rows:
+        for k in sorted(r):
+            indices.append(k)
+            data.append(r[k])
+        indptr.append(len(indices))
+    return sparse.csr_matrix((np.array(data, np.float64), np.array(indices), np.array(indptr)), (len(rows), buckets))
+
+
+def featurise(cases: list[Case]) -> tuple[list[dict[int, float]], list[int], list[dict[int, float]], list[int], list]:
+    """Task rows and labels, and role rows and labels (one per attachment of a role-family case)."""
+    t_rows, t_y, r_rows, r_y, r_info = [], [], [], [], []
+    for case in cases:
+        atts = case.facts()
+        req = _Request(case.text, atts)
+        t_rows.append(hashed(task_features(case.text, atts, req), TASK_BUCKETS))
+        task = Task(case.expect["task"])
+        t_y.append(TASKS.index(task.value))
+        roles = case.expect.get("roles") or {}
+        if task in ROLE_FAMILIES and atts:
+            rule = req.rule_roles(task)
+            by_name = {k.lower(): v for k, v in roles.items()}
+            for i, a in enumerate(atts):
+                want = by_name.get(a.name)
+                if want is None:
+                    continue
+                r_rows.append(hashed(role_features(case.text, atts, i, task, rule[i]), ROLE_BUCKETS))
+                r_y.append(ROLES.index(want))
+                r_info.append((case, i, task))
+    return t_rows, t_y, r_rows, r_y, r_info
+
+
+class _Fitted:
+    """A logistic regression fitted on the columns the training rows use (a tenth of the hashed buckets),
+    which makes L-BFGS several times faster; ``coef_`` is expanded back to every bucket."""
+
+    def __init__(self, x: sparse.csr_matrix, y: np.ndarray, c: float) -> None:
+        self.used = np.flatnonzero(x.getnnz(axis=0))
+        model = LogisticRegression(C=c, max_iter=500, tol=1e-4)
+        model.fit(x[:, self.used], y)
+        self.classes_ = model.classes_
+        self.intercept_ = model.intercept_
+        self.coef_ = np.zeros((model.coef_.shape[0], x.shape[1]))
+        self.coef_[:, self.used] = model.coef_
+        self._model = model
+
+    def decision_function(self, x: sparse.csr_matrix) -> np.ndarray:
+        return self._model.decision_function(x[:, self.used])
+
+
+def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> _Fitted:
+    return _Fitted(x, y, c)
+
+
+def temperature(logits: np.ndarray, y: np.ndarray, allowed: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of out-of-fold logits (grid search)."""
+    best_t, best_nll = 1.0, float("inf")
+    for t in np.round(np.arange(0.3, 4.01, 0.05), 2):
+        z = np.where(allowed, logits / t, -np.inf)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        nll = -logp[np.arange(len(y)), y].mean()
+        if nll < best_nll:
+            best_t, best_nll = float(t), float(nll)
+    return best_t
+
+
+def held_out_logits(x: sparse.csr_matrix, y: np.ndarray, c: float, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, logits)``: decision values of a fifth of the rows (stratified, fixed seed) from a model trained
+    on the other four fifths; what the temperature is fitted on."""
+    counts = Counter(y.tolist())
+    strat = y if min(counts.values()) >= 2 else None
+    train, test = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0, stratify=strat)
+    m = fit(x[train], y[train], c)
+    out = np.full((len(test), classes), -50.0)
+    out[:, m.classes_] = m.decision_function(x[test]).reshape(len(test), -1)
+    return test, out
+
+
+def ece(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of the top class."""
+    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
+    total = 0.0
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        sel = (conf > lo) & (conf <= lo + 1 / bins)
+        if sel.any():
+            total += sel.mean() * abs((pred[sel] == y[sel]).mean() - conf[sel].mean())
+    return float(total)
+
+
+def _allowed_tasks(cases: list[Case]) -> np.ndarray:
+    return np.array([[Task(t) in feasible_tasks(c.facts()) for t in TASKS] for c in cases])
+
+
+def _softmax(z: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    z = np.where(allowed, z, -np.inf)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sparse_weights(model: _Fitted, classes: int, buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(used bucket indices, their weight rows as float16, bias) with a column per class of ``classes``."""
+    coef = np.zeros((classes, buckets))
+    bias = np.full(classes, -50.0)  # a class the corpus never shows is never chosen
+    coef[model.classes_] = model.coef_ if len(model.classes_) > 2 else np.vstack([-model.coef_, model.coef_])
+    bias[model.classes_] = model.intercept_ if len(model.classes_) > 2 else [-model.intercept_[0], model.intercept_[0]]
+    used = np.flatnonzero(np.abs(coef).max(axis=0) > 1e-6).astype(np.int32)
+    return used, coef[:, used].T.astype(np.float16), bias.astype(np.float32)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", default=str(ROOT / "data" / "planning" / "corpus"))
+    ap.add_argument("--out", default=str(ROOT / "unison_agent" / "planning" / "data"))
+    ap.add_argument("--holdout", nargs="*", default=None, help="writers to leave out and score on (writes nothing)")
+    ap.add_argument("--task-c", type=float, default=TASK_C)
+    ap.add_argument("--role-c", type=float, default=ROLE_C)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    files = corpus_files(Path(args.corpus))
+    if not files:
+        sys.exit(f"no *.jsonl under {args.corpus}")
+    cases = read_cases(files)
+    if args.holdout:
+        return holdout(cases, set(args.holdout), args.task_c, args.role_c)
+    print(f"{len(cases)} cases from {len(files)} files; extracting features...", flush=True)
+    t_rows, t_y, r_rows, r_y, _ = featurise(cases)
+    xt, yt = _matrix(t_rows, TASK_BUCKETS), np.array(t_y)
+    xr, yr = _matrix(r_rows, ROLE_BUCKETS), np.array(r_y)
+    print(f"features in {time.perf_counter() - t0:.0f} s; {xt.nnz / len(t_rows):.0f} a request", flush=True)
+    allowed = _allowed_tasks(cases)
+    rows, oof = held_out_logits(xt, yt, args.task_c, len(TASKS))
+    t_temp = temperature(oof, yt[rows], allowed[rows])
+    oof_p = _softmax(oof / t_temp, allowed[rows])
+    r_rows_, r_oof = held_out_logits(xr, yr, args.role_c, len(ROLES))
+    r_temp = temperature(r_oof, yr[r_rows_], np.ones_like(r_oof, dtype=bool))
+    task_acc, role_acc = float(np.mean(oof_p.argmax(1) == yt[rows])), float(np.mean(r_oof.argmax(1) == yr[r_rows_]))
+    print(
+        f"held-out fifth: task {task_acc:.4f} (T={t_temp}, ECE {ece(oof_p, yt[rows]):.3f}), role {role_acc:.4f} "
+        f"(T={r_temp})",
+        flush=True,
+    )
+    task_model, role_model = fit(xt, yt, args.task_c), fit(xr, yr, args.role_c)
+    ti, tw, tb = _sparse_weights(task_model, len(TASKS), TASK_BUCKETS)
+    ri, rw, rb = _sparse_weights(role_model, len(ROLES), ROLE_BUCKETS)
+    arrays = {
+        "task_index": ti,
+        "task_weights": tw,
+        "task_bias": tb,
+        "role_index": ri,
+        "role_weights": rw,
+        "role_bias": rb,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "decision_model.npz", **arrays)
+    by_lang = Counter(c.lang for c in cases)
+    meta = {
+        "feature_version": FEATURE_VERSION,
+        "tasks": TASKS,
+        "roles": ROLES,
+        "task_buckets": TASK_BUCKETS,
+        "role_buckets": ROLE_BUCKETS,
+        "temperature": t_temp,
+        "role_temperature": r_temp,
+        "task_c": args.task_c,
+        "role_c": args.role_c,
+        "corpus_sha256": corpus_sha256(files),
+        "corpus_files": [f.name for f in files],
+        "corpus_cases": len(cases),
+        "corpus_languages": dict(sorted(by_lang.items())),
+        "arrays_sha256": arrays_sha256(arrays),
+        "held_out_fifth_task_accuracy": round(task_acc, 4),
+        "held_out_fifth_task_ece": round(ece(oof_p, yt[rows]), 4),
+        "held_out_fifth_role_accuracy": round(role_acc, 4),
+    }
+    (out / "decision_model.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    size = (out / "decision_model.npz").stat().st_size
+    print(
+        f"wrote {out / 'decision_model.npz'} ({size / 1e6:.2f} MB; {len(ti)} task and {len(ri)} role rows) "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
+    return 0
+
+
+def holdout(cases: list[Case], writers: set[str], task_c: float, role_c: float) -> int:
+    """Train without ``writers`` and print the task and role accuracy of the model on their cases."""
+    train = [c for c in cases if c.writer not in writers]
+    test = [c for c in cases if c.writer in writers]
+    if not test:
+        sys.exit(f"no case is written by {sorted(writers)}; writers: {sorted({c.writer for c in cases})}")
+    t_rows, t_y, r_rows, r_y, _ = featurise(train)
+    task_model = fit(_matrix(t_rows, TASK_BUCKETS), np.array(t_y), task_c)
+    role_model = fit(_matrix(r_rows, ROLE_BUCKETS), np.array(r_y), role_c)
+    e_rows, e_y, er_rows, er_y, _ = featurise(test)
+    allowed = _allowed_tasks(test)
+    z = np.full((len(test), len(TASKS)), -50.0)
+    z[:, task_model.classes_] = task_model.decision_function(_matrix(e_rows, TASK_BUCKETS))
+    pred = _softmax(z, allowed).argmax(1)
+    rule = np.array([TASKS.index(_Request(c.text, c.facts()).decide().value) for c in test])
+    yt = np.array(e_y)
+    rp = role_model.classes_[role_model.decision_function(_matrix(er_rows, ROLE_BUCKETS)).argmax(1)]
+    print(
+        f"held out {sorted(writers)}: {len(test)} cases; task accuracy model {np.mean(pred == yt):.4f}, "
+        f"rules {np.mean(rule == yt):.4f}; role accuracy {np.mean(rp == np.array(er_y)):.4f} (C={task_c}/{role_c})"
+    )
+    for lang in sorted({c.lang for c in test}):
+        sel = np.array([c.lang == lang for c in test])
+        print(
+            f"  {lang}: model {np.mean(pred[sel] == yt[sel]):.4f}  rules {np.mean(rule[sel] == yt[sel]):.4f}  "
+            f"({sel.sum()})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The learned decision model: which task a request is, and which role each attachment plays.
+
+Two multinomial logistic regressions over hashed sparse features (:mod:`~unison_agent.planning.features`):
+one over the 12 tasks, one over roles per attachment (for the tasks where attachments play different parts).
+Trained on the labelled corpus in ``data/planning/`` by ``scripts/train_planner.py`` (``make train-planner``);
+the weights ship in ``planning/data/decision_model.npz`` with their account in ``decision_model.json``
+(feature version, classes, temperature, the corpus's SHA-256). Inference is numpy only: no torch, no pickle.
+
+Probabilities are temperature-calibrated on held-out predictions, so a 0.6 means "right about 6 times in 10";
+low ones become the plan's doubts (``EmbeddedPlanner.assess``), which the hybrid planner asks a model about.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from unison_agent.planning.features import (
+    FEATURE_VERSION,
+    ROLE_FAMILIES,
+    feasible_tasks,
+    fixed_role,
+    hashed,
+    role_features,
+    task_features,
+)
+from unison_agent.spec import Media, Role, Task, media_for
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from unison_agent.planning.embedded import Attachment, _Request
+
+__all__ = ["Decision", "DecisionModel", "default_model"]
+
+MODEL_NAME = "decision_model"
+SINGLE_ROLES = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
+DOUBT_BELOW = 0.7  # a decision less likely than this is reported as a doubt
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The model's decision: the task and its probability, the runner-up, and per attachment a role (or
+    ``None`` where the rules should decide) with its probability."""
+
+    task: Task
+    p_task: float
+    runner_up: tuple[Task, float] | None
+    roles: dict[int, Role]
+    p_roles: dict[int, float]
+
+    def doubts(self) -> list[str]:
+        out = []
+        if self.p_task < DOUBT_BELOW and self.runner_up:
+            other, p = self.runner_up
+            out.append(f"the task is uncertain: {self.task.value} ({self.p_task:.2f}) or {other.value} ({p:.2f})")
+        for i, p in sorted(self.p_roles.items()):
+            if p < DOUBT_BELOW:
+                out.append(f"attachment {i + 1} as {self.roles[i].value} is uncertain ({p:.2f})")
+        return out
+
+
+class _Linear:
+    """A softmax layer over hashed features, stored sparsely: the used buckets and their weight rows."""
+
+    def __init__(self, buckets: int, index: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> None:
+        import numpy as np
+
+        self.buckets = buckets
+        self.rows = np.full(buckets, -1, dtype=np.int32)
+        self.rows[index] = np.arange(len(index), dtype=np.int32)
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+
+    def logits(self, feats: dict[int, float]) -> np.ndarray:
+        import numpy as np
+
+        if not feats:
+            return self.bias.copy()
+        ids = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
+        vals = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
+        rows = self.rows[ids]
+        used = rows >= 0
+        return self.bias + vals[used] @ self.weights[rows[used]]
+
+
+class DecisionModel:
+    """Task and role decisions from shipped weights. Load with :meth:`load` (or :func:`default_model`)."""
+
+    def __init__(self, meta: dict[str, Any], task: _Linear, role: _Linear) -> None:
+        self.meta = meta
+        self.tasks = [Task(t) for t in meta["tasks"]]
+        self.role_classes = [Role(r) for r in meta["roles"]]
+        self.temperature = float(meta.get("temperature", 1.0))
+        self.role_temperature = float(meta.get("role_temperature", 1.0))
+        self._task = task
+        self._role = role
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None, name: str = MODEL_NAME) -> DecisionModel:
+        """Read ``<name>.json`` and ``<name>.npz`` from ``folder`` (default: the package's shipped weights).
+
+        Raises ``FileNotFoundError`` when they are not there and ``ValueError`` when they were made for other
+        features (retrain with ``make train-planner``)."""
+        import numpy as np
+
+        base = Path(folder) if folder is not None else Path(str(resources.files("unison_agent.planning") / "data"))
+        meta = json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
+        if meta.get("feature_version") != FEATURE_VERSION:
+            raise ValueError(
+                f"{base / name}.npz was trained for features v{meta.get('feature_version')}, "
+                f"these are v{FEATURE_VERSION}: run `make train-planner`"
+            )
+        with np.load(base / f"{name}.npz", allow_pickle=False) as z:
+            task = _Linear(int(meta["task_buckets"]), z["task_index"], z["task_weights"], z["task_bias"])
+            role = _Linear(int(meta["role_buckets"]), z["role_index"], z["role_weights"], z["role_bias"])
+        return cls(meta, task, role)
+
+    # -------------------------------------------------------------------------------------------- tasks
+    def task_probabilities(self, text: str, atts: list[Attachment], req: _Request | None) -> dict[Task, float]:
+        """Calibrated probability of each task that the attachments allow (others are left out)."""
+        z = self._task.logits(hashed(task_features(text, atts, req), self._task.buckets)) / self.temperature
+        allowed = set(feasible_tasks(atts))
+        scores = {t: float(z[i]) for i, t in enumerate(self.tasks) if t in allowed}
+        return _softmax(scores)
+
+    # -------------------------------------------------------------------------------------------- roles
+    def role_probabilities(
+        self, text: str, atts: list[Attachment], index: int, task: Task, rule_role: Role | None
+    ) -> dict[Role, float]:
+        """Calibrated probability of each role attachment ``index`` may play in ``task`` (by its medium)."""
+        feats = hashed(role_features(text, atts, index, task, rule_role), self._role.buckets)
+        z = self._role.logits(feats) / self.role_temperature
+        medium = atts[index].media
+        scores = {r: float(z[i]) for i, r in enumerate(self.role_classes) if _fits(task, r, medium)}
+        return _softmax(scores)
+
+    def assign_roles(
+        self, text: str, atts: list[Attachment], task: Task, rule_roles: list[Role | None]
+    ) -> tuple[dict[int, Role], dict[int, float]]:
+        """The most likely role for every attachment, with one source/mask/control/first/last frame at most:
+        ``({index: role}, {index: probability})``. Empty when the task fixes every role or no assignment
+        fits (the rules then decide)."""
+        if not atts or task not in ROLE_FAMILIES:
+            role = fixed_role(task)
+            return ({i: role for i in range(len(atts))}, {}) if role else ({}, {})
+        probs = [self.role_probabilities(text, atts, i, task, rule_roles[i]) for i in range(len(atts))]
+        if len(atts) > 6:  # more files than an exhaustive search should try: each its likeliest fitting role
+            return _greedy(probs)
+        best: tuple[float, tuple[Role, ...]] | None = None
+        for combo in itertools.product(*(sorted(p) for p in probs)):
+            singles = [r for r in combo if r in SINGLE_ROLES]
+            if len(singles) != len(set(singles)):
+                continue
+            score = sum(math.log(max(p[r], 1e-12)) for p, r in zip(probs, combo, strict=True))
+            if best is None or score > best[0]:
+                best = (score, combo)
+        if best is None:
+            return {}, {}
+        roles = dict(enumerate(best[1]))
+        return roles, {i: probs[i][r] for i, r in roles.items()}
+
+    def decide(self, text: str, atts: list[Attachment], req: _Request, rule_roles_for: Any) -> Decision:
+        """Task and roles for a request. ``rule_roles_for(task)`` gives the rules' role per attachment for a
+        task (a feature of the role model)."""
+        probs = self.task_probabilities(text, atts, req)
+        ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+        task, p = ranked[0]
+        runner = ranked[1] if len(ranked) > 1 else None
+        roles, p_roles = self.assign_roles(text, atts, task, rule_roles_for(task) if task in ROLE_FAMILIES else [])
+        return Decision(task, p, runner, roles, p_roles)
+
+
+def _fits(task: Task, role: Role, medium: Media) -> bool:
+    return role in task.roles and medium in media_for(task, role)
+
+
+def _softmax(scores: dict[Any, float]) -> dict[Any, float]:
+    if not scores:
+        return {}
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}
+
+
+def _greedy(probs: list[dict[Role, float]]) -> tuple[dict[int, Role], dict[int, float]]:
+    roles: dict[int, Role] = {}
+    taken: set[Role] = set()
+    order = sorted(range(len(probs)), key=lambda i: -max(probs[i].values(), default=0.0))
+    for i in order:
+        for role, p in sorted(probs[i].items(), key=lambda kv: -kv[1]):
+            if role not in SINGLE_ROLES or role not in taken:
+                roles[i] = role
+                taken.add(role)
+                break
+    return roles, {i: probs[i][r] for i, r in roles.items()}
+
+
+@cache
+def default_model() -> DecisionModel:
+    """The shipped model, loaded once per process."""
+    return DecisionModel.load()

@@ -19,6 +19,7 @@ the same functions: change one and the shipped weights must be retrained (``FEAT
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -129,7 +130,7 @@ def task_features(text: str, atts: list[Attachment], req: _Request | None) -> li
         grams.extend("c:" + padded[i : i + n] for i in range(len(padded) - n + 1))
     words = _words(folded)
     grams.extend("w:" + w for w in words)
-    grams.extend(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    grams.extend(f"b:{a} {b}" for a, b in itertools.pairwise(words))
     shape = _attachment_shape(atts)
     grams.extend(f"x:{shape}:{w}" for w in set(words))
     feats = _scaled(grams)

@@ -195,7 +195,7 @@ def _greedy(probs: list[dict[Role, float]]) -> tuple[dict[int, Role], dict[int, 
     taken: set[Role] = set()
     order = sorted(range(len(probs)), key=lambda i: -max(probs[i].values(), default=0.0))
     for i in order:
-        for role, p in sorted(probs[i].items(), key=lambda kv: -kv[1]):
+        for role, _p in sorted(probs[i].items(), key=lambda kv: -kv[1]):
             if role not in SINGLE_ROLES or role not in taken:
                 roles[i] = role
                 taken.add(role)

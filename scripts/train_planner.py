@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from unison_agent.planning.cases import Case, read_cases
-from unison_agent.planning.embedded import _Request
+from unison_agent.planning.decide import decide
 from unison_agent.planning.features import (
     FEATURE_VERSION,
     ROLE_BUCKETS,
@@ -41,6 +41,8 @@ from unison_agent.planning.features import (
     role_features,
     task_features,
 )
+from unison_agent.planning.reading import Reading
+from unison_agent.planning.roles import rule_roles
 from unison_agent.spec import Role, Task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,13 +90,13 @@ def featurise(cases: list[Case]) -> tuple[list[dict[int, float]], list[int], lis
     t_rows, t_y, r_rows, r_y, r_info = [], [], [], [], []
     for case in cases:
         atts = case.facts()
-        req = _Request(case.text, atts)
+        req = Reading(case.text, atts)
         t_rows.append(hashed(task_features(case.text, atts, req), TASK_BUCKETS))
         task = Task(case.expect["task"])
         t_y.append(TASKS.index(task.value))
         roles = case.expect.get("roles") or {}
         if task in ROLE_FAMILIES and atts:
-            rule = req.rule_roles(task)
+            rule = rule_roles(req, task)
             by_name = {k.lower(): v for k, v in roles.items()}
             for i, a in enumerate(atts):
                 want = by_name.get(a.name)
@@ -274,7 +276,7 @@ def holdout(cases: list[Case], writers: set[str], task_c: float, role_c: float) 
     z = np.full((len(test), len(TASKS)), -50.0)
     z[:, task_model.classes_] = task_model.decision_function(_matrix(e_rows, TASK_BUCKETS))
     pred = _softmax(z, allowed).argmax(1)
-    rule = np.array([TASKS.index(_Request(c.text, c.facts()).decide().value) for c in test])
+    rule = np.array([TASKS.index(decide(Reading(c.text, c.facts())).value) for c in test])
     yt = np.array(e_y)
     rp = role_model.classes_[role_model.decision_function(_matrix(er_rows, ROLE_BUCKETS)).argmax(1)]
     print(

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from unison_agent.planning.base import Planned, Planner, plan_detailed
-from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError
+from unison_agent.planning.base import Attachment, Planned, Planner, PlanningError, plan_detailed
+from unison_agent.planning.embedded import EmbeddedPlanner
 from unison_agent.spec import TaskSpec
 
 __all__ = ["Attachment", "EmbeddedPlanner", "Planned", "Planner", "PlanningError", "plan", "plan_detailed"]

@@ -1,19 +1,76 @@
-"""What every planner shares: the :class:`Planner` protocol and :class:`Planned`, a plan with its account."""
+"""What every planner shares: :class:`Attachment` (a file as planners see it), :class:`PlanningError`,
+:func:`check_request_length`, the :class:`Planner` protocol and :class:`Planned`, a plan with its account.
+
+It imports nothing else of the planning package, so that every planner (and ``cases.py``) can import it."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from unison_agent.planning.embedded import check_request_length
-from unison_agent.spec import TaskSpec
+from unison_agent.spec import MAX_REQUEST_CHARS, Media, TaskSpec
 
-if TYPE_CHECKING:
-    from unison_agent.planning.embedded import Attachment
+__all__ = ["Attachment", "Planned", "Planner", "PlanningError", "check_request_length", "plan_detailed", "probed"]
 
-__all__ = ["Planned", "Planner", "plan_detailed"]
+
+class PlanningError(ValueError):
+    """A request the contract cannot express (two source videos for one edit, 90 s of video...): the
+    message says what is wrong and what would work."""
+
+
+def check_request_length(text: str) -> None:
+    """Raise :class:`PlanningError` when ``text`` is longer than ``spec.MAX_REQUEST_CHARS``; return nothing.
+
+    Every planning entry point calls it before any other work, so that no planner's time or memory depends on
+    how much text a caller sends."""
+    if len(text) > MAX_REQUEST_CHARS:
+        raise PlanningError(f"the request is {len(text):,} characters; the limit is {MAX_REQUEST_CHARS:,}: shorten it")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment as the planner sees it: its path and the facts probed from its content.
+
+    It carries the same facts as ``media.MediaInfo`` but lives here so that planning a text-only request
+    never imports numpy, Pillow or PyAV (start-up time); ``Attachment.probe`` fills it from ``media.probe``,
+    and callers that already know the facts (a session's artifact store) can build one without a file."""
+
+    path: str
+    media: Media
+    look: str  # media.Look value: photo, mask, pose, depth, edge, scribble
+    width: int = 0
+    height: int = 0
+    num_frames: int = 1
+    fps: float | None = None
+    duration_s: float | None = None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path).lower()
+
+    @property
+    def stem(self) -> str:
+        return Path(self.name).stem
+
+    @classmethod
+    def probe(cls, path: str | os.PathLike[str]) -> Attachment:
+        """Probe ``path`` (raises ``media.MediaError`` for a file that is not usable media)."""
+        from unison_agent.media import probe  # numpy/PIL/PyAV only when there is something to look at
+
+        info = probe(path)
+        return cls(
+            str(path), info.media, info.look.value, info.width, info.height, info.num_frames, info.fps, info.duration_s
+        )
+
+
+def probed(attachments: Sequence[str | os.PathLike[str] | Attachment]) -> list[Attachment]:
+    """``attachments`` as :class:`Attachment` facts: paths are probed, ``Attachment``s kept as they are.
+
+    Raises ``media.MediaError`` for a path that is missing or not an image or video."""
+    return [a if isinstance(a, Attachment) else Attachment.probe(a) for a in attachments]
 
 
 @runtime_checkable

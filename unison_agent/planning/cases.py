@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from unison_agent.planning.embedded import Attachment, PlanningError
+from unison_agent.planning.base import Attachment, PlanningError
 from unison_agent.spec import Media
 
 __all__ = ["Case", "Tally", "attachment_facts", "check", "read_cases"]

@@ -7,7 +7,7 @@ turn one request into the features it weighs:
   and bigrams, and each word crossed with a coarse picture of what is attached (a "describe" with a photo
   attached and one with nothing attached lean to different tasks);
 - the attachments' probed facts: medium, look, count, order, and the tokens of their file names;
-- the rules' reading (:class:`~unison_agent.planning.embedded._Request`): the task they would choose, which
+- the rules' reading (:class:`~unison_agent.planning.reading.Reading`): the task they would choose, which
   cue families fired and how strongly, whether the request asks for an answer. In English the rules are right
   most of the time and the model learns how far to trust them; where they are blind (other languages, unseen
   phrasing) the n-grams carry the decision.
@@ -27,10 +27,12 @@ import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from unison_agent.planning.decide import decide, wants_answer
 from unison_agent.spec import Media, Role, Task, media_for
 
 if TYPE_CHECKING:
-    from unison_agent.planning.embedded import Attachment, _Request
+    from unison_agent.planning.base import Attachment
+    from unison_agent.planning.reading import Reading
 
 __all__ = [
     "FEATURE_VERSION",
@@ -120,7 +122,7 @@ def _name_tokens(att: Attachment) -> list[str]:
     return [t for t in _NAME_TOKEN.findall(att.stem.replace("_", " ").replace("-", " ")) if t not in ("img", "vid")]
 
 
-def task_features(text: str, atts: list[Attachment], req: _Request | None) -> list[tuple[str, float]]:
+def task_features(text: str, atts: list[Attachment], req: Reading | None) -> list[tuple[str, float]]:
     """Named features of a request for the task model; ``req`` is the rules' reading (``None`` leaves the
     rule features out, for tests of the text part alone)."""
     folded = _fold(_without_names(text, atts))
@@ -146,15 +148,15 @@ def task_features(text: str, atts: list[Attachment], req: _Request | None) -> li
     return feats
 
 
-def _rule_features(req: _Request) -> list[tuple[str, float]]:
+def _rule_features(req: Reading) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     try:
-        rule_task = req.decide().value
+        rule_task = decide(req).value
     except Exception:
         rule_task = "none"
     out.append((f"rule:{rule_task}", 1.0))
     out.append((f"rule:{rule_task}:{_attachment_shape(req.atts)}", 1.0))
-    out.append((f"answer:{req.wants_answer()}", 1.0))
+    out.append((f"answer:{wants_answer(req)}", 1.0))
     for family, value in req.scores.items():
         if value > 0:
             out.append((f"cue:{family}", 1.0))

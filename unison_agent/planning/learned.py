@@ -35,7 +35,8 @@ from unison_agent.spec import Media, Role, Task, media_for
 if TYPE_CHECKING:
     import numpy as np
 
-    from unison_agent.planning.embedded import Attachment, _Request
+    from unison_agent.planning.base import Attachment
+    from unison_agent.planning.reading import Reading
 
 __all__ = ["Decision", "DecisionModel", "default_model"]
 
@@ -123,7 +124,7 @@ class DecisionModel:
         return cls(meta, task, role)
 
     # -------------------------------------------------------------------------------------------- tasks
-    def task_probabilities(self, text: str, atts: list[Attachment], req: _Request | None) -> dict[Task, float]:
+    def task_probabilities(self, text: str, atts: list[Attachment], req: Reading | None) -> dict[Task, float]:
         """Calibrated probability of each task that the attachments allow (others are left out)."""
         z = self._task.logits(hashed(task_features(text, atts, req), self._task.buckets)) / self.temperature
         allowed = set(feasible_tasks(atts))
@@ -166,7 +167,7 @@ class DecisionModel:
         roles = dict(enumerate(best[1]))
         return roles, {i: probs[i][r] for i, r in roles.items()}
 
-    def decide(self, text: str, atts: list[Attachment], req: _Request, rule_roles_for: Any) -> Decision:
+    def decide(self, text: str, atts: list[Attachment], req: Reading, rule_roles_for: Any) -> Decision:
         """Task and roles for a request. ``rule_roles_for(task)`` gives the rules' role per attachment for a
         task (a feature of the role model)."""
         probs = self.task_probabilities(text, atts, req)

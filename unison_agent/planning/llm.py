@@ -33,8 +33,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from unison_agent.planning.base import Planned
-from unison_agent.planning.embedded import Attachment, EmbeddedPlanner, PlanningError, _probed, check_request_length
+from unison_agent.planning.base import Attachment, Planned, PlanningError, check_request_length
+from unison_agent.planning.base import probed as _probed
+from unison_agent.planning.embedded import EmbeddedPlanner
 from unison_agent.spec import (
     DEFAULT_FPS,
     DEFAULT_NUM_FRAMES,

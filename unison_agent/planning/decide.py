@@ -14,20 +14,14 @@ from __future__ import annotations
 import re
 
 from unison_agent.planning.cues import MOTION, OUT_IMAGE, OUT_VIDEO
-from unison_agent.planning.reading import _OUTPUT_SUBJECT, Reading
+from unison_agent.planning.reading import OUTPUT_SUBJECT, Reading, rule_words
 from unison_agent.spec import Media, Task
 
 __all__ = ["decide", "output_medium", "wants_answer"]
 
-_SEQUENCE = re.compile(
-    r"\b(?:then|while (?:the|a|an|he|she|it|they|his|her)|gradually|suddenly|begins? to|"
-    r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
-    r"step by step)\b"
-)
+_SEQUENCE = rule_words("sequence")
 _FRAME_ROLE_WORDS = re.compile(r"\bas the (?:first|last|start|end|opening|closing|final) (?:frame|image|shot)\b")
-_NOT_IMAGE = re.compile(
-    r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b"
-)
+_NOT_IMAGE = rule_words("not_image")
 _DEICTIC_BEFORE = re.compile(
     r"(?:\b(?:this|that|these|those|my|our|your|his|her|their|attached|uploaded|same|original|source|input|no|"
     r"not|exact|old|the attached|the uploaded|first|second|third|other|1st|2nd|3rd)\s+(?:\w+\s+){0,2}"
@@ -183,7 +177,7 @@ def _out_words(reading: Reading, pattern: re.Pattern[str], medium: Media) -> int
             continue
         d = _DEICTIC_BEFORE.search(before)
         # "this video" is an attachment; "the video unfolds with..." with no video attached is the output.
-        if d and not (d.group(0).startswith("the ") and not has_att and _OUTPUT_SUBJECT.match(after)):
+        if d and not (d.group(0).startswith("the ") and not has_att and OUTPUT_SUBJECT.match(after)):
             continue
         n += 1
     return n

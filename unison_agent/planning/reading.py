@@ -22,16 +22,25 @@ import re
 
 from unison_agent.planning.base import Attachment
 from unison_agent.planning.cues import CUES, MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, score
+from unison_agent.planning.lexicon.en import LEXICON as ENGLISH
 from unison_agent.planning.meta import Meta, extract_meta
 from unison_agent.planning.text import Norm, normalise
 
-__all__ = ["Reading"]
+__all__ = ["OUTPUT_SUBJECT", "Reading", "rule_words"]
+
+
+def rule_words(name: str) -> re.Pattern[str]:
+    """The English word list ``name`` (one of ``lexicon.RULE_WORDS``) as one pattern, its entries tried in order.
+
+    Raises ``KeyError`` for a list the English lexicon does not define."""
+    return re.compile("|".join(f"(?:{cue.pattern})" for cue in ENGLISH.cues[name]))
+
 
 # "what plant is this?" with nothing attached: the question is about a picture that did not come. Read as a
 # question ending on "this" whose sentence holds a question word, so that each sentence is scanned once (a
 # pattern spanning both rescans the sentence from every question word: quadratic).
 _DEICTIC_END = re.compile(r"\b(?:this|these)(?: one| thing| stuff)?(?: is| are)?\s*\?")
-_QUESTION_WORD = re.compile(r"\b(?:what|who|which|where|how old|how much|is|are)\b")
+_QUESTION_WORD = rule_words("question_word")
 
 
 def _deictic_question(text: str) -> bool:
@@ -47,10 +56,7 @@ def _deictic_question(text: str) -> bool:
 
 
 _QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
-_OUTPUT_SUBJECT = re.compile(
-    r"\s+(?:unfolds|begins|captures|shows|opens|starts|features|depicts|ends|should|"
-    r"must|needs|will)\b"
-)
+OUTPUT_SUBJECT = rule_words("output_subject")
 _INPUT_REF = re.compile(
     rf"\b(?:this|that|these|those|my|our|his|her|their|your|the attached|attached|the uploaded|uploaded|the)"
     rf"\s+(?:[\w'-]+\s+){{0,2}}?(?P<noun>{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|masks?|sketch(?:es)?|scribbles?|"
@@ -123,7 +129,7 @@ def _input_refs(reading: Reading) -> list[tuple[str, str]]:
     for m in _INPUT_REF.finditer(t):
         noun = m.group("noun")
         after = t[m.end() : m.end() + 16]
-        if m.group(0).startswith("the ") and _OUTPUT_SUBJECT.match(after):
+        if m.group(0).startswith("the ") and OUTPUT_SUBJECT.match(after):
             continue  # "the video unfolds with ...": the output, described
         tail = re.match(r"\s+(image|photo|picture|pic|video|clip|file)\b", after)
         if tail:  # "my logo image": the last noun says what the file is

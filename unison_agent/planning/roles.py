@@ -18,7 +18,7 @@ import os
 import re
 
 from unison_agent.planning.base import Attachment, PlanningError
-from unison_agent.planning.reading import Reading
+from unison_agent.planning.reading import Reading, rule_words
 from unison_agent.spec import ControlType, Input, Media, Role, Task, media_for
 
 __all__ = ["CONTROL_LOOKS", "assign_roles", "rule_roles"]
@@ -37,9 +37,9 @@ _ORDINAL_ROLE = re.compile(
     r"(?P<what>mask|source|photo|picture|image|original|reference|ref|style|face|video|clip|control|"
     r"first frame|last frame|start|end)\b"
 )
-_FIRST_WORDS = re.compile(r"\b(?:first|start|starts|starting|begin|begins|beginning|opening|initial)\b")
-_LAST_WORDS = re.compile(r"\b(?:last|end|ending|ends|final|closing|finish|finishes)\b")
-_REF_WORDS = re.compile(r"\b(?:ref|reference|style|face|faces|character|the one in|from|like|identity|as the)\b")
+_FIRST_WORDS = rule_words("first_words")
+_LAST_WORDS = rule_words("last_words")
+_REF_WORDS = rule_words("ref_words")
 _REFERENCE_PICTURE = re.compile(
     r"\b(?:reference|ref) (?:photo|image|picture|pic|shot)\b|\bthe one in (?:the|my|this) (?:photo|picture|image|pic)\b"
     r"|\b(?:photo|picture|image|pic) (?:of (?:the|my) [\w-]+ )?i (?:attached|sent|uploaded)\b|\bfrom (?:my|the) "

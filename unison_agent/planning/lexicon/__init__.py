@@ -23,6 +23,7 @@ from typing import Literal
 __all__ = [
     "FAMILIES",
     "LANGUAGES",
+    "RULE_WORDS",
     "WORD_LISTS",
     "Cue",
     "Lexicon",
@@ -52,6 +53,17 @@ FAMILIES: tuple[str, ...] = (
 # Word lists whose matches the planner counts one by one (``cues.OUT_VIDEO``, ``OUT_IMAGE``, ``MOTION``); their
 # weights are not used.
 WORD_LISTS: tuple[str, ...] = ("out_video", "out_image", "motion")
+# English word lists the rules read inside their own patterns (``reading.py``, ``decide.py``, ``roles.py``): only
+# ``en`` defines them, since the rules that read them are English.
+RULE_WORDS: tuple[str, ...] = (
+    "sequence",
+    "not_image",
+    "question_word",
+    "first_words",
+    "last_words",
+    "ref_words",
+    "output_subject",
+)
 LANGUAGES: tuple[str, ...] = ("en", "zh", "es", "fr", "de", "ja")
 
 
@@ -85,7 +97,7 @@ class Lexicon:
     compiled: Mapping[str, tuple[tuple[re.Pattern[str], float], ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        known = set(FAMILIES) | set(WORD_LISTS)
+        known = set(FAMILIES) | set(WORD_LISTS) | set(RULE_WORDS)
         compiled: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {}
         for family, entries in self.cues.items():
             if family not in known:

@@ -529,6 +529,73 @@ CUES: dict[str, tuple[Cue, ...]] = {
             ("a cat walks on the grass", "a dragon flies over a castle as the camera pans left"),
         ),
     ),
+    # Word lists the rules read inside their own patterns (``lexicon.RULE_WORDS``).
+    # Movement told over time: a prompt that narrates one describes a clip.
+    "sequence": (
+        Cue(
+            r"\b(?:then|while (?:the|a|an|he|she|it|they|his|her)|gradually|suddenly|begins? to|"
+            r"starts? to|as (?:the|it|he|she|they) \w+s|eventually|little by little|over time|"
+            r"step by step)\b",
+            1.0,
+            ("a seed sprouts, then a flower opens", "the sky gradually turns red", "the top wobbles as it spins"),
+            ("a red barn in a field",),
+        ),
+    ),
+    # Refusing a picture: what is wanted moves.
+    "not_image": (
+        Cue(
+            r"\bnot (?:a |an )?(?:still |single )?(?:image|picture|photo|pic|still)\b|\bno (?:still|stills)\b",
+            1.0,
+            ("a dancing robot, not a still image", "no stills please, a moving scene"),
+            ("a photo of a fox",),
+        ),
+    ),
+    # Question words that make "...this?" a question about a file.
+    "question_word": (
+        Cue(
+            r"\b(?:what|who|which|where|how old|how much|is|are)\b",
+            1.0,
+            ("what plant is this?", "how old is this building?", "who painted these?"),
+            ("make a cat",),
+        ),
+    ),
+    # Words beside a file's name that make it the first frame...
+    "first_words": (
+        Cue(
+            r"\b(?:first|start|starts|starting|begin|begins|beginning|opening|initial)\b",
+            1.0,
+            ("a.jpg is the opening shot", "start with dawn.png", "the first picture"),
+            ("end on b.jpg",),
+        ),
+    ),
+    # ...or the last.
+    "last_words": (
+        Cue(
+            r"\b(?:last|end|ending|ends|final|closing|finish|finishes)\b",
+            1.0,
+            ("p2.jpg is where it ends", "finish on sunset.png", "the final frame"),
+            ("start with a.jpg",),
+        ),
+    ),
+    # Words beside a file's name that make it a reference, not the file to edit.
+    "ref_words": (
+        Cue(
+            r"\b(?:ref|reference|style|face|faces|character|the one in|from|like|identity|as the)\b",
+            1.0,
+            ("use b.png as the style", "the face from me.jpg", "make it look like ref.png"),
+            ("brighten photo.jpg",),
+        ),
+    ),
+    # A verb after "the video": the output described ("the video unfolds with..."), not a file pointed at.
+    "output_subject": (
+        Cue(
+            r"\s+(?:unfolds|begins|captures|shows|opens|starts|features|depicts|ends|should|"
+            r"must|needs|will)\b",
+            1.0,
+            ("the video unfolds with a sunrise", "the clip should be slow", "the image shows a fox"),
+            ("the video of my dog",),
+        ),
+    ),
 }
 
 LEXICON = Lexicon(language="en", script="latin", cues=CUES, image_nouns=IMAGE_NOUNS, video_nouns=VIDEO_NOUNS)

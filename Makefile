@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed-dev
 SHARED ?= ../shared
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean train-planner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint
 bench: $(DEV)
 	$(BIN)/python scripts/bench_planner.py --shared $(SHARED)
 	$(BIN)/python scripts/bench_tools.py
+
+# Rebuild the planner's decision model (unison_agent/planning/data/decision_model.*) from data/planning/corpus/.
+train-planner: $(DEV)
+	$(BIN)/python scripts/train_planner.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis demo_out

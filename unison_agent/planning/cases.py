@@ -108,7 +108,7 @@ def check(key: str, want: Any, spec: dict[str, Any]) -> bool:
     if key == "aspect":
         a, b = (float(x) for x in want.split(":"))
         w, h = spec.get("width"), spec.get("height")
-        return bool(w and h) and abs((w / h) / (a / b) - 1) <= 0.03
+        return isinstance(w, int) and isinstance(h, int) and h > 0 and abs((w / h) / (a / b) - 1) <= 0.03
     if key == "control_type":
         return bool(spec.get("control_type") == want)
     if key == "missing":

@@ -24,7 +24,7 @@ import math
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from unison_agent.planning.decide import decide, wants_answer
@@ -97,12 +97,21 @@ def _words(folded: str) -> list[str]:
 
 
 def _without_names(text: str, atts: list[Attachment]) -> str:
-    """The text with each attachment's file name replaced by a marker, so that names do not become n-grams
-    (``IMG_2231.jpg`` says nothing) while "the file named here" still does."""
+    """The text (lower case) with each attachment's file name replaced by a marker, so that names do not
+    become n-grams (``IMG_2231.jpg`` says nothing) while "the file named here" still does."""
+    text = text.lower()
     for a in atts:
-        for name in {a.name, a.stem} if len(a.stem) >= 3 else {a.name}:
-            text = re.sub(re.escape(name), " filemark ", text, flags=re.IGNORECASE)
+        for name in (a.name, a.stem) if len(a.stem) >= 3 else (a.name,):
+            text = text.replace(name, " filemark ")
     return text
+
+
+def _found(key: str, text: str) -> Iterator[int]:
+    """Start of every occurrence of ``key`` in ``text`` (plain search: no pattern compiled per file name)."""
+    i = text.find(key)
+    while i >= 0:
+        yield i
+        i = text.find(key, i + len(key))
 
 
 def _attachment_shape(atts: list[Attachment]) -> str:
@@ -198,10 +207,11 @@ def role_features(
     # Words near where the text names this file: "p2.jpg is where it ends".
     low = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).lower()
     for key in {att.name, att.stem} if len(att.stem) >= 3 else {att.name}:
-        for m in re.finditer(re.escape(key), low):
+        for start in _found(key, low):
+            end = start + len(key)
             names.append("named")
-            before = _words(_fold(low[max(0, m.start() - 40) : m.start()]))[-5:]
-            after = _words(_fold(low[m.end() : m.end() + 40]))[:5]
+            before = _words(_fold(low[max(0, start - 40) : start]))[-5:]
+            after = _words(_fold(low[end : end + 40]))[:5]
             names.extend(f"before:{w}" for w in before)
             names.extend(f"after:{w}" for w in after)
     return [(f"{fam}|{name}", 1.0) for name in names]

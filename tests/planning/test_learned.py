@@ -1,0 +1,167 @@
+"""The learned decision model: its weights match the corpus in the repo, it loads without pickle or torch,
+its decisions respect the contract, and training is reproducible."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unison_agent.planning import EmbeddedPlanner
+from unison_agent.planning.cases import attachment_facts, read_cases
+from unison_agent.planning.features import feasible_tasks, task_features
+from unison_agent.planning.learned import Decision, DecisionModel, default_model
+from unison_agent.spec import Role, Task
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "data" / "planning" / "corpus"
+WEIGHTS = ROOT / "unison_agent" / "planning" / "data"
+sys.path.insert(0, str(ROOT / "scripts"))
+import train_planner  # noqa: E402 - the training script is the one place that defines the hashes
+
+
+def test_the_shipped_weights_were_trained_on_the_corpus_in_the_repo() -> None:
+    meta = json.loads((WEIGHTS / "decision_model.json").read_text())
+    files = train_planner.corpus_files(CORPUS)
+    assert [f.name for f in files] == meta["corpus_files"]
+    assert train_planner.corpus_sha256(files) == meta["corpus_sha256"], (
+        "the corpus changed since the weights were trained: run `make train-planner` and commit the weights"
+    )
+
+
+def test_the_shipped_arrays_are_the_ones_their_account_names_and_fit_in_10_mb() -> None:
+    meta = json.loads((WEIGHTS / "decision_model.json").read_text())
+    with np.load(WEIGHTS / "decision_model.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert train_planner.arrays_sha256(arrays) == meta["arrays_sha256"]
+    assert (WEIGHTS / "decision_model.npz").stat().st_size <= 10 * 1024 * 1024
+
+
+def test_the_corpus_is_well_formed_large_and_multilingual() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "data" / "planning" / "check_corpus.py"),
+            *map(str, sorted(CORPUS.glob("*.jsonl"))),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    cases = read_cases(sorted(CORPUS.glob("*.jsonl")))
+    langs = [c.lang for c in cases]
+    assert len(cases) >= 6000
+    assert langs.count("zh") >= 800
+    assert all(langs.count(lang) >= 200 for lang in ("es", "fr", "de", "ja"))
+    assert {c.expect["task"] for c in cases} == {t.value for t in Task}
+
+
+def test_planning_with_the_model_imports_neither_torch_nor_scikit_learn() -> None:
+    code = (
+        "import sys; from unison_agent.planning import plan; "
+        "plan('make a short video of a fox running through snow'); "
+        "print(sorted(m for m in ('torch', 'sklearn', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_chinese_text_gives_character_ngrams_without_spaces() -> None:
+    names = {n for n, _ in task_features("生成一张猫的图片", [], None)}
+    assert {"c:生成", "c:图片", "c:一张猫"} <= names
+
+
+def test_file_names_are_not_ngrams_but_a_marker_that_a_file_is_named() -> None:
+    att = attachment_facts("Beach_Sunset.JPG", "photo")
+    names = {n for n, _ in task_features("make beach_sunset.jpg warmer", [att], None)}
+    assert "w:filemark" in names
+    assert not any("sunset" in n for n in names if n.startswith(("c:", "w:", "b:")))
+
+
+def test_tasks_the_attachments_cannot_serve_are_never_chosen() -> None:
+    video = attachment_facts("clip.mp4", "video")
+    feasible = feasible_tasks([video])
+    assert Task.IMAGE_EDITING not in feasible and Task.TEXT_TO_IMAGE not in feasible
+    probs = default_model().task_probabilities("make it look like a painting", [video], None)
+    assert set(probs) <= set(feasible)
+    assert abs(sum(probs.values()) - 1) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("text", "atts", "task", "roles"),
+    [
+        (
+            "put the hat from the second picture on the man in the first, only where the mask is",
+            [("man.jpg", "portrait"), ("hat.png", "object"), ("m.png", "mask")],
+            Task.IMAGE_EDITING,
+            [Role.SOURCE, Role.REFERENCE, Role.MASK],
+        ),
+        (
+            "a clip that goes from the first photo to the second",
+            [("a.jpg", "photo"), ("b.jpg", "photo")],
+            Task.IMAGE_TO_VIDEO,
+            [Role.FIRST_FRAME, Role.LAST_FRAME],
+        ),
+    ],
+)
+def test_roles_are_decided_with_at_most_one_source_mask_control_or_frame_each(
+    text: str, atts: list[tuple[str, str]], task: Task, roles: list[Role]
+) -> None:
+    facts = [attachment_facts(n, c) for n, c in atts]
+    spec = EmbeddedPlanner().plan(text, facts)
+    assert spec.task is task
+    assert [i.role for i in spec.inputs] == roles
+
+
+def test_when_no_assignment_fits_the_rules_decide_the_roles() -> None:
+    # Three pictures cannot all be first or last frames: the model gives no roles and the plan is still valid.
+    facts = [attachment_facts(f"p{i}.jpg", "photo") for i in range(3)]
+    assert default_model().assign_roles("animate these", facts, Task.IMAGE_TO_VIDEO, [None] * 3) == ({}, {})
+    spec = EmbeddedPlanner().plan("animate these", facts)
+    assert spec.task in Task
+
+
+def test_an_unsure_decision_becomes_a_doubt_and_a_sure_one_does_not() -> None:
+    unsure = Decision(Task.IMAGE_EDITING, 0.52, (Task.IMAGE_REFERENCE, 0.41), {0: Role.SOURCE}, {0: 0.55})
+    assert unsure.doubts() == [
+        "the task is uncertain: image_editing (0.52) or image_reference (0.41)",
+        "attachment 1 as source is uncertain (0.55)",
+    ]
+    sure = Decision(Task.TEXT_UNDERSTANDING, 0.97, (Task.TEXT_TO_IMAGE, 0.02), {}, {})
+    assert sure.doubts() == []
+    spec, doubts = EmbeddedPlanner().assess("What is the capital of Australia?")
+    assert spec.task is Task.TEXT_UNDERSTANDING and doubts == []
+
+
+def test_weights_made_for_other_features_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    meta = json.loads((WEIGHTS / "decision_model.json").read_text())
+    meta["feature_version"] = -1
+    (tmp_path / "decision_model.json").write_text(json.dumps(meta))
+    (tmp_path / "decision_model.npz").write_bytes((WEIGHTS / "decision_model.npz").read_bytes())
+    with pytest.raises(ValueError, match="make train-planner"):
+        DecisionModel.load(tmp_path)
+
+
+@pytest.mark.slow
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    # A small corpus (every 12th request) trained twice gives the same arrays.
+    lines = [ln for f in sorted(CORPUS.glob("*.jsonl")) for ln in f.read_text().splitlines() if ln.strip()][::12]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "small.jsonl").write_text("\n".join(lines) + "\n")
+    shas = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "train_planner.py"), "--corpus", str(corpus), "--out", str(out)],
+            check=True,
+            capture_output=True,
+        )
+        shas.append(json.loads((out / "decision_model.json").read_text())["arrays_sha256"])
+        model = DecisionModel.load(out)
+        assert model.task_probabilities("draw a cat", [], None)
+    assert shas[0] == shas[1]

@@ -5,7 +5,10 @@
   planners take seconds a request, e.g. ``--planner hybrid:transformers:smollm2 --planner
   llm:transformers:smollm2 --sets dev`` is about half an hour on 2 CPU cores);
 - wall time of `unison plan "a red fox in the snow, 16:9" --json` (start-up included), best and median of 7;
-- in-process time of plan() on text-only requests (no probing), per request.
+- in-process time of plan() on text-only requests (no probing), per request;
+- the decision model on writers it never saw: a model trained on the corpus without the writers in
+  ``HELD_OUT_WRITERS`` (``scripts/train_planner.py --holdout``, about two minutes) plans their requests, and every
+  key of every case is checked; accuracy per language and per task, beside the rules alone on the same cases.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# A second writer of every non-English language, and one English writer: the writer-held-out split.
+HELD_OUT_WRITERS = ("zed", "mira")
 
 
 def scorer(shared: Path, cases: Path, unison: str, planner: str = "embedded") -> dict | None:
@@ -54,6 +59,7 @@ def main() -> int:
         "--planner", action="append", default=None, help="a --planner choice to score; repeatable (default: embedded)"
     )
     ap.add_argument("--sets", choices=["all", "dev"], default="all", help="dev set only, or ours too (default: all)")
+    ap.add_argument("--no-holdout", action="store_true", help="skip the writer-held-out training and figures")
     args = ap.parse_args()
     unison = str(Path(sys.executable).with_name("unison"))
     shared = Path(args.shared)
@@ -104,7 +110,43 @@ def main() -> int:
             plan(text)
     per = (time.perf_counter() - t0) / (rounds * len(texts)) * 1000
     print(f"in-process plan() on {len(texts)} text-only requests: {per:.2f} ms/request")
+    if not args.no_holdout:
+        writer_held_out()
     return 0
+
+
+def writer_held_out() -> None:
+    """Train without ``HELD_OUT_WRITERS``, plan their cases end to end, print accuracy per language and task."""
+    from unison_agent.planning import EmbeddedPlanner
+    from unison_agent.planning.cases import Tally, plan_cases, read_cases
+    from unison_agent.planning.learned import DecisionModel
+
+    corpus = sorted((ROOT / "data" / "planning" / "corpus").glob("*.jsonl"))
+    cases = [c for c in read_cases(corpus) if c.writer in HELD_OUT_WRITERS]
+    print(f"\nwriter-held-out: training without {', '.join(HELD_OUT_WRITERS)} ({len(cases)} cases)...", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "train_planner.py"), "--holdout", *HELD_OUT_WRITERS, "--out", tmp],
+            check=True,
+            capture_output=True,
+        )
+        model = DecisionModel.load(tmp)
+    tallies = {}
+    for name, planner in (("model", EmbeddedPlanner(model=model)), ("rules", EmbeddedPlanner(decision="rules"))):
+        tally = Tally()
+        for case, spec, error in plan_cases(cases, planner.plan):
+            tally.add(case, spec, error)
+        tallies[name] = tally
+    m, r = tallies["model"], tallies["rules"]
+    print(
+        f"  all keys right: model {m.accuracy:.3f}, rules alone {r.accuracy:.3f}; "
+        f"task: model {m.key_accuracy('task'):.3f}, rules {r.key_accuracy('task'):.3f}"
+    )
+    for title, mt, rt in (("language", m.by_lang, r.by_lang), ("task", m.by_task, r.by_task)):
+        print(f"  by {title} (cases right, model / rules alone):")
+        for key in sorted(mt):
+            (mr, n), (rr, _) = mt[key], rt[key]
+            print(f"    {key:<20} {mr / n:.3f} / {rr / n:.3f}  ({n})")
 
 
 if __name__ == "__main__":

@@ -117,12 +117,22 @@ def test_roles_are_decided_with_at_most_one_source_mask_control_or_frame_each(
     assert [i.role for i in spec.inputs] == roles
 
 
-def test_when_no_assignment_fits_the_rules_decide_the_roles() -> None:
-    # Three pictures cannot all be first or last frames: the model gives no roles and the plan is still valid.
+def test_a_task_that_cannot_give_every_file_a_part_yields_to_one_of_the_same_kind_that_can() -> None:
+    # Three pictures cannot all be first or last frames: the model gives no roles for image_to_video, and the
+    # plan is another generation task in which every picture has a part.
     facts = [attachment_facts(f"p{i}.jpg", "photo") for i in range(3)]
     assert default_model().assign_roles("animate these", facts, Task.IMAGE_TO_VIDEO, [None] * 3) == ({}, {})
-    spec = EmbeddedPlanner().plan("animate these", facts)
-    assert spec.task in Task
+    spec = EmbeddedPlanner().plan("animate these, 2 seconds", facts)
+    assert spec.task.is_generation and spec.task is not Task.IMAGE_TO_VIDEO
+    assert len(spec.inputs) == 3
+
+
+def test_in_an_edit_the_mask_is_the_file_that_looks_like_one() -> None:
+    photo, mask = attachment_facts("IMG_1.jpg", "photo"), attachment_facts("IMG_2.png", "mask")
+    for order in ([photo, mask], [mask, photo]):
+        spec = EmbeddedPlanner().plan("replace what is under the white area with flowers", order)
+        assert spec.task is Task.IMAGE_EDITING
+        assert {i.path: i.role for i in spec.inputs} == {"IMG_1.jpg": Role.SOURCE, "IMG_2.png": Role.MASK}
 
 
 def test_an_unsure_decision_becomes_a_doubt_and_a_sure_one_does_not() -> None:

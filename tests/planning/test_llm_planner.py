@@ -492,7 +492,7 @@ def test_hybrid_does_not_ask_the_model_when_the_rules_are_sure() -> None:
 
 def test_hybrid_asks_the_model_when_the_rules_have_doubts(media: MediaFile) -> None:
     photo = small(media, "IMG_0042.jpg")
-    _, doubts = EmbeddedPlanner().assess("hmm", [photo])
+    drafted, doubts = EmbeddedPlanner().assess("hmm", [photo])
     assert doubts  # no word says whether to answer about the picture or to make something
     model = Scripted(answer(task="image_to_video", prompt="bring it to life", roles={"IMG_0042.jpg": "first_frame"}))
     planned = planner(model, hybrid=True).plan_detailed("hmm", [photo])
@@ -506,8 +506,10 @@ def test_hybrid_asks_the_model_when_the_rules_have_doubts(media: MediaFile) -> N
     )
     # The model is shown the rules' draft and why they doubt it; the full (non-hybrid) mode shows no draft.
     request = model.calls[0][-1][1]
-    draft = '{"task": "image_understanding", "prompt": "hmm", "roles": {"IMG_0042.jpg": "context"}, "missing": []}'
-    assert f"A rule-based planner drafted {draft} but is unsure: {'; '.join(doubts)}." in request
+    roles = {Path(i.path).name: i.role.value for i in drafted.inputs}
+    draft = json.dumps({"task": drafted.task.value, "prompt": "hmm", "roles": roles, "missing": []})[:-1]
+    assert f"A rule-based planner drafted {draft}" in request
+    assert f"but is unsure: {'; '.join(doubts)}." in request
     full = Scripted(answer(task="image_understanding", prompt="hmm", roles={"IMG_0042.jpg": "context"}))
     planner(full).plan("hmm", [photo])
     assert "drafted" not in full.calls[0][-1][1]

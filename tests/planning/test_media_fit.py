@@ -37,12 +37,13 @@ def test_a_lone_mask_video_is_the_mask_of_a_video_edit_whose_source_is_missing(m
     assert spec.missing == [Role.SOURCE]
 
 
-def test_a_mask_video_beside_a_picture_is_named_with_what_the_edit_needs(media: Callable[..., str]) -> None:
+def test_a_mask_video_beside_a_picture_is_a_video_edit_that_asks_for_its_clip(media: Callable[..., str]) -> None:
+    # A mask clip masks a clip: the picture can only be a reference, and the clip to edit is asked for.
     files = [media("matte.mp4", "mask", size=(96, 64), frames=3), media("p.png", size=(96, 64))]
-    with pytest.raises(PlanningError) as e:
-        plan("make it brighter", files)
-    message = str(e.value)
-    assert message.startswith("matte.mp4 is a video") and "image_editing" in message and "picture" in message
+    spec = plan("make it brighter", files)
+    assert spec.task is Task.VIDEO_EDITING
+    assert roles(spec) == {"matte.mp4": "mask", "p.png": "reference"}
+    assert spec.missing == [Role.SOURCE]
 
 
 def test_a_video_with_a_picture_mask_is_still_a_video_edit(media: Callable[..., str]) -> None:

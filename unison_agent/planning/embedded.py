@@ -24,12 +24,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from unison_agent.planning.base import Attachment, PlanningError, check_request_length, probed
 from unison_agent.planning.reading import Reading
-from unison_agent.planning.roles import rule_roles
+from unison_agent.planning.roles import no_part, rule_roles
 from unison_agent.planning.settings import task_spec
 from unison_agent.spec import Role, Task, TaskSpec
+
+if TYPE_CHECKING:
+    from unison_agent.planning.learned import DecisionModel
 
 # Attachment and PlanningError are defined in ``base.py``; they stay importable from here for callers that
 # import them with the planner.
@@ -42,14 +46,16 @@ class EmbeddedPlanner:
     ``decision="learned"`` (the default): the learned model (:mod:`~unison_agent.planning.learned`) decides
     the task and the attachments' roles, with the rules' reading among its features; the rules do the rest
     (missing files, sizes, timing, settings, prompt). ``decision="rules"``: the rules decide everything, as
-    before the model (for comparison, and as the model's own feature)."""
+    before the model (for comparison, and as the model's own feature). ``model``: a decision model other than
+    the shipped one (``DecisionModel.load(folder)``; the benchmark's writer-held-out model)."""
 
     name = "embedded"
 
-    def __init__(self, decision: str = "learned") -> None:
+    def __init__(self, decision: str = "learned", model: DecisionModel | None = None) -> None:
         if decision not in ("learned", "rules"):
             raise ValueError(f"decision must be 'learned' or 'rules', not {decision!r}")
         self.decision = decision
+        self.model = model
 
     def plan(self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> TaskSpec:
         """Return the TaskSpec for ``text`` with ``attachments`` (paths, probed here, or ``Attachment``s).
@@ -76,9 +82,14 @@ class EmbeddedPlanner:
             return spec, list(dict.fromkeys(req.doubts))
         from unison_agent.planning.learned import default_model  # numpy: only once there is a request
 
-        decision = default_model().decide(text, req.atts, req, partial(rule_roles, req))
+        decision = (self.model or default_model()).decide(text, req.atts, req, partial(rule_roles, req))
         req.doubts = []  # the rules' own doubts were about a decision the model has taken over
         spec = task_spec(req, decision.task, decision.roles)
+        placed = {i.path for i in spec.inputs}
+        for index, att in enumerate(req.atts):
+            if att.path not in placed:  # every attachment has a part, or the person is told which has none
+                roles = [next((i.role for i in spec.inputs if i.path == a.path), None) for a in req.atts]
+                raise PlanningError(no_part(spec.task, req.atts, roles, index))
         return spec, list(dict.fromkeys([*decision.doubts(), *req.doubts]))
 
     def complete(

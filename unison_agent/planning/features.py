@@ -45,7 +45,7 @@ __all__ = [
     "task_features",
 ]
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 3
 TASK_BUCKETS = 1 << 18
 ROLE_BUCKETS = 1 << 16
 MAX_TEXT_CHARS = 2000  # n-grams of the first 2,000 characters: a request's intent is stated early
@@ -71,6 +71,13 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 _NAME_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# Words that negate what follows ("it doesn't need to start from this picture", "not a video", "sin texto"),
+# and the Chinese ones, which stand before the verb they negate (不用生成, 别画, 不要视频).
+_NEGATORS = frozenset(
+    "not no dont doesnt didnt never without isnt nor don doesn didn isn wasn aren won shouldn "
+    "sin nunca sans pas jamais nicht kein keine keinen ohne nie".split()
+)
+_NEGATED_CJK = re.compile(r"(?:不用|不要|不需要|别|不|没有|無|无需|毋须)([\u3400-\u9fff]{1,2})")
 
 
 def fixed_role(task: Task) -> Role | None:
@@ -144,6 +151,8 @@ def task_features(text: str, atts: list[Attachment], req: Reading | None) -> lis
     grams.extend(f"b:{a} {b}" for a, b in itertools.pairwise(words))
     shape = _attachment_shape(atts)
     grams.extend(f"x:{shape}:{w}" for w in set(words))
+    grams.extend(f"x:{shape}:{a}{b}" for a, b in itertools.pairwise(words) if _CJK.match(a) and _CJK.match(b))
+    grams.extend(_negated(folded, words))
     feats = _scaled(grams)
     feats.append((f"shape:{shape}", 1.0))
     feats.append((f"n_att:{min(len(atts), 4)}", 1.0))
@@ -155,6 +164,16 @@ def task_features(text: str, atts: list[Attachment], req: Reading | None) -> lis
     if req is not None:
         feats.extend(_rule_features(req))
     return feats
+
+
+def _negated(folded: str, words: list[str]) -> list[str]:
+    """``neg:<word>`` for the (up to) three words after a negator, and ``neg:<chars>`` after a Chinese one."""
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if w in _NEGATORS:
+            out.extend("neg:" + x for x in [x for x in words[i + 1 : i + 5] if x != "t"][:3])
+    out.extend("neg:" + m.group(1) for m in _NEGATED_CJK.finditer(folded))
+    return out
 
 
 def _rule_features(req: Reading) -> list[tuple[str, float]]:
@@ -206,10 +225,13 @@ def role_features(
     names.extend(f"wlook:{att.look}:{w}" for w in words)
     # Words near where the text names this file: "p2.jpg is where it ends".
     low = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).lower()
+    rule = rule_role.value if rule_role else "none"
+    names.append(f"rule:{rule}:{'cjk' if _CJK.search(low) else 'latin'}")
     for key in {att.name, att.stem} if len(att.stem) >= 3 else {att.name}:
         for start in _found(key, low):
             end = start + len(key)
             names.append("named")
+            names.append(f"rule:{rule}:named")  # the rules read the words next to a file's name well
             before = _words(_fold(low[max(0, start - 40) : start]))[-5:]
             after = _words(_fold(low[end : end + 40]))[:5]
             names.extend(f"before:{w}" for w in before)

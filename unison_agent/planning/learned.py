@@ -30,7 +30,7 @@ from unison_agent.planning.features import (
     role_features,
     task_features,
 )
-from unison_agent.spec import Media, Role, Task, media_for
+from unison_agent.spec import Role, Task, media_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +43,7 @@ __all__ = ["Decision", "DecisionModel", "default_model"]
 MODEL_NAME = "decision_model"
 SINGLE_ROLES = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
 DOUBT_BELOW = 0.7  # a decision less likely than this is reported as a doubt
+_EDITING = frozenset({Task.IMAGE_EDITING, Task.VIDEO_EDITING})
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,7 @@ class DecisionModel:
         """Calibrated probability of each role attachment ``index`` may play in ``task`` (by its medium)."""
         feats = hashed(role_features(text, atts, index, task, rule_role), self._role.buckets)
         z = self._role.logits(feats) / self.role_temperature
-        medium = atts[index].media
-        scores = {r: float(z[i]) for i, r in enumerate(self.role_classes) if _fits(task, r, medium)}
+        scores = {r: float(z[i]) for i, r in enumerate(self.role_classes) if _fits(task, r, atts[index])}
         return _softmax(scores)
 
     def assign_roles(
@@ -173,13 +173,40 @@ class DecisionModel:
         probs = self.task_probabilities(text, atts, req)
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         task, p = ranked[0]
-        runner = ranked[1] if len(ranked) > 1 else None
+        if not _assignable(task, atts):
+            # No way to give every file a part (three pictures cannot all be first or last frames): take the
+            # likeliest task of the same kind that has one. With none ("brighten these two clips" has only
+            # answers in text), keep the task; the rules then say which file has no part.
+            task, p = next(
+                ((t, q) for t, q in ranked if t.is_generation == task.is_generation and _assignable(t, atts)),
+                (task, p),
+            )
+        runner = next(((t, q) for t, q in ranked if t is not task), None)
         roles, p_roles = self.assign_roles(text, atts, task, rule_roles_for(task) if task in ROLE_FAMILIES else [])
         return Decision(task, p, runner, roles, p_roles)
 
 
-def _fits(task: Task, role: Role, medium: Media) -> bool:
-    return role in task.roles and medium in media_for(task, role)
+def _fits(task: Task, role: Role, att: Attachment) -> bool:
+    """Whether ``att`` can play ``role`` in ``task``: the contract's medium, and in an edit the mask is the
+    file that is one (a binary mask by its look, or named as one)."""
+    if (role is Role.MASK) != (att.look == "mask" or "mask" in att.name) and task in _EDITING:
+        return False  # in an edit, a mask is what looks (or is named) like one, and nothing else is
+    return role in task.roles and att.media in media_for(task, role)
+
+
+def _assignable(task: Task, atts: list[Attachment]) -> bool:
+    """Whether every attachment can play a role of ``task`` at once (one source, mask, control, first and
+    last frame at most)."""
+    options = [[r for r in task.roles if _fits(task, r, a)] for a in atts]
+
+    def place(i: int, taken: frozenset[Role]) -> bool:
+        if i == len(options):
+            return True
+        return any(
+            place(i + 1, taken | ({r} & SINGLE_ROLES)) for r in options[i] if r not in taken or r not in SINGLE_ROLES
+        )
+
+    return place(0, frozenset())
 
 
 def _softmax(scores: dict[Any, float]) -> dict[Any, float]:

@@ -21,7 +21,7 @@ from unison_agent.planning.base import Attachment, PlanningError
 from unison_agent.planning.reading import Reading, rule_words
 from unison_agent.spec import ControlType, Input, Media, Role, Task, media_for
 
-__all__ = ["CONTROL_LOOKS", "assign_roles", "rule_roles"]
+__all__ = ["CONTROL_LOOKS", "assign_roles", "no_part", "rule_roles"]
 
 # The looks of a file that is a control map already, and the control signal each one is.
 CONTROL_LOOKS = {
@@ -102,7 +102,7 @@ def assign_roles(reading: Reading, task: Task, fixed: dict[int, Role] | None = N
         roles, missing = _with_fixed(task, roles, missing, fixed, [a.media for a in atts])
     for i, role in enumerate(roles):
         if role is not None and atts[i].media not in media_for(task, role):
-            raise PlanningError(_no_part(task, atts, roles, i))
+            raise PlanningError(no_part(task, atts, roles, i))
     present = {role for role in roles if role is not None}
     for role in task.required_roles:
         if role not in present and role not in missing:
@@ -312,7 +312,7 @@ def _takes(task: Task) -> str:
     return f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else "".join(parts)
 
 
-def _no_part(task: Task, atts: list[Attachment], roles: list[Role | None], index: int) -> str:
+def no_part(task: Task, atts: list[Attachment], roles: list[Role | None], index: int) -> str:
     """Why attachment ``index`` has no role its medium can play in ``task``, and what would work, in one line."""
     att = atts[index]
     medium = _MEDIUM_WORD[att.media]

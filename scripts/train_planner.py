@@ -243,7 +243,7 @@ def main() -> int:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "decision_model.npz", **arrays)
+    np.savez(out / "decision_model.npz", **arrays)  # uncompressed: loads in milliseconds at start-up
     by_lang = Counter(c.lang for c in cases)
     meta = {
         "feature_version": FEATURE_VERSION,

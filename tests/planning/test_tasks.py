@@ -7,6 +7,10 @@ import pytest
 
 from unison_agent.planning import plan
 
+# Requests the learned decision model plans wrongly when it was frozen and measured (README, "Planner v2"): kept as
+# strict expected failures, so that a retrained model that gets them right says so, and none is fixed by a rule.
+_MODEL_MISS = pytest.mark.xfail(strict=True, reason="the frozen decision model gets this one wrong")
+
 
 @pytest.mark.parametrize(
     ("text", "task"),
@@ -19,7 +23,7 @@ from unison_agent.planning import plan
         ("a foggy harbor at dawn, fishing boats, muted colors", "text_to_image"),
         ("paint me a foggy harbor at dawn", "text_to_image"),
         ("I'd like an illustration of a dragon reading a book", "text_to_image"),
-        ("a still frame of a hummingbird, not a video", "text_to_image"),
+        pytest.param("a still frame of a hummingbird, not a video", "text_to_image", marks=_MODEL_MISS),
         ("a dragon flies over a burning castle as the camera pans left", "text_to_video"),
         ("make a clip of a dragon reading a book", "text_to_video"),
         ("animation of a paper plane gliding across a classroom", "text_to_video"),
@@ -42,8 +46,13 @@ def test_requests_without_files(text: str, task: str) -> None:
         ("in the style of this picture: a harbor at night", "photo", "image_reference"),
         ("a new photo of this exact teddy bear on the moon", "photo", "image_reference"),
         ("turn this into a 4 second video, the clouds drifting", "photo", "image_to_video"),
-        ("a video of this guy surfing, it doesn't have to start from this picture", "photo", "video_reference"),
-        ("clean up my drawing, keep it a line drawing", "scribble", "image_editing"),
+        pytest.param(
+            "a video of this guy surfing, it doesn't have to start from this picture",
+            "photo",
+            "video_reference",
+            marks=_MODEL_MISS,
+        ),
+        pytest.param("clean up my drawing, keep it a line drawing", "scribble", "image_editing", marks=_MODEL_MISS),
         ("make my drawing into a realistic photo of a lighthouse", "scribble", "image_control"),
     ],
 )

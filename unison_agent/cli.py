@@ -351,7 +351,6 @@ def _plan(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem)
 
-    from unison_agent.media import MediaError
     from unison_agent.planning import plan_detailed
     from unison_agent.spec import TaskSpec
 
@@ -360,10 +359,10 @@ def _plan(args: argparse.Namespace) -> int:
         return planner
     try:
         planned = plan_detailed(planner, args.text, args.attach)
-    except MediaError as e:
-        return _fail(str(e))
-    except ValueError as e:  # a request the contract cannot express (e.g. 90 s of video)
-        return _fail(_one_line(e), EXIT_FAILED)
+    except ValueError as e:
+        if _is_media_error(e):  # an unreadable attachment
+            return _fail(str(e))
+        return _fail(_one_line(e), EXIT_FAILED)  # a request the contract cannot express (e.g. 90 s of video)
     spec: TaskSpec = planned.spec
     _planner_notes(planned, "plan")
     if args.json:
@@ -371,6 +370,14 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         _say(summary(spec))
     return EXIT_OK
+
+
+def _is_media_error(e: BaseException) -> bool:
+    """Whether ``e`` is a ``media.MediaError``. ``media`` is not imported to find out: it imports numpy, Pillow
+    and PyAV (a fifth of a second), which a request without attachments never needs, and no MediaError can
+    exist before the planner has imported it to probe a file."""
+    media = sys.modules.get("unison_agent.media")
+    return media is not None and isinstance(e, media.MediaError)
 
 
 def _planner(args: argparse.Namespace, command: str) -> Any:
@@ -410,7 +417,6 @@ def _planner_notes(planned: Any, command: str) -> None:
 
 
 def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
-    from unison_agent.media import MediaError
     from unison_agent.planning import plan_detailed
 
     if dst.is_dir():
@@ -429,7 +435,7 @@ def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
         return _fail(f"--out {dst}: cannot write there ({e.strerror or e})")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            done, errors, fallbacks, seconds = _plan_rows(lines, planner, f, plan_detailed, MediaError)
+            done, errors, fallbacks, seconds = _plan_rows(lines, planner, f, plan_detailed)
         os.replace(tmp, dst)
     except OSError as e:
         return _fail(f"--out {dst}: cannot write there ({e.strerror or e})", EXIT_FAILED)
@@ -445,7 +451,7 @@ def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
 
 
 def _plan_rows(
-    lines: list[bytes], planner: Any, out: TextIO, plan_detailed: Callable[..., Any], media_error: type[Exception]
+    lines: list[bytes], planner: Any, out: TextIO, plan_detailed: Callable[..., Any]
 ) -> tuple[int, int, int, float]:
     """Plan each non-blank line of a batch and write its row to ``out``; returns (rows, errors, fallbacks, s).
 
@@ -488,12 +494,12 @@ def _plan_rows(
                 if uses_model:
                     row |= {"planner": planned.planner, "fallback": planned.fallback, "notes": list(planned.notes)}
                     fallbacks += planned.fallback
-            except media_error as e:
-                errors += 1
-                row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
             except ValueError as e:
                 errors += 1
-                row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
+                if _is_media_error(e):
+                    row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
+                else:
+                    row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
         out.write(json_text(row) + "\n")
         if show_progress and (uses_model or done % 100 == 0):
             sys.stderr.write(f"\rplanned {done}/{total}")

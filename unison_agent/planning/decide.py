@@ -14,21 +14,22 @@ from __future__ import annotations
 import re
 
 from unison_agent.planning.cues import MOTION, OUT_IMAGE, OUT_VIDEO
+from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.reading import OUTPUT_SUBJECT, Reading, rule_words
 from unison_agent.spec import Media, Task
 
 __all__ = ["decide", "output_medium", "wants_answer"]
 
 _SEQUENCE = rule_words("sequence")
-_FRAME_ROLE_WORDS = re.compile(r"\bas the (?:first|last|start|end|opening|closing|final) (?:frame|image|shot)\b")
+_FRAME_ROLE_WORDS = LazyPattern(r"\bas the (?:first|last|start|end|opening|closing|final) (?:frame|image|shot)\b")
 _NOT_IMAGE = rule_words("not_image")
-_DEICTIC_BEFORE = re.compile(
+_DEICTIC_BEFORE = LazyPattern(
     r"(?:\b(?:this|that|these|those|my|our|your|his|her|their|attached|uploaded|same|original|source|input|no|"
     r"not|exact|old|the attached|the uploaded|first|second|third|other|1st|2nd|3rd)\s+(?:\w+\s+){0,2}"
     r"|\bthe\s+(?:\w+\s+){0,1}"
     r"|\b(?:here's|here is|here are|heres|attached is|i took|i have)\s+(?:a|an|the|my|some|two)?\s*(?:\w+\s+){0,1})$"
 )
-_PROGRESSIVE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w{3,}ing\b")
+_PROGRESSIVE = LazyPattern(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w{3,}ing\b")
 
 
 def wants_answer(reading: Reading) -> bool:
@@ -158,7 +159,7 @@ def decide(reading: Reading) -> Task:
     return Task.IMAGE_EDITING
 
 
-def _out_words(reading: Reading, pattern: re.Pattern[str], medium: Media) -> int:
+def _out_words(reading: Reading, pattern: LazyPattern, medium: Media) -> int:
     """How many times the text names ``medium`` as the thing to make (not as an attached file)."""
     n = 0
     has_att = any(a.media is medium for a in reading.atts)

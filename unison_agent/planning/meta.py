@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from unison_agent.planning.text import NUMBER_RE, NUMBER_RES, Norm, parse_number
+from unison_agent.planning.patterns import LazyPattern
+from unison_agent.planning.text import NUMBER_RE, NUMBER_RES, Norm, has_char_from, parse_number
 from unison_agent.spec import LIMITS, PRESETS
 
 __all__ = ["RULES", "Meta", "Rule", "clean_prompt", "extract_meta"]
@@ -51,76 +52,88 @@ N = NUMBER_RE
 # Chinese and Japanese write no spaces: "视频24fps", "种子42", "720P分辨率". Their characters count as word
 # characters for \b and \w, so the boundaries of the Latin-script rules treat them as spaces instead.
 _CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_HAS_CJK = re.compile(rf"[{_CJK}]")
+_HAS_CJK = LazyPattern(rf"[{_CJK}]")
 _W = rf"[^\W{_CJK}]"  # a letter, digit or underscore of an alphabetic script
 _L = rf"(?<!{_W})"  # left word boundary
 _B = rf"(?<!{_W})(?<!\.)"  # left word boundary that also refuses a decimal point ("v1.5 seconds")
 _E = rf"(?!{_W})"
 
-_SIZE = re.compile(
+_SIZE = LazyPattern(
     rf"(?:\b(?:at|in|to|output|resolution|size|res|dimensions?|of)\s*[:=]?\s*)?{_B}(\d{{2,5}})\s*(?:px)?\s*(?:x|\*|by)\s*"
-    rf"(\d{{2,5}})\s*(?:px|pixels)?{_E}(?:\s*(?:resolution|px|pixels))?"
+    rf"(\d{{2,5}})\s*(?:px|pixels)?{_E}(?:\s*(?:resolution|px|pixels))?",
+    keys=("x", "*", "by"),
 )
-_WIDTH_HEIGHT = re.compile(
+_WIDTH_HEIGHT = LazyPattern(
     r"\bwidth\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?height\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?"
     r"|\bheight\s*(?:of|=|:)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|and|x)?\s*(?:a\s+)?width\s*(?:of|=|:)?\s*(\d{2,5})"
-    r"(?:\s*px)?"
+    r"(?:\s*px)?",
+    keys=("height",),
 )
-_PRESET = re.compile(
-    rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b"
+_PRESET = LazyPattern(
+    rf"(?:\b(?:at|in|to|output)\s+)?{_B}({'|'.join(p[:-1] for p in PRESETS)})\s*p{_E}|\bfull[\s-]?hd\b",
+    keys=(*(p[:-1] for p in PRESETS), "full"),
 )
-_RATIO = re.compile(
+_RATIO = LazyPattern(
     r"(?:(?:--ar|--aspect|\b(?:aspect(?:[\s_]*ratio)?|ratio|in|at|to|format))\s*(?:of|=|:)?\s*)?(?<![\d:.])(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})"
-    r"(?![\d]|:\d)(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?"
+    r"(?![\d]|:\d)(?:\s*(?:aspect(?:\s*ratio)?|ratio|format|frame))?",
+    keys=(":",),
 )
 _ORIENT_WORDS = r"orientation|mode|format|layout|aspect(?:\s+ratio)?|ratio|crop"
 _ORIENT_MEDIA = r"video|clip|image|picture|pic|photo|frame|shot|format"
 # The medium after "vertical" ("a vertical video") is kept in the prompt: only the orientation is cut.
-_ORIENT = re.compile(
+_ORIENT = LazyPattern(
     r"(?:\b(?:make\s+it|in|as)\s+)?\b(vertical|portrait|horizontal|landscape|square|widescreen|ultra[\s-]?wide)"
-    rf"\b(?:\s+(?:{_ORIENT_WORDS})\b|(?=\s+(?:{_ORIENT_MEDIA})\b))?"
+    rf"\b(?:\s+(?:{_ORIENT_WORDS})\b|(?=\s+(?:{_ORIENT_MEDIA})\b))?",
+    keys=("horizontal", "landscape", "portrait", "square", "ultra", "vertical", "widescreen"),
 )
-_SECONDS = re.compile(
+_SECONDS = LazyPattern(
     rf"(?:\b(?:for|of|about|around|lasting|duration|length|long)\s*[:=]?\s*)?{_B}({N})\s*(?:-\s*)?"
     rf"(seconds?|secs?|s|minutes?|mins?|segundos?|secondes?|sekunden?)(?:\s+long)?{_E}"
 )
 # Tried only where a run of spaces or digits begins (the guards): from every position of a long run, the run
 # would be rescanned each time (quadratic in its length).
-_SECONDS_ZH = re.compile(r"(?:时长|长度|(?<!\s))\s*(?<!\d)(\d+(?:\.\d+)?)\s*秒(?:钟)?")
-_FRAMES = re.compile(
-    rf"(?:(?:num_frames|frames)\s*[:=]\s*[-−]?(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧"
+_SECONDS_ZH = LazyPattern(r"(?:时长|长度|(?<!\s))\s*(?<!\d)(\d+(?:\.\d+)?)\s*秒(?:钟)?", keys=("秒",))
+_FRAMES = LazyPattern(
+    rf"(?:(?:num_frames|frames)\s*[:=]\s*[-−]?(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧",
+    keys=("frame", "帧"),
 )
-_FPS = re.compile(
+_FPS = LazyPattern(
     rf"(?:\bat\s+|@\s*)?{_B}({N})\s*(?:-\s*)?(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s)|frame\s*rate|帧每秒){_E}"
-    rf"|{_L}(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*[-−]?({N})"
+    rf"|{_L}(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*[-−]?({N})",
+    keys=("ps", "rame", "帧每秒"),
 )
-_SEED = re.compile(rf"{_L}(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N}){_E}")
-_STEPS = re.compile(
+_SEED = LazyPattern(rf"{_L}(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N}){_E}", keys=("seed",))
+_STEPS = LazyPattern(
     rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?{_E}"
-    rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*[-−]?(\d+)\b"
+    rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*[-−]?(\d+)\b",
+    keys=("step",),
 )
-_GUIDANCE = re.compile(
+_GUIDANCE = LazyPattern(
     rf"{_L}(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*[-−]?(\d+(?:\.\d+)?)"
-    rf"|{_B}(?<![=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg){_E}"
+    rf"|{_B}(?<![=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg){_E}",
+    keys=("cfg", "guidance"),
 )
 _OUTPUT_NOUNS = (
     r"options?|variations?|versions?|variants?|alternatives?|outputs?|images?|imgs?|pics?|pictures?|photos?|"
     r"videos?|vids?|clips?|takes?|samples?|results?|candidates?|renders?|generations?|shots?|designs?|"
     r"illustrations?|drawings?|logos?|wallpapers?|posters?"
 )
-_OUTPUTS = re.compile(
+_OUTPUTS = LazyPattern(
     rf"(?<!these )(?<!those )(?<!the )(?<!both )(?<!my )(?<!of )(?<!our )(?<!your )(?<!\d )"
     rf"{_B}({N})\s+(?:different\s+|more\s+|distinct\s+|alternative\s+|separate\s+|unique\s+)?"
     rf"(?:{_OUTPUT_NOUNS})\b(?:\s+(?:please|pls|plz))?"
 )
-_OUTPUTS_KEY = re.compile(r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*[-−]?(\d+)\b")
-_OUTPUTS_BARE = re.compile(
+_OUTPUTS_KEY = LazyPattern(
+    r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*[-−]?(\d+)\b", keys=(":", "=")
+)
+_OUTPUTS_BARE = LazyPattern(
     rf"\b(?:give me|gimme|make me|generate|send me|i want|i need|i'd like)\s+({N})(?:\s+(?:please|pls|plz))?"
     rf"\s*(?=[.,!;]|$)|(?<![\w])({N}|a few|a couple)\s+of\s+(?:them|those|these)\b"
 )
-_NEGATIVE = re.compile(
+_NEGATIVE = LazyPattern(
     r"(?:--|\b)(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives|neg)\s*[:=]\s*(.*?)\s*(?=\n|$)"
-    r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)"
+    r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)",
+    keys=("avoid", "neg"),
 )
 
 
@@ -130,7 +143,9 @@ class Rule:
     """One way a language states a setting. ``examples`` are the phrases it exists for (each must be read as
     ``kind``) and ``content`` phrases that look alike but belong to the picture (none may be read as ``kind``);
     tests check both. ``only_in`` limits a rule whose words are also words of other languages ("sin", "sans")
-    to text written in that language; ``needs`` is what the text must also say for the rule to apply.
+    to text written in that language; ``needs`` is what the text must also say for the rule to apply. Patterns
+    are compiled on first use; ``keys`` (see :class:`~unison_agent.planning.patterns.LazyPattern`) spare a
+    text that holds none of them, and with them the cost of compiling the rule for every request.
 
     Groups: the number is the first group that matched (``k`` when it follows its keyword, for steps), a
     duration's unit is ``unit``, an orientation word ``o`` (with its format word ``f``, cut with it) and a
@@ -138,11 +153,11 @@ class Rule:
 
     lang: str
     kind: str
-    pattern: re.Pattern[str]
+    pattern: LazyPattern
     examples: tuple[str, ...]
     content: tuple[str, ...] = ()
     only_in: str | None = None
-    needs: re.Pattern[str] | None = None
+    needs: LazyPattern | None = None
 
     def applies(self, norm: Norm) -> bool:
         """Whether this rule may be tried on ``norm``."""
@@ -159,15 +174,16 @@ def _rule(
     content: list[str] | None = None,
     only_in: str | None = None,
     needs: str | None = None,
+    keys: tuple[str, ...] = (),
 ) -> Rule:
     return Rule(
         lang,
         kind,
-        re.compile(pattern),
+        LazyPattern(pattern, keys=keys),
         tuple(examples),
         tuple(content or ()),
         only_in,
-        re.compile(needs) if needs else None,
+        LazyPattern(needs) if needs else None,
     )
 
 
@@ -355,6 +371,7 @@ RULES: tuple[Rule, ...] = (
         "preset",
         rf"(?:(?:en|a|con|resoluci[oó]n(?:\s+de)?)\s+)?{_B}(480|720|1080)\s*p{_E}",
         ["en 720p", "resolución 1080p", "a 480p"],
+        keys=("480", "720", "1080"),
     ),
     _rule(
         "es",
@@ -362,12 +379,14 @@ RULES: tuple[Rule, ...] = (
         r"(?:(?:en\s+)?formato|relaci[oó]n\s+de\s+aspecto|proporci[oó]n|relaci[oó]n)\s*(?:de|:|=)?\s*"
         r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
         ["formato 9:16", "relación de aspecto 16:9", "en formato 4:3", "proporción 1:1"],
+        keys=("formato", "proporci", "relaci"),
     ),
     _rule(
         "es",
         "orientation",
         rf"(?P<f>(?:en\s+)?(?:formato|modo|orientaci[oó]n|encuadre)\s+(?:de\s+)?)(?P<o>{_O}){_E}",
         ["formato vertical", "en formato horizontal", "modo retrato", "formato cuadrado"],
+        keys=("encuadre", "formato", "modo", "orientaci"),
     ),
     _rule(
         "es",
@@ -378,6 +397,7 @@ RULES: tuple[Rule, ...] = (
         ["un vídeo vertical", "una imagen cuadrada", "un gato, vertical", "en horizontal"],
         ["un jardín vertical", "una mesa cuadrada", "una línea horizontal"],
         only_in="es",
+        keys=("apaisad", "cuadrad", "horizontal", "vertical"),
     ),
     _rule(
         "es",
@@ -385,6 +405,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:de|durante|duraci[oó]n(?:\s+de)?|que\s+dure)\s*:?\s*)?{_B}({N_ES})\s*(?:-\s*)?"
         rf"(?P<unit>segundos?|seg(?:s|\.)?|minutos?|min){_E}",
         ["5 segundos", "5 seg", "de diez segundos", "durante tres segundos", "veinticinco segundos", "2 minutos"],
+        keys=("seg", "min"),
     ),
     _rule(
         "es",
@@ -392,6 +413,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:a|con)\s+)?{_B}({N_ES})\s*(?:fps|(?:fotogramas|cuadros|im[aá]genes|frames)\s*(?:por|/|al)\s*segundo)"
         rf"|(?:tasa|velocidad|frecuencia)\s+de\s+(?:fotogramas|cuadros)\s*(?:de|:|=)?\s*({N_ES})",
         ["24 fotogramas por segundo", "a 24 fps", "tasa de fotogramas de 30", "treinta cuadros por segundo"],
+        keys=("cuadros", "fotogramas", "fps", "segundo"),
     ),
     _rule(
         "es",
@@ -399,12 +421,14 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:de|con)\s+)?{_B}({N_ES})\s*(?:fotogramas|cuadros){_E}",
         ["49 fotogramas", "de 81 cuadros", "cuarenta y nueve fotogramas"],
         ["una historieta de 4 cuadros"],
+        keys=("cuadros", "fotogramas"),
     ),
     _rule(
         "es",
         "seed",
         rf"(?:(?:con|usa|usando)\s+(?:la\s+)?)?semilla\s*(?:aleatoria\s*)?(?:de|es|n\.?º|:|=)?\s*[-−]?({N_ES}){_E}",
         ["semilla 42", "con semilla 7", "semilla cuarenta y dos", "la semilla: 3"],
+        keys=("semilla",),
     ),
     _rule(
         "es",
@@ -412,12 +436,14 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:con|en)\s+)?{_B}({N_ES})\s*pasos(?:\s+de\s+(?:inferencia|muestreo|difusi[oó]n|eliminaci[oó]n\s+de\s+ruido))?{_E}"
         r"|(?:n[uú]mero\s+de\s+)?pasos(?:\s+de\s+(?:inferencia|muestreo))?\s*[:=]\s*[-−]?(?P<k>\d+)",
         ["30 pasos", "con 25 pasos de inferencia", "pasos: 40"],
+        keys=("pasos",),
     ),
     _rule(
         "es",
         "guidance",
         rf"(?:escala\s+de\s+(?:gu[ií]a|guiado|orientaci[oó]n)|gu[ií]a\s+cfg)\s*(?:de|:|=)?\s*({_DEC})",
         ["escala de guía 7.5", "escala de guía de 6", "escala de guiado: 7,5"],
+        keys=("escala", "guia", "guía"),
     ),
     _rule(
         "es",
@@ -445,6 +471,7 @@ RULES: tuple[Rule, ...] = (
         "preset",
         rf"(?:(?:en|à|r[ée]solution(?:\s+de)?)\s+)?{_B}(480|720|1080)\s*p{_E}",
         ["en 720p", "résolution 1080p"],
+        keys=("480", "720", "1080"),
     ),
     _rule(
         "fr",
@@ -452,6 +479,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:(?:au\s+|en\s+)?format|rapport(?:\s+d'aspect)?|ratio|proportions?)\s*(?:de|:|=)?\s*"
         r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
         ["format 16:9", "au format 9:16", "rapport d'aspect 4:3"],
+        keys=("format", "proportion", "rapport", "ratio"),
     ),
     _rule(
         "fr",
@@ -459,6 +487,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?P<f>(?:(?:en|au)\s+)?(?:format|mode|orientation|cadrage)\s+)(?P<o>{_O}){_E}",
         ["format portrait", "format paysage", "format carré", "format vertical", "en mode portrait"],
         ["un portrait d'une femme", "un paysage de montagne"],
+        keys=("cadrage", "format", "mode", "orientation"),
     ),
     _rule(
         "fr",
@@ -468,6 +497,7 @@ RULES: tuple[Rule, ...] = (
         ["une vidéo verticale", "une image carrée", "un chat, vertical"],
         ["un mur vertical", "une table carrée"],
         only_in="fr",
+        keys=("carr", "horizontal", "vertical"),
     ),
     _rule(
         "fr",
@@ -482,6 +512,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:à\s+)?{_B}({N_FR})\s*(?:ips|i/s|fps|images\s*(?:par|/)\s*(?:seconde|s)){_E}"
         rf"|(?:cadence|fr[ée]quence\s+d'images)\s*(?:de|:|=)?\s*({N_FR})",
         ["24 images par seconde", "24 ips", "à 30 fps", "cadence de 24"],
+        keys=("cadence", "fps", "frequence", "fréquence", "i/s", "images", "ips"),
     ),
     _rule(
         "fr",
@@ -492,12 +523,14 @@ RULES: tuple[Rule, ...] = (
         ["4 images"],
         needs=r"vid[ée]o|clip|animation|s[ée]quence|film",
         only_in="fr",
+        keys=("images",),
     ),
     _rule(
         "fr",
         "seed",
         rf"(?:avec\s+(?:la\s+)?)?(?:graine|seed)\s*(?:al[ée]atoire\s*)?(?:de|:|=|n°)?\s*[-−]?({N_FR}){_E}",
         ["graine 42", "avec la graine 7", "graine quarante-deux", "seed 42"],
+        keys=("graine", "seed"),
     ),
     _rule(
         "fr",
@@ -505,12 +538,14 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:avec|en)\s+)?{_B}({N_FR})\s*[ée]tapes(?:\s+(?:d'inf[ée]rence|de\s+d[ée]bruitage|d'[ée]chantillonnage))?{_E}"
         r"|(?:nombre\s+d')?[ée]tapes\s*[:=]\s*[-−]?(?P<k>\d+)",
         ["30 étapes", "avec 25 étapes d'inférence", "étapes : 40"],
+        keys=("tapes",),
     ),
     _rule(
         "fr",
         "guidance",
         rf"(?:[ée]chelle\s+de\s+guidage|guidage\s+cfg)\s*(?:de|:|=|à)?\s*({_DEC})",
         ["échelle de guidage 7.5", "échelle de guidage de 7,5"],
+        keys=("guidage",),
     ),
     _rule(
         "fr",
@@ -538,6 +573,7 @@ RULES: tuple[Rule, ...] = (
         "preset",
         rf"(?:(?:in|mit|auf|aufl[öo]sung)\s+)?{_B}(480|720|1080)\s*p{_E}",
         ["in 720p", "Auflösung 1080p"],
+        keys=("480", "720", "1080"),
     ),
     _rule(
         "de",
@@ -545,6 +581,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:(?:im\s+)?format|seitenverh[äa]ltnis|bildverh[äa]ltnis|verh[äa]ltnis)\s*(?:von|:|=)?\s*"
         r"(\d{1,2}(?:\.\d+)?)\s*:\s*(\d{1,2})(?!\d)",
         ["Seitenverhältnis 16:9", "im Format 9:16"],
+        keys=("format", "verh"),
     ),
     _rule(
         "de",
@@ -555,6 +592,7 @@ RULES: tuple[Rule, ...] = (
         rf"|{_CLAUSE_START}(?P<o4>quadratisch|vertikal|horizontal){_CLAUSE_END}",
         ["Hochformat", "im Querformat", "quadratisch", "ein quadratisches Bild", "vertikales Video"],
         ["ein quadratischer Tisch", "vertikale Streifen"],
+        keys=("hochformat", "hochkant", "horizontal", "quadratisch", "querformat", "vertikal"),
     ),
     _rule(
         "de",
@@ -569,6 +607,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:mit|bei)\s+)?{_B}({N_DE})\s*(?:fps|(?:bilder|bildern|frames|einzelbilder)\s*(?:pro|je|/)\s*(?:sekunde|s)){_E}"
         rf"|bildrate\s*(?:von|:|=)?\s*({N_DE})",
         ["24 Bilder pro Sekunde", "mit 30 fps", "Bildrate von 24"],
+        keys=("bilder", "bildrate", "fps", "frames"),
     ),
     _rule(
         "de",
@@ -577,12 +616,14 @@ RULES: tuple[Rule, ...] = (
         ["ein Video mit 49 Bildern", "ein Video aus 49 Einzelbildern", "ein Clip, 49 Frames"],
         ["4 Bilder"],
         needs=r"video|clip|animation|film",
+        keys=("bilder", "frames"),
     ),
     _rule(
         "de",
         "seed",
         rf"(?:mit\s+(?:dem\s+)?)?(?:seed|zufallswert|startwert)\s*(?:von|:|=)?\s*[-−]?({N_DE}){_E}",
         ["Seed 42", "mit Seed 7", "Startwert zweiundvierzig"],
+        keys=("seed", "startwert", "zufallswert"),
     ),
     _rule(
         "de",
@@ -590,12 +631,14 @@ RULES: tuple[Rule, ...] = (
         rf"(?:mit\s+)?{_B}({N_DE})\s*(?:inferenz|sampling|denoising)?-?schritten?{_E}"
         r"|schritte\s*[:=]\s*[-−]?(?P<k>\d+)",
         ["30 Schritte", "mit 25 Schritten", "Schritte: 40"],
+        keys=("schritte",),
     ),
     _rule(
         "de",
         "guidance",
         rf"(?:guidance[\s-]*skala|cfg[\s-]*(?:skala|wert)|f[üu]hrungsskala)\s*(?:von|:|=)?\s*({_DEC})",
         ["Guidance-Skala 7,5", "CFG-Skala 7", "Guidance-Skala von 6"],
+        keys=("guidance", "skala", "wert"),
     ),
     _rule(
         "de",
@@ -625,13 +668,13 @@ for _r in RULES:
     _RULES_OF.setdefault(_r.kind, []).append(_r)
 
 
-def _rules(kind: str, norm: Norm, english: tuple[re.Pattern[str], ...] = ()) -> list[re.Pattern[str]]:
+def _rules(kind: str, norm: Norm, english: tuple[LazyPattern, ...] = ()) -> list[LazyPattern]:
     """The patterns that state ``kind`` and may be tried on ``norm``, in the order they are tried: Chinese and
     Japanese (their words are nobody else's), the text's own language, then ``english``, then the rest. A rule
     of the text's language goes before English so that its lead words are cut with it ("a 24 fps"); English
     goes before the rest so that their rules only ever see what English left."""
     # Chinese and Japanese rules need their script: skipping them for other text halves the time rules take.
-    cjk_text = _HAS_CJK.search(norm.text) is not None
+    cjk_text = has_char_from(norm.text, "\u3000") and _HAS_CJK.search(norm.text) is not None
     tried = [r for r in _RULES_OF[kind] if (cjk_text or r.lang not in ("zh", "ja")) and r.applies(norm)]
     cjk = [r.pattern for r in tried if r.lang in ("zh", "ja")]
     own = [r.pattern for r in tried if r.lang == norm.lang and r.lang not in ("zh", "ja")]
@@ -669,27 +712,27 @@ def _in_range(name: str, value: float | None) -> bool:
 
 _MINUS = "-−"
 # Words before a setting that are not part of it, left out when a refusal quotes the setting ("at 0 fps").
-_LEAD = re.compile(
+_LEAD = LazyPattern(
     r"^(?:(?:at|for|of|about|around|lasting|duration|length|long|in|to|output|resolution|size|res|dimensions?)\b"
     r"|@)\s*[:=]?\s*",
     re.I,
 )
 # A length unit after "WxH": the size of a thing in the picture ("a 120x80 cm rug"), not of the picture.
-_LENGTH_UNIT = re.compile(r"\s*(?:mm|cm|m|km|inch(?:es)?|ft|feet|foot|yards?|(?:milli|centi|kilo)?met(?:er|re)s?)\b")
+_LENGTH_UNIT = LazyPattern(r"\s*(?:mm|cm|m|km|inch(?:es)?|ft|feet|foot|yards?|(?:milli|centi|kilo)?met(?:er|re)s?)\b")
 # Nouns that make a number a count of outputs ("100 variations"); "50 photos", "40 candidates" or "20 generations"
 # may be what one picture shows, and so may a count after "with" ("a menu with 20 options").
-_COUNT_NOUN = re.compile(
+_COUNT_NOUN = LazyPattern(
     r"\b(?:options?|variations?|versions?|variants?|alternatives?|outputs?|renders?|opcion(?:es)?|variaciones|"
     r"versiones|variantes?|alternativas|propositions|d[ée]clinaisons|varianten|versionen|variationen|optionen)\b"
     r"|版本|方案|变体|變體|选项|選項|パターン|バリエーション|バージョン|案"
 )
 # Words that make a count one of files already there ("estas 2 imágenes", "ces 2 images", "这两个版本").
-_DETERMINER_BEFORE = re.compile(
+_DETERMINER_BEFORE = LazyPattern(
     r"(?:(?<![^\W\d_])(?:las|los|estas|estos|esas|esos|mis|tus|sus|ambas|ambos|les|ces|mes|tes|ses|nos|vos|"
     r"die|diese|meine|deine|unsere|beide|beiden|den)\s+|[这這那])$"
 )
-_HAS_BEFORE = re.compile(r"\b(?:with|has|have|having|showing|shows)\s+$")
-_STEPS_WORD = re.compile(r"\b(?:inference|sampling|denoising|diffusion)\b")
+_HAS_BEFORE = LazyPattern(r"\b(?:with|has|have|having|showing|shows)\s+$")
+_STEPS_WORD = LazyPattern(r"\b(?:inference|sampling|denoising|diffusion)\b")
 
 
 def _signed(t: str, m: re.Match[str], group: int) -> tuple[float | None, int]:
@@ -811,7 +854,7 @@ def extract_meta(norm: Norm) -> Meta:
             if not free(m):
                 continue
             v, start = _signed(t, m, 1)
-            unit = m.group("unit") if "unit" in pattern.groupindex else m.group(2) if pattern is _SECONDS else "s"
+            unit = m.group("unit") if "unit" in m.re.groupindex else m.group(2) if pattern is _SECONDS else "s"
             if v is None:
                 continue
             if unit.startswith(("m", "分")):
@@ -847,7 +890,7 @@ def extract_meta(norm: Norm) -> Meta:
         v, start = value(m)
         if not free(m) or v is None:
             continue
-        keyword_first = m.group(2) if m.re is _STEPS else m.groupdict().get("k")
+        keyword_first = m.group(2) if _STEPS.made(m) else m.groupdict().get("k")
         if v == int(v) and _in_range("steps", v) and v >= 2:
             meta.steps = int(v)
             take(m)
@@ -920,7 +963,7 @@ def _negative(norm: Norm, meta: Meta, taken: list[Span]) -> None:
 
 
 # A negative prompt that lists several things joined by "and without" ("sin texto y sin marcas de agua").
-_NEGATIVE_JOIN = re.compile(r"\s+(?:y|e|ni|et|ou|und|oder)\s+(?:sin|sans|pas\s+de|ohne|keine?n?)\s+", re.I)
+_NEGATIVE_JOIN = LazyPattern(r"\s+(?:y|e|ni|et|ou|und|oder)\s+(?:sin|sans|pas\s+de|ohne|keine?n?)\s+", re.I)
 
 
 def _negative_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
@@ -963,7 +1006,9 @@ def _orientation_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
             taken.append((a, b))
 
 
-_NOT_ORIENTATION = re.compile(r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)")
+_NOT_ORIENTATION = LazyPattern(
+    r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)", keys=("square",)
+)
 
 
 def _orientation(
@@ -1019,7 +1064,7 @@ _FILLER = frozenset(
     """.split()
 )
 _DELIM = r"[,.;:!?\n()\[\]{}|，。、；：！？（）]+|\s[-–—]+(?=\s)|-{2,}|[–—]"
-_CLAUSE = re.compile(rf"(?:(?!{_DELIM}).)+|(?:{_DELIM})", re.S)
+_CLAUSE = LazyPattern(rf"(?:(?!{_DELIM}).)+|(?:{_DELIM})", re.S)
 
 
 def _is_filler(text: str) -> bool:

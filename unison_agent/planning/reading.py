@@ -21,25 +21,27 @@ from __future__ import annotations
 import re
 
 from unison_agent.planning.base import Attachment
-from unison_agent.planning.cues import CUES, MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, score
+from unison_agent.planning.cues import MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, family_cues, score
 from unison_agent.planning.lexicon.en import LEXICON as ENGLISH
 from unison_agent.planning.meta import Meta, extract_meta
+from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.text import Norm, normalise
 
 __all__ = ["OUTPUT_SUBJECT", "Reading", "rule_words"]
 
 
-def rule_words(name: str) -> re.Pattern[str]:
-    """The English word list ``name`` (one of ``lexicon.RULE_WORDS``) as one pattern, its entries tried in order.
+def rule_words(name: str) -> LazyPattern:
+    """The English word list ``name`` (one of ``lexicon.RULE_WORDS``) as one pattern, its entries tried in order
+    (compiled on first use).
 
     Raises ``KeyError`` for a list the English lexicon does not define."""
-    return re.compile("|".join(f"(?:{cue.pattern})" for cue in ENGLISH.cues[name]))
+    return LazyPattern("|".join(f"(?:{cue.pattern})" for cue in ENGLISH.cues[name]))
 
 
 # "what plant is this?" with nothing attached: the question is about a picture that did not come. Read as a
 # question ending on "this" whose sentence holds a question word, so that each sentence is scanned once (a
 # pattern spanning both rescans the sentence from every question word: quadratic).
-_DEICTIC_END = re.compile(r"\b(?:this|these)(?: one| thing| stuff)?(?: is| are)?\s*\?")
+_DEICTIC_END = LazyPattern(r"\b(?:this|these)(?: one| thing| stuff)?(?: is| are)?\s*\?")
 _QUESTION_WORD = rule_words("question_word")
 
 
@@ -55,9 +57,9 @@ def _deictic_question(text: str) -> bool:
     return False
 
 
-_QUOTED = re.compile(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
+_QUOTED = LazyPattern(r"(?<![\w])'[^'\n]{3,}?'(?![\w])|\"[^\"\n]{2,}?\"|「[^」]*」|“[^”]*”")
 OUTPUT_SUBJECT = rule_words("output_subject")
-_INPUT_REF = re.compile(
+_INPUT_REF = LazyPattern(
     rf"\b(?:this|that|these|those|my|our|his|her|their|your|the attached|attached|the uploaded|uploaded|the)"
     rf"\s+(?:[\w'-]+\s+){{0,2}}?(?P<noun>{MEDIA_NOUN_IMAGE}|{MEDIA_NOUN_VIDEO}|masks?|sketch(?:es)?|scribbles?|"
     rf"doodles?|depth maps?|depth videos?|depth pass|pose videos?|pose skeletons?|skeletons?|pose|edge maps?|"
@@ -69,21 +71,21 @@ _OUTPUT_NOUNS = frozenset(
     "illustrations artwork artworks painting paintings portrait portraits render renders still stills animation "
     "animations movie movies film films reel reels tiktok tiktoks gif gifs".split()
 )
-_SUBJECT_REF = re.compile(
+_SUBJECT_REF = LazyPattern(
     r"\bthis (?:exact |same )?(?:[\w-]+ )?(?P<noun>product|logo|mascot|character|person|guy|girl|boy|man|woman|"
     r"lady|kid|toy|figurine|figure|face|plush|mug|sneaker|bottle|singer|dog|cat|pet|car|item|object|outfit|"
     r"design)\b(?!\s*:)"
 )
-_ATTACHED_WORD = re.compile(
+_ATTACHED_WORD = LazyPattern(
     r"\(attached\)|\battached\b|\bi (?:sent|uploaded|attached|made|took|drew|shot|"
     r"recorded|filmed)\b|\bi'm sending\b|\bi am sending\b|\bin the attachment\b"
 )
 # "edit this", "animate it", "bring it to life": a request that opens by changing or animating what it calls only
 # "this" or "it" is about a file (``_opens_on_a_pronoun``); with none attached, that file is missing.
-_OPENING = re.compile(r"^\W*(?:(?:please|pls|plz|kindly|just|now|can you|could you|would you)\W+)*")
-_EDIT_THIS = re.compile(r"(?:edit|fix|retouch|touch up|change|modify|improve|enhance)\b")
+_OPENING = LazyPattern(r"^\W*(?:(?:please|pls|plz|kindly|just|now|can you|could you|would you)\W+)*")
+_EDIT_THIS = LazyPattern(r"(?:edit|fix|retouch|touch up|change|modify|improve|enhance)\b")
 _POINTING = r"\b(?:this|it|these|them)\b"
-_POINTED_AT = re.compile(rf"\s+{_POINTING}")
+_POINTED_AT = LazyPattern(rf"\s+{_POINTING}")
 
 
 def _blank_quotes(text: str) -> str:
@@ -164,7 +166,8 @@ def _opens_on_a_pronoun(reading: Reading) -> bool:
     "this"/"it": "edit this", "animate it", "bring it to life", "make it move"."""
     t = reading.cue
     lead = m.end() if (m := _OPENING.match(t)) else 0
-    for cue in (_EDIT_THIS, *(pattern for pattern, _ in CUES["i2v"])):
+    cues: list[LazyPattern | re.Pattern[str]] = [_EDIT_THIS, *(pattern for pattern, _ in family_cues("i2v", t))]
+    for cue in cues:
         found = cue.match(t, lead)
         if found and (re.search(_POINTING, found.group(0)) or _POINTED_AT.match(t, found.end())):
             return True
@@ -176,13 +179,35 @@ def _mentions(reading: Reading) -> dict[int, list[tuple[int, int]]]:
     out: dict[int, list[tuple[int, int]]] = {}
     t = reading.norm.text
     for i, att in enumerate(reading.atts):
-        spans = [m.span() for m in re.finditer(re.escape(att.name), t)]
+        spans = _occurrences(att.name, t)
         # A bare stem counts only when it looks like a file name ("img_a", "shot2"), not a word ("watch").
         if not spans and len(att.stem) >= 3 and not att.stem.isalpha() and not att.stem.isdigit():
-            spans = [m.span() for m in re.finditer(rf"(?<![\w]){re.escape(att.stem)}(?![\w])", t)]
+            spans = _occurrences(att.stem, t, whole_word=True)
         if spans:
             out[i] = spans
     return out
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what ``\w`` matches
+
+
+def _occurrences(needle: str, text: str, whole_word: bool = False) -> list[tuple[int, int]]:
+    """The non-overlapping (start, end) spans of ``needle`` in ``text``, left to right, as ``re.finditer`` of
+    the escaped needle finds them (``whole_word``: not touching a letter, digit or underscore on either side).
+    A file name is looked for with ``str.find``: a pattern per name would be compiled for every new file."""
+    spans: list[tuple[int, int]] = []
+    start = text.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        if whole_word and (
+            (start > 0 and _is_word_char(text[start - 1])) or (end < len(text) and _is_word_char(text[end]))
+        ):
+            start = text.find(needle, start + 1)
+            continue
+        spans.append((start, end))
+        start = text.find(needle, end if end > start else end + 1)
+    return spans
 
 
 def _classify_noun(noun: str, phrase: str) -> tuple[str, str]:

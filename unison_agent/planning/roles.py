@@ -18,6 +18,7 @@ import os
 import re
 
 from unison_agent.planning.base import Attachment, PlanningError
+from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.reading import Reading, rule_words
 from unison_agent.spec import ControlType, Input, Media, Role, Task, media_for
 
@@ -31,7 +32,7 @@ CONTROL_LOOKS = {
     "scribble": ControlType.SCRIBBLE,
 }
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
-_ORDINAL_ROLE = re.compile(
+_ORDINAL_ROLE = LazyPattern(
     r"\b(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?:file|image|one|attachment|pic|photo|"
     r"picture|upload|video|clip)?\s*(?:is|=|:|-|will be|should be|are)\s+(?:the\s+|my\s+|a\s+|an\s+)?"
     r"(?P<what>mask|source|photo|picture|image|original|reference|ref|style|face|video|clip|control|"
@@ -40,14 +41,14 @@ _ORDINAL_ROLE = re.compile(
 _FIRST_WORDS = rule_words("first_words")
 _LAST_WORDS = rule_words("last_words")
 _REF_WORDS = rule_words("ref_words")
-_REFERENCE_PICTURE = re.compile(
+_REFERENCE_PICTURE = LazyPattern(
     r"\b(?:reference|ref) (?:photo|image|picture|pic|shot)\b|\bthe one in (?:the|my|this) (?:photo|picture|image|pic)\b"
     r"|\b(?:photo|picture|image|pic) (?:of (?:the|my) [\w-]+ )?i (?:attached|sent|uploaded)\b|\bfrom (?:my|the) "
     r"(?:reference|ref)\b"
 )
-_ORDINAL_PICTURE = re.compile(r"\b(?:(?P<n>second|2nd|third|3rd|other) (?:photo|image|picture|pic|one|file|shot))\b")
-_NAME_FIRST = re.compile(r"(?:^|[_\-. \d])(?:first|start|begin|opening|initial|from)|(?:^|[_\-. ])(?:a|1)$")
-_NAME_LAST = re.compile(r"(?:^|[_\-. \d])(?:last|end|final|closing|finish|to)|(?:^|[_\-. ])(?:b|2)$")
+_ORDINAL_PICTURE = LazyPattern(r"\b(?:(?P<n>second|2nd|third|3rd|other) (?:photo|image|picture|pic|one|file|shot))\b")
+_NAME_FIRST = LazyPattern(r"(?:^|[_\-. \d])(?:first|start|begin|opening|initial|from)|(?:^|[_\-. ])(?:a|1)$")
+_NAME_LAST = LazyPattern(r"(?:^|[_\-. \d])(?:last|end|final|closing|finish|to)|(?:^|[_\-. ])(?:b|2)$")
 _ONE_EACH = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
 _ROLE_ORDER = (Role.SOURCE, Role.MASK, Role.CONTROL, Role.FIRST_FRAME, Role.LAST_FRAME, Role.REFERENCE, Role.CONTEXT)
 _MEDIUM_WORD = {Media.IMAGE: "picture", Media.VIDEO: "video"}
@@ -135,6 +136,8 @@ def _frame_roles(reading: Reading) -> tuple[list[Role | None], list[Role]]:
     if n >= 2 and votes[0] == votes[1]:
         # "from a.jpg to b.jpg"
         for i, j in ((0, 1), (1, 0)):
+            if atts[i].name not in reading.cue or atts[j].name not in reading.cue:
+                continue  # the pattern below holds both names: without them it cannot match (and is not compiled)
             names = re.escape(atts[i].name), re.escape(atts[j].name)
             if re.search(rf"\bfrom\s+{names[0]}\s+(?:to|into|until)\s+{names[1]}", reading.cue):
                 votes[i], votes[j] = 1.0, -1.0
@@ -258,7 +261,7 @@ def _ordinal_roles(reading: Reading) -> dict[int, str]:
     return out
 
 
-def _near(reading: Reading, index: int, pattern: re.Pattern[str], reach: int = 40) -> float | None:
+def _near(reading: Reading, index: int, pattern: re.Pattern[str] | LazyPattern, reach: int = 40) -> float | None:
     """Distance from a mention of attachment ``index`` to the nearest ``pattern`` match that lies between
     it and the neighbouring mentions; ``None`` when there is none."""
     t = reading.cue

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["NUMBER_RE", "NUMBER_RES", "NUMBER_WORDS", "Norm", "language", "normalise", "parse_number"]
+from unison_agent.planning.patterns import LazyPattern
+
+__all__ = ["NUMBER_RE", "NUMBER_RES", "NUMBER_WORDS", "Norm", "has_char_from", "language", "normalise", "parse_number"]
 
 _UNITS = {
     "zero": 0,
@@ -168,7 +170,7 @@ _DE_WORDS = {
     **dict.fromkeys(("hundert", "einhundert"), 100),
     **dict.fromkeys(("anderthalb", "eineinhalb"), 1.5),
 }
-_DE_COMPOUND = re.compile(rf"({'|'.join(_DE_UNITS)})und({'|'.join(_DE_TENS)})")
+_DE_COMPOUND = LazyPattern(rf"({'|'.join(_DE_UNITS)})und({'|'.join(_DE_TENS)})")
 
 
 def _alt(words: object) -> str:
@@ -371,17 +373,25 @@ _FUNCTION_WORDS = {
         "den dem des einer sekunden bild bilder".split()
     ),
 }
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = LazyPattern(r"[\u3040-\u30ff]")
+_HAN = LazyPattern(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
+
+
+def has_char_from(text: str, first: str) -> bool:
+    """Whether ``text`` holds a character at or after ``first`` in Unicode order.
+
+    Asked before a pattern of CJK ranges is tried: a class of those ranges takes milliseconds to compile, and
+    text with no character that far up the table (most requests) can never match it."""
+    return bool(text) and max(text) >= first
 
 
 def language(text: str) -> str:
     """The language ``text`` is mostly written in: "ja" (any kana), "zh" (Chinese characters), else "es", "fr"
     or "de" when more of its distinct function words belong to that language than to English, else "en"."""
-    if _KANA.search(text):
+    if has_char_from(text, "\u3040") and _KANA.search(text):
         return "ja"
-    if len(_HAN.findall(text)) >= 2:
+    if has_char_from(text, "\u3400") and len(_HAN.findall(text)) >= 2:
         return "zh"
     used = set(_LATIN_WORD.findall(text.lower()))
     counts = {lang: len(used & words) for lang, words in _FUNCTION_WORDS.items()}

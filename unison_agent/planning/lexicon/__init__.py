@@ -4,8 +4,10 @@ with the requests it exists for.
 Every language module (``en``, ``zh``, ``es``, ``fr``, ``de``, ``ja``) defines ``LEXICON``, a :class:`Lexicon`
 that maps cue families (``FAMILIES``: asking, making, editing, a first frame...) and word lists (``WORD_LISTS``:
 names of the medium to make, verbs of motion) to :class:`Cue` entries. Patterns are regular expressions over
-normalised text (``text.normalise``: lower case, folded punctuation). ``cues.py`` compiles them once and sums
-their weights; tests check that every example matches its own pattern and no ``not_examples`` does.
+normalised text (``text.normalise``: lower case, folded punctuation). ``cues.py`` sums their weights; each family's
+patterns are compiled the first time they are read (compiling every lexicon was a fifth of the planner's start-up,
+and Chinese and Japanese cues are never read on text without their script). Tests check that every example
+matches its own pattern and no ``not_examples`` does.
 
 Word boundaries exist only where the script has them: Latin-script patterns are built with ``words()``
 (``\\b...\\b``); Chinese and Japanese are written without spaces, so their patterns use ``any_of()`` and a
@@ -87,36 +89,63 @@ class Cue:
 class Lexicon:
     """One language's cues: ``cues`` maps a name of ``FAMILIES`` or ``WORD_LISTS`` to its entries;
     ``image_nouns``/``video_nouns`` are regex alternations naming a picture or a clip (used inside the
-    planner's own patterns, e.g. "this photo")."""
+    planner's own patterns, e.g. "this photo").
+
+    Families and entries are checked when the lexicon is made; a family's patterns are compiled when
+    :meth:`patterns` first asks for them (a pattern that does not compile raises :class:`LexiconError` then)."""
 
     language: str
     script: Script
     cues: Mapping[str, tuple[Cue, ...]]
     image_nouns: str = ""
     video_nouns: str = ""
-    compiled: Mapping[str, tuple[tuple[re.Pattern[str], float], ...]] = field(init=False, repr=False, compare=False)
+    _compiled: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         known = set(FAMILIES) | set(WORD_LISTS) | set(RULE_WORDS)
-        compiled: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {}
         for family, entries in self.cues.items():
             if family not in known:
                 raise LexiconError(
                     f"lexicon {self.language!r}: unknown family {family!r}; known: {', '.join(sorted(known))}"
                 )
-            compiled[family] = tuple((self._compile(family, cue), cue.weight) for cue in entries)
-        object.__setattr__(self, "compiled", compiled)
+            for cue in entries:
+                self._check(family, cue)
+
+    def _where(self, family: str, cue: Cue) -> str:
+        return f"lexicon {self.language!r}, family {family!r}, pattern {cue.pattern!r}"
+
+    def _check(self, family: str, cue: Cue) -> None:
+        if not cue.examples:
+            raise LexiconError(
+                f"{self._where(family, cue)}: no examples; every pattern names the requests it exists for"
+            )
+        if self.script == "cjk" and r"\b" in cue.pattern:
+            raise LexiconError(
+                f"{self._where(family, cue)}: \\b never matches inside unspaced {self.language} text; use any_of()"
+            )
+
+    def patterns(self, family: str) -> tuple[tuple[re.Pattern[str], float], ...]:
+        """The compiled patterns of ``family`` with their weights, in lexicon order; ``()`` for a family this
+        lexicon does not define. Raises :class:`LexiconError` for a pattern that does not compile."""
+        found = self._compiled.get(family)
+        if found is None:
+            found = self._compiled[family] = tuple(
+                (self._compile(family, cue), cue.weight) for cue in self.cues.get(family, ())
+            )
+        return found
+
+    @property
+    def compiled(self) -> Mapping[str, tuple[tuple[re.Pattern[str], float], ...]]:
+        """Every family's compiled patterns with their weights (compiled now where they were not yet)."""
+        return {family: self.patterns(family) for family in self.cues}
 
     def _compile(self, family: str, cue: Cue) -> re.Pattern[str]:
-        where = f"lexicon {self.language!r}, family {family!r}, pattern {cue.pattern!r}"
-        if not cue.examples:
-            raise LexiconError(f"{where}: no examples; every pattern names the requests it exists for")
-        if self.script == "cjk" and r"\b" in cue.pattern:
-            raise LexiconError(f"{where}: \\b never matches inside unspaced {self.language} text; use any_of()")
         try:
             return re.compile(cue.pattern)
         except re.error as e:
-            raise LexiconError(f"{where}: does not compile ({e})") from None
+            raise LexiconError(f"{self._where(family, cue)}: does not compile ({e})") from None
 
 
 def words(*alternatives: str) -> str:

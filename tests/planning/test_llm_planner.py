@@ -490,6 +490,14 @@ def test_hybrid_does_not_ask_the_model_when_the_rules_are_sure() -> None:
     assert planned.spec.num_frames == 49
 
 
+@pytest.fixture
+def unsure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every decision of the embedded planner is a doubt (which requests the shipped model doubts changes with
+    each retraining; these tests are about what the hybrid planner does with a doubt)."""
+    monkeypatch.setattr("unison_agent.planning.learned.DOUBT_BELOW", 1.01)
+
+
+@pytest.mark.usefixtures("unsure")
 def test_hybrid_asks_the_model_when_the_rules_have_doubts(media: MediaFile) -> None:
     photo = small(media, "IMG_0042.jpg")
     drafted, doubts = EmbeddedPlanner().assess("hmm", [photo])
@@ -619,6 +627,7 @@ class LoadsOnFirstUse(Scripted):
             raise self.fail
 
 
+@pytest.mark.usefixtures("unsure")
 def test_a_model_that_loads_on_first_use_is_loaded_before_the_timed_call(media: MediaFile) -> None:
     photo = small(media, "IMG_0042.jpg")
     model = LoadsOnFirstUse(answer(task="image_to_video", prompt="hmm", roles={"IMG_0042.jpg": "first_frame"}))
@@ -629,6 +638,7 @@ def test_a_model_that_loads_on_first_use_is_loaded_before_the_timed_call(media: 
     assert (planned.planner, planned.fallback, len(model.calls)) == (NAME, False, 1)
 
 
+@pytest.mark.usefixtures("unsure")
 def test_a_model_that_cannot_be_loaded_falls_back_to_the_rules_with_the_reason(media: MediaFile) -> None:
     photo = small(media, "IMG_0042.jpg")
     model = LoadsOnFirstUse(fail=OSError("no weights in /models/x"))

@@ -23,7 +23,7 @@ _MODEL_MISS = pytest.mark.xfail(strict=True, reason="the frozen decision model g
         ("a foggy harbor at dawn, fishing boats, muted colors", "text_to_image"),
         ("paint me a foggy harbor at dawn", "text_to_image"),
         ("I'd like an illustration of a dragon reading a book", "text_to_image"),
-        pytest.param("a still frame of a hummingbird, not a video", "text_to_image", marks=_MODEL_MISS),
+        ("a still frame of a hummingbird, not a video", "text_to_image"),
         ("a dragon flies over a burning castle as the camera pans left", "text_to_video"),
         ("make a clip of a dragon reading a book", "text_to_video"),
         ("animation of a paper plane gliding across a classroom", "text_to_video"),
@@ -52,7 +52,7 @@ def test_requests_without_files(text: str, task: str) -> None:
             "video_reference",
             marks=_MODEL_MISS,
         ),
-        pytest.param("clean up my drawing, keep it a line drawing", "scribble", "image_editing", marks=_MODEL_MISS),
+        ("clean up my drawing, keep it a line drawing", "scribble", "image_editing"),
         ("make my drawing into a realistic photo of a lighthouse", "scribble", "image_control"),
     ],
 )

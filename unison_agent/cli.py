@@ -417,7 +417,9 @@ def _planner_notes(planned: Any, command: str) -> None:
 
 
 def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
-    from unison_agent.planning import plan_detailed
+    from unison_agent.planning import plan_detailed, warm_up
+
+    warm_up()  # many requests: compile every pattern once, before the first, so each costs the same
 
     if dst.is_dir():
         return _fail(f"--out {dst}: is a folder; give the name of the file to write")

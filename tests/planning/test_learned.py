@@ -177,14 +177,24 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
     assert shas[0] == shas[1]
 
 
-def test_the_fresh_set_written_after_the_freeze_stays_at_its_first_run_score() -> None:
-    # tests/planning/fresh.jsonl: 330 requests (90 not in English) written after the model was frozen by two
-    # writers who saw neither the corpus nor the code. First run (score.py, commit faf7938): 0.933 of cases with
-    # every key right, task 0.958; Chinese 0.925. A guard against regressions, not a target to tune to.
+@pytest.mark.parametrize(
+    ("name", "case_accuracy", "task_accuracy"),
+    [
+        # Written after the first freeze (faf7938); first run 0.933 / 0.958 (Chinese 0.925).
+        ("fresh.jsonl", 0.93, 0.95),
+        # Written after the second freeze (e27cc85), by two other writers; first run 0.921 / 0.952 (Chinese 0.900).
+        ("fresh2.jsonl", 0.92, 0.95),
+    ],
+)
+def test_the_fresh_sets_written_after_a_freeze_stay_at_their_first_run_score(
+    name: str, case_accuracy: float, task_accuracy: float
+) -> None:
+    # 330 requests each (90 not in English), by writers who saw neither the corpus nor the code. A guard against
+    # regressions, not a target to tune to.
     tally = Tally()
-    cases = read_cases([Path(__file__).with_name("fresh.jsonl")])
+    cases = read_cases([Path(__file__).with_name(name)])
     for case, spec, error in plan_cases(cases, EmbeddedPlanner().plan):
         tally.add(case, spec, error)
     assert tally.cases == 330 and sum(c.lang != "en" for c in cases) == 90
-    assert tally.accuracy >= 0.93
-    assert tally.key_accuracy("task") >= 0.95
+    assert tally.accuracy >= case_accuracy
+    assert tally.key_accuracy("task") >= task_accuracy

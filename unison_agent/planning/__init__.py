@@ -17,7 +17,16 @@ from unison_agent.planning.base import Attachment, Planned, Planner, PlanningErr
 from unison_agent.planning.embedded import EmbeddedPlanner
 from unison_agent.spec import TaskSpec
 
-__all__ = ["Attachment", "EmbeddedPlanner", "Planned", "Planner", "PlanningError", "plan", "plan_detailed"]
+__all__ = [
+    "Attachment",
+    "EmbeddedPlanner",
+    "Planned",
+    "Planner",
+    "PlanningError",
+    "plan",
+    "plan_detailed",
+    "warm_up",
+]
 
 
 _DEFAULT = EmbeddedPlanner()
@@ -27,3 +36,17 @@ def plan(text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] =
     """Plan ``text`` with ``attachments`` (paths, or ``Attachment`` facts a caller already holds) using the
     embedded planner."""
     return _DEFAULT.plan(text, attachments)
+
+
+def warm_up() -> None:
+    """Do now what the first request would do: compile every rule and cue pattern and load the decision model.
+
+    A single ``unison plan`` is fastest without it (a request compiles only the patterns it may match); batch
+    mode and long-lived servers call it so that every request costs the same."""
+    from unison_agent.planning import cues
+    from unison_agent.planning.learned import default_model
+    from unison_agent.planning.patterns import LazyPattern
+
+    cues.CUES  # noqa: B018 - building it compiles every language's cues
+    LazyPattern.compile_all()
+    default_model()

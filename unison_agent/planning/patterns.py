@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 __all__ = ["LazyPattern"]
 
@@ -28,12 +29,22 @@ class LazyPattern:
     either result is the same pattern."""
 
     __slots__ = ("_compiled", "flags", "keys", "source")
+    _made: ClassVar[list[LazyPattern]] = []  # every instance, for compile_all()
 
     def __init__(self, source: str, flags: int = 0, keys: tuple[str, ...] = ()) -> None:
         self.source = source
         self.flags = flags
         self.keys = keys
         self._compiled: re.Pattern[str] | None = None
+        LazyPattern._made.append(self)
+
+    @classmethod
+    def compile_all(cls) -> int:
+        """Compile every lazy pattern made so far (for a process that plans many requests and would rather pay
+        once, up front); returns how many there are."""
+        for p in cls._made:
+            p.compiled  # noqa: B018 - compiling is the point
+        return len(cls._made)
 
     def __repr__(self) -> str:
         return f"lazy({self.source[:60]!r}{', keys=' + repr(self.keys) if self.keys else ''})"

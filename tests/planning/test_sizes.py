@@ -39,6 +39,8 @@ def test_stated_sizes_are_kept_exactly(text: str, size: tuple[int, int]) -> None
         ("a lighthouse at dusk, widescreen", 16 / 9),
         ("a square picture of a lighthouse at dusk", 1.0),
         ("a vertical video of a lighthouse at dusk", 9 / 16),
+        ("a lighthouse at dusk, square please", 1.0),
+        ("a lighthouse at dusk - vertical pls", 9 / 16),
     ],
 )
 def test_a_ratio_alone_keeps_the_default_area(text: str, ratio: float) -> None:

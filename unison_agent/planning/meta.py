@@ -1028,13 +1028,17 @@ def _orientation(
         # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
         # orientation word, a neighbouring preset, or a bare list item counts.
         standalone = re.match(r"\s*(?:[,.;:)!]|$|\d{3,4}p|\s*-)", after) is not None
+        # "..., square please": a shape word that is a clause of its own but for a courtesy word.
+        courteous = re.match(r"\s*(?:please|pls|plz)\b\s*(?:[,.;:)!]|$)", after) is not None
         near_preset = re.search(r"\d{3,4}\s*p", t[max(0, m.start() - 12) : m.end() + 12]) is not None
         explicit = tail_word.split(" ")[0] in ("orientation", "mode", "format", "layout", "aspect", "ratio", "crop")
         if word in ("portrait", "landscape"):
             listed = standalone and re.search(r"(?:^|[,.;:(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]) is not None
             if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
                 continue
-        elif word in ("vertical", "horizontal", "square") and not (explicit or standalone or near_preset or tail_word):
+        elif word in ("vertical", "horizontal", "square") and not (
+            explicit or standalone or courteous or near_preset or tail_word
+        ):
             continue
         meta.orientation = {
             "vertical": "portrait",

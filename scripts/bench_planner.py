@@ -67,6 +67,7 @@ def main() -> int:
     sets = [shared / "planning" / "dev.jsonl"]
     if args.sets == "all":
         sets += sorted((ROOT / "tests" / "planning").glob("heldout*.jsonl"))
+        sets += sorted((ROOT / "tests" / "planning").glob("fresh*.jsonl"))
     for planner in args.planner or ["embedded"]:
         print(f"planner {planner}: accuracy and speed (score.py, batch CLI, start-up excluded)")
         for cases in sets:

@@ -9,7 +9,7 @@ from unison_agent.planning import plan
 
 # Requests the learned decision model plans wrongly when it was frozen and measured (README, "Planner v2"): kept as
 # strict expected failures, so that a retrained model that gets them right says so, and none is fixed by a rule.
-_MODEL_MISS = pytest.mark.xfail(strict=True, reason="the frozen decision model gets this one wrong")
+_MODEL_MISS = pytest.mark.xfail(strict=True, reason="the shipped decision model gets this one wrong")
 
 
 @pytest.mark.parametrize(

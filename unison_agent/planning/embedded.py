@@ -1,5 +1,5 @@
-"""The embedded planner: rules and lexicons and a small learned decision model, no network, no torch; about a
-millisecond a request once the attachments are probed.
+"""The embedded planner: rules and lexicons and a small learned decision model, no network, no torch; about
+2-4 ms a request once the attachments are probed.
 
 How a request becomes a TaskSpec:
 

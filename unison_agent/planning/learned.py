@@ -13,6 +13,7 @@ low ones become the plan's doubts (``EmbeddedPlanner.assess``), which the hybrid
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 import json
 import math
 from dataclasses import dataclass
@@ -167,7 +168,9 @@ class DecisionModel:
         roles = dict(enumerate(best[1]))
         return roles, {i: probs[i][r] for i, r in roles.items()}
 
-    def decide(self, text: str, atts: list[Attachment], req: Reading, rule_roles_for: Any) -> Decision:
+    def decide(
+        self, text: str, atts: list[Attachment], req: Reading, rule_roles_for: Callable[[Task], list[Role | None]]
+    ) -> Decision:
         """Task and roles for a request. ``rule_roles_for(task)`` gives the rules' role per attachment for a
         task (a feature of the role model)."""
         probs = self.task_probabilities(text, atts, req)

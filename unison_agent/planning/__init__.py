@@ -1,11 +1,12 @@
 """Request -> TaskSpec.
 
 ``Planner`` is the protocol every planner meets; :class:`EmbeddedPlanner` is the default (a learned decision
-model over rules and lexicons: numpy weights shipped in the package, no torch, no network). :class:`~unison_agent.planning.llm.LLMPlanner` asks any LangChain chat model
-(optionally only when the rules are unsure); :class:`~unison_agent.planning.unison.UnisonPlanner` reads the
-signal tokens of Unison's own planner checkpoint. ``signal_tokens`` converts between TaskSpecs and those tokens.
-Model-backed planners return the same validated TaskSpec, and fall back to the embedded planner (saying so in
-:class:`Planned`) when their model fails.
+model over rules and lexicons: numpy weights shipped in the package, no torch, no network).
+:class:`~unison_agent.planning.llm.LLMPlanner` asks any LangChain chat model (optionally only when the embedded
+planner is unsure); :class:`~unison_agent.planning.unison.UnisonPlanner` reads the signal tokens of Unison's own
+planner checkpoint. ``signal_tokens`` converts between TaskSpecs and those tokens. Model-backed planners return
+the same validated TaskSpec, and fall back to the embedded planner (saying so in :class:`Planned`) when their
+model fails.
 """
 
 from __future__ import annotations

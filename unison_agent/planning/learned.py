@@ -13,9 +13,9 @@ low ones become the plan's doubts (``EmbeddedPlanner.assess``), which the hybrid
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources

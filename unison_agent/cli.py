@@ -37,9 +37,9 @@ from unison_agent import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PLANNER_HELP = (
-    "who plans: embedded (rules, the default), llm:<provider>:<model> (a LangChain chat model, e.g. "
+    "who plans: embedded (learned decision + rules, the default), llm:<provider>:<model> (a LangChain chat model, e.g. "
     "llm:openai:gpt-4o-mini or llm:transformers:smollm2), hybrid:<provider>:<model> (the model only where the "
-    "rules are unsure), unison:<path> (a Unison planner checkpoint); default: $UNISON_PLANNER or embedded"
+    "embedded planner is unsure), unison:<path> (a Unison planner checkpoint); default: $UNISON_PLANNER or embedded"
 )
 
 

@@ -485,7 +485,7 @@ def test_hybrid_does_not_ask_the_model_when_the_rules_are_sure() -> None:
 
     assert model.calls == []
     assert planned == Planned(
-        EmbeddedPlanner().plan(text), "embedded", ("hybrid: the rules were sure; the model was not asked",)
+        EmbeddedPlanner().plan(text), "embedded", ("hybrid: the embedded planner was sure; the model was not asked",)
     )
     assert planned.spec.num_frames == 49
 
@@ -509,14 +509,14 @@ def test_hybrid_asks_the_model_when_the_rules_have_doubts(media: MediaFile) -> N
     assert (planned.planner, planned.fallback, planned.model_calls) == (NAME, False, 1)
     assert planned.spec.task is Task.IMAGE_TO_VIDEO
     assert planned.notes == (
-        f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model",
+        f"hybrid: the embedded planner was unsure ({'; '.join(doubts)}); asked the model",
         "not in the answer, from the rules: width, height",
     )
     # The model is shown the rules' draft and why they doubt it; the full (non-hybrid) mode shows no draft.
     request = model.calls[0][-1][1]
     roles = {Path(i.path).name: i.role.value for i in drafted.inputs}
     draft = json.dumps({"task": drafted.task.value, "prompt": "hmm", "roles": roles, "missing": []})[:-1]
-    assert f"A rule-based planner drafted {draft}" in request
+    assert f"The embedded planner drafted {draft}" in request
     assert f"but is unsure: {'; '.join(doubts)}." in request
     full = Scripted(answer(task="image_understanding", prompt="hmm", roles={"IMG_0042.jpg": "context"}))
     planner(full).plan("hmm", [photo])

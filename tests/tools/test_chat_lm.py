@@ -253,14 +253,14 @@ def test_a_hybrid_planner_loads_its_model_only_when_the_rules_are_unsure(
     assert chat._loaded is None  # found, not loaded
 
     planned = planner.plan_detailed("a watercolor painting of a lighthouse at sunset")  # type: ignore[attr-defined]
-    assert planned.notes == ("hybrid: the rules were sure; the model was not asked",)
+    assert planned.notes == ("hybrid: the embedded planner was sure; the model was not asked",)
     assert chat._loaded is None
 
     # Every decision a doubt: which requests the shipped decision model doubts changes with each retraining.
     monkeypatch.setattr("unison_agent.planning.learned.DOUBT_BELOW", 1.01)
     photo = media("IMG_0042.jpg", "photo", size=(96, 64))
     planned = planner.plan_detailed("hmm", [photo])  # type: ignore[attr-defined]
-    assert planned.notes[0].startswith("hybrid: the rules were unsure")
+    assert planned.notes[0].startswith("hybrid: the embedded planner was unsure")
     assert chat._loaded is not None  # asked, so loaded (what it answered does not matter here)
 
 

@@ -241,7 +241,7 @@ def build_messages(
     request = _user_text(text, files)
     if draft is not None:
         request += (
-            f"\nA rule-based planner drafted {json.dumps(_answer_form(draft, atts, labels))} but is unsure: "
+            f"\nThe embedded planner drafted {json.dumps(_answer_form(draft, atts, labels))} but is unsure: "
             f"{'; '.join(doubts)}. Answer with the right plan (the draft, or your correction)."
         )
     messages.append(("human", request))
@@ -632,10 +632,10 @@ class LLMPlanner:
         except PlanningError as e:
             fallback, doubts, rules_error = None, [str(e)], str(e)
         if self.hybrid and fallback is not None and not doubts:
-            return Planned(fallback, "embedded", ("hybrid: the rules were sure; the model was not asked",))
+            return Planned(fallback, "embedded", ("hybrid: the embedded planner was sure; the model was not asked",))
         notes: list[str] = []
         if self.hybrid:
-            notes.append(f"hybrid: the rules were unsure ({'; '.join(doubts)}); asked the model")
+            notes.append(f"hybrid: the embedded planner was unsure ({'; '.join(doubts)}); asked the model")
         messages = build_messages(text, atts, fallback, doubts) if self.hybrid else build_messages(text, atts)
         calls = 0
         why = self._ensure_loaded()

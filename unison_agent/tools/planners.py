@@ -1,9 +1,9 @@
 """Choose a planner by name: the one switch the CLI (``--planner``), the graph (``UnisonContext.planner``) and the
 MCP server share.
 
-    embedded                      the rules (default; no model, no torch)
+    embedded                      learned decision + rules (default; numpy weights, no torch)
     llm:<provider>:<model>        a LangChain chat model, e.g. llm:openai:gpt-4o-mini, llm:ollama:qwen2.5:7b
-    hybrid:<provider>:<model>     the rules, and the model only where the rules are unsure
+    hybrid:<provider>:<model>     embedded, and the model only where embedded is unsure
     unison:<path>                 a Unison planner checkpoint (its LoRA merged into Qwen2.5-VL-3B-Instruct)
 
 ``<provider>`` is any provider ``langchain.chat_models.init_chat_model`` knows (its package installed, e.g.
@@ -72,7 +72,7 @@ def parse_choice(choice: str) -> PlannerChoice:
 
 def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, device: str = "auto") -> Planner:
     """A new planner for ``choice``. Loads its model now, so that a model that cannot be had fails here; a
-    hybrid planner's local model is only found now and loaded when the rules first ask it.
+    hybrid planner's local model is only found now and loaded when the embedded planner first asks it.
 
     Raises :class:`PlannerChoiceError` for a malformed choice, :class:`MissingDependencyError` for a missing
     package and :class:`ModelUnavailableError` for a model that cannot be loaded (each says how to fix it)."""

@@ -22,6 +22,7 @@ import re
 
 from unison_agent.planning.base import Attachment
 from unison_agent.planning.cues import MEDIA_NOUN_IMAGE, MEDIA_NOUN_VIDEO, family_cues, score
+from unison_agent.planning.lexicon import FAMILIES
 from unison_agent.planning.lexicon.en import LEXICON as ENGLISH
 from unison_agent.planning.meta import Meta, extract_meta
 from unison_agent.planning.patterns import LazyPattern
@@ -102,23 +103,7 @@ class Reading:
         self.norm: Norm = normalise(text)
         self.cue = _blank_quotes(self.norm.text)
         self.meta: Meta = extract_meta(self.norm)
-        self.scores = {
-            family: score(self.cue, family)
-            for family in (
-                "text_to_x",
-                "question",
-                "answer_verb",
-                "text_only",
-                "gen",
-                "edit",
-                "reference",
-                "i2v",
-                "not_i2v",
-                "control",
-                "control_words",
-                "still",
-            )
-        }
+        self.scores = {family: score(self.cue, family) for family in FAMILIES}
         self.refs = _input_refs(self)
         self.mentions = _mentions(self)
         self.doubts: list[str] = []  # decisions taken on weak evidence, for hybrid planners

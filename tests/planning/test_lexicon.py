@@ -11,6 +11,7 @@ import pytest
 
 from unison_agent.planning.cues import CUES, OUT_IMAGE, OUT_VIDEO, score
 from unison_agent.planning.lexicon import FAMILIES, LANGUAGES, WORD_LISTS, Cue, Lexicon, LexiconError, load
+from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.text import normalise
 
 LEXICONS = {lex.language: lex for lex in load()}
@@ -119,9 +120,10 @@ def test_output_medium_words_are_counted_in_every_language() -> None:
     assert len(OUT_IMAGE.findall("一张图片 / 画像 / una imagen / ein bild")) == 4
 
 
-def test_cues_stay_importable_as_compiled_patterns_with_weights() -> None:
+def test_cues_stay_importable_as_patterns_with_weights() -> None:
     assert set(CUES) == set(FAMILIES)
-    assert all(isinstance(pattern, re.Pattern) and weight > 0 for cues in CUES.values() for pattern, weight in cues)
+    assert all(isinstance(pattern, LazyPattern) and weight > 0 for cues in CUES.values() for pattern, weight in cues)
+    assert all(isinstance(pattern.compiled, re.Pattern) for cues in CUES.values() for pattern, _ in cues)
 
 
 def test_a_word_boundary_in_a_cjk_pattern_is_refused() -> None:

@@ -17,7 +17,17 @@ from unison_agent.planning.lexicon import FAMILIES, load
 from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.text import has_char_from
 
-__all__ = ["CUES", "MEDIA_NOUN_IMAGE", "MEDIA_NOUN_VIDEO", "MOTION", "OUT_IMAGE", "OUT_VIDEO", "family_cues", "score"]
+__all__ = [
+    "CUES",
+    "MEDIA_NOUN_IMAGE",
+    "MEDIA_NOUN_VIDEO",
+    "MOTION",
+    "OUT_IMAGE",
+    "OUT_VIDEO",
+    "family_cues",
+    "score",
+    "word_list",
+]
 
 Cue = tuple[re.Pattern[str], float]
 
@@ -52,18 +62,19 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _alternation(word_list: str) -> LazyPattern:
-    """One pattern for a word list of every language, so that ``finditer`` counts each word once."""
-    return LazyPattern("|".join(f"(?:{cue.pattern})" for lex in LEXICONS for cue in lex.cues.get(word_list, ())))
+def word_list(name: str) -> LazyPattern:
+    """One pattern for the word list ``name`` of every language, so that ``finditer`` counts each word once and
+    ``search`` finds the earliest (compiled on first use)."""
+    return LazyPattern("|".join(f"(?:{cue.pattern})" for lex in LEXICONS for cue in lex.cues.get(name, ())))
 
 
 MEDIA_NOUN_IMAGE = "|".join(lex.image_nouns for lex in LEXICONS if lex.image_nouns)
 MEDIA_NOUN_VIDEO = "|".join(lex.video_nouns for lex in LEXICONS if lex.video_nouns)
 # Output medium: explicit words for what is to be made.
-OUT_VIDEO = _alternation("out_video")
-OUT_IMAGE = _alternation("out_image")
+OUT_VIDEO = word_list("out_video")
+OUT_IMAGE = word_list("out_image")
 # Verbs of movement: a prompt with one and no medium word most likely describes a clip.
-MOTION = _alternation("motion")
+MOTION = word_list("motion")
 
 
 def score(text: str, family: str) -> float:

@@ -18,7 +18,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import ClassVar
 
-__all__ = ["LazyPattern"]
+try:  # Python >= 3.11
+    from re import _constants as sre_c
+    from re import _parser as sre_parse
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as sre_c  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+
+__all__ = ["LazyPattern", "required_strings"]
 
 
 class LazyPattern:
@@ -28,13 +35,18 @@ class LazyPattern:
     :meth:`made` to ask which pattern made a match). Thread-safe: two threads may both compile it first, and
     either result is the same pattern."""
 
-    __slots__ = ("_compiled", "flags", "keys", "source")
+    __slots__ = ("_compiled", "flags", "keys", "keys_once_compiled", "source")
     _made: ClassVar[list[LazyPattern]] = []  # every instance, for compile_all()
 
-    def __init__(self, source: str, flags: int = 0, keys: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, source: str, flags: int = 0, keys: tuple[str, ...] = (), *, keys_once_compiled: bool = True
+    ) -> None:
         self.source = source
         self.flags = flags
         self.keys = keys
+        # False: the keys only spare compiling; once compiled, the pattern is searched directly (for patterns
+        # with many keys, where checking each is slower than one search).
+        self.keys_once_compiled = keys_once_compiled
         self._compiled: re.Pattern[str] | None = None
         LazyPattern._made.append(self)
 
@@ -65,8 +77,11 @@ class LazyPattern:
         return dict(self.compiled.groupindex)
 
     def possible(self, text: str) -> bool:
-        """Whether ``text`` may hold a match: it holds one of ``keys`` (or there are none)."""
-        return not self.keys or any(k in text for k in self.keys)
+        """Whether ``text`` may hold a match: it holds one of ``keys`` (or there are none, or they are not
+        checked once compiled and it is)."""
+        if not self.keys or (self._compiled is not None and not self.keys_once_compiled):
+            return True
+        return any(k in text for k in self.keys)
 
     def made(self, m: re.Match[str]) -> bool:
         """Whether this pattern found ``m``."""
@@ -89,3 +104,92 @@ class LazyPattern:
 
     def sub(self, repl: str | Callable[[re.Match[str]], str], text: str, count: int = 0) -> str:
         return self.compiled.sub(repl, text, count) if self.possible(text) else text
+
+
+_REPEATS = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", sre_c.MAX_REPEAT)}
+
+
+def _chars(av: list[tuple[object, object]]) -> set[str] | None:
+    """The characters a class matches, when it is a short positive list of them."""
+    out: set[str] = set()
+    for op, arg in av:
+        if op is sre_c.LITERAL:
+            out.add(chr(arg))  # type: ignore[arg-type]
+        elif op is sre_c.RANGE and arg[1] - arg[0] < 8:  # type: ignore[index,operator]
+            out.update(chr(c) for c in range(arg[0], arg[1] + 1))  # type: ignore[index,operator]
+        else:
+            return None
+    return out
+
+
+def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
+    # Any one item of a sequence is in every match: take the one whose strings are longest, then the fewest.
+    return max(options, key=lambda s: (min(map(len, s)), -len(s)), default=None)
+
+
+def _exact(op: object, av: object) -> frozenset[str] | None:
+    """The few whole strings one item can match (a literal, a short class, a group or branch of such), else None."""
+    if op is sre_c.LITERAL:
+        return frozenset({chr(av)})  # type: ignore[arg-type]
+    if op is sre_c.IN:
+        chars = _chars(av)  # type: ignore[arg-type]
+        return frozenset(chars) if chars else None
+    if op is sre_c.SUBPATTERN and not av[1] & sre_c.SRE_FLAG_IGNORECASE:  # type: ignore[index]
+        return _exact_seq(av[3])  # type: ignore[index]
+    if op is sre_c.BRANCH:
+        alts = [_exact_seq(alt) for alt in av[1]]  # type: ignore[index]
+        return None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+    return None
+
+
+def _exact_seq(seq: object) -> frozenset[str] | None:
+    out = frozenset({""})
+    for op, av in seq.data if hasattr(seq, "data") else seq:  # type: ignore[attr-defined]
+        one = _exact(op, av)
+        if one is None or len(out) * len(one) > 64:
+            return None
+        out = frozenset(a + b for a in out for b in one)
+    return out
+
+
+def _needed(seq: object) -> frozenset[str] | None:
+    """Strings one of which every match of the parsed sequence ``seq`` contains, or None when no such set is
+    known (a match may be any text, or the empty string). Runs of items that match a few whole strings are
+    joined ("f" then "ps|rame" is "fps" or "frame"); of the rest, any one item is in every match."""
+    options: list[frozenset[str]] = []
+    run = frozenset({""})
+    for op, av in seq.data if hasattr(seq, "data") else seq:  # type: ignore[attr-defined]
+        one = _exact(op, av)
+        if one is not None and len(run) * len(one) <= 64:
+            run = frozenset(a + b for a in run for b in one)
+            continue
+        if run != {""}:
+            options.append(run)
+        run = one if one is not None else frozenset({""})
+        found: frozenset[str] | None = None
+        if op is sre_c.SUBPATTERN:
+            _group, add_flags, _del_flags, sub = av
+            found = None if add_flags & sre_c.SRE_FLAG_IGNORECASE else _needed(sub)
+        elif op is getattr(sre_c, "ATOMIC_GROUP", None):
+            found = _needed(av)
+        elif op is sre_c.BRANCH:
+            alts = [_needed(alt) for alt in av[1]]
+            found = None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+        elif op in _REPEATS and av[0] >= 1:
+            found = _needed(av[2])
+        if found and one is None:
+            options.append(found)
+    if run != {""}:
+        options.append(run)
+    return _best([o for o in options if "" not in o])
+
+
+def required_strings(source: str, flags: int = 0) -> frozenset[str] | None:
+    """Strings one of which every match of the pattern ``source`` contains (keys a :class:`LazyPattern` may be
+    given), or ``None`` when none are known: the pattern may match any text or the empty string, or it ignores
+    case. Read from the pattern as ``re`` parses it, so the answer is a proof, not a sample: for
+    ``\\b(?:seed|semilla)\\s*\\d+`` it is ``{"seed", "semilla"}``."""
+    parsed = sre_parse.parse(source, flags)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _needed(parsed)

@@ -11,13 +11,14 @@ A setting the contract cannot hold is refused with its range, never dropped.
 
 from __future__ import annotations
 
-import re
-
 from pydantic import ValidationError
 
 from unison_agent.planning.base import PlanningError
+from unison_agent.planning.cues import word_list
 from unison_agent.planning.decide import decide
+from unison_agent.planning.lexicon import SIGNAL_WORDS
 from unison_agent.planning.meta import clean_prompt
+from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.reading import Reading
 from unison_agent.planning.roles import CONTROL_LOOKS, assign_roles
 from unison_agent.spec import (
@@ -39,39 +40,9 @@ from unison_agent.spec import (
 
 __all__ = ["control_type", "size", "task_spec", "timing"]
 
-# Words naming a control signal, in the order they are tried. Compiled once.
-_CONTROL_WORDS: list[tuple[ControlType, re.Pattern[str]]] = [
-    (
-        ControlType.FLOW,
-        re.compile(
-            r"\boptical[\s-]*flow\b|\bflow (?:of|from|map|video)\b|\b(?:motion|movement)"
-            r" (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b"
-        ),
-    ),
-    (
-        ControlType.GRAY,
-        re.compile(
-            r"\bgr[ae]y[\s-]*scale\b|\bgr[ae]y (?:version|control|video)\b"
-            r"|\bblack[- ]and[- ]white version\b"
-        ),
-    ),
-    (ControlType.LAYOUT, re.compile(r"\blayout\b|\bbounding[\s-]*box\w*\b|\bbbox\w*\b")),
-    (
-        ControlType.POSE,
-        re.compile(
-            r"\bpose[sd]?\b|\bskeletons?\b|\bopenpose\b|\bstick[- ]figures?\b|\bkeypoints?\b"
-            r"|\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b"
-        ),
-    ),
-    (ControlType.DEPTH, re.compile(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b")),
-    (ControlType.CANNY, re.compile(r"\bcanny\b|\bedges?\b|\bedge[\s-]*map\b|\boutlines?\b|\bcontours?\b")),
-    (
-        ControlType.SCRIBBLE,
-        re.compile(
-            r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b"
-            r"|\bline[\s-]*art\b|\blineart\b"
-        ),
-    ),
+# Words naming a control signal, every language's (``signal_*`` in the lexicons), in the order they are tried.
+_CONTROL_WORDS: list[tuple[ControlType, LazyPattern]] = [
+    (ControlType(name.removeprefix("signal_")), word_list(name)) for name in SIGNAL_WORDS
 ]
 
 

@@ -4,10 +4,12 @@ with the requests it exists for.
 Every language module (``en``, ``zh``, ``es``, ``fr``, ``de``, ``ja``) defines ``LEXICON``, a :class:`Lexicon`
 that maps cue families (``FAMILIES``: asking, making, editing, a first frame...) and word lists (``WORD_LISTS``:
 names of the medium to make, verbs of motion) to :class:`Cue` entries. Patterns are regular expressions over
-normalised text (``text.normalise``: lower case, folded punctuation). ``cues.py`` sums their weights; each family's
-patterns are compiled the first time they are read (compiling every lexicon was a fifth of the planner's start-up,
-and Chinese and Japanese cues are never read on text without their script). Tests check that every example
-matches its own pattern and no ``not_examples`` does.
+normalised text (``text.normalise``: lower case, folded punctuation). ``cues.py`` sums their weights. A pattern
+is compiled the first time it is tried, and it is tried only on text that holds one of its keys: strings one of
+which every match contains, read from the parsed pattern by ``scripts/build_cue_keys.py`` into
+``planning/data/cue_keys.json`` (compiling every lexicon was a fifth of the planner's start-up, and searching
+every pattern most of the cost of reading a request). Tests check that every example matches its own pattern and
+no ``not_examples`` does, and that the keys are those the patterns need.
 
 Word boundaries exist only where the script has them: Latin-script patterns are built with ``words()``
 (``\\b...\\b``); Chinese and Japanese are written without spaces, so their patterns use ``any_of()`` and a
@@ -16,21 +18,29 @@ Word boundaries exist only where the script has them: Latin-script patterns are 
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
+from unison_agent.planning.patterns import LazyPattern
+
 __all__ = [
+    "CUE_KEYS_FILE",
     "FAMILIES",
     "LANGUAGES",
     "RULE_WORDS",
+    "SIGNAL_WORDS",
     "WORD_LISTS",
     "Cue",
     "Lexicon",
     "LexiconError",
     "any_of",
+    "cue_keys",
     "load",
     "words",
 ]
@@ -66,6 +76,17 @@ RULE_WORDS: tuple[str, ...] = (
     "ref_words",
     "output_subject",
 )
+# Words naming a control signal ("skeleton" -> pose, "边缘" -> canny), read by ``settings.control_type`` in every
+# language: ``signal_<name>`` for each ``spec.ControlType`` value the planner can read from words.
+SIGNAL_WORDS: tuple[str, ...] = (
+    "signal_flow",
+    "signal_gray",
+    "signal_layout",
+    "signal_pose",
+    "signal_depth",
+    "signal_canny",
+    "signal_scribble",
+)
 LANGUAGES: tuple[str, ...] = ("en", "zh", "es", "fr", "de", "ja")
 
 
@@ -99,12 +120,12 @@ class Lexicon:
     cues: Mapping[str, tuple[Cue, ...]]
     image_nouns: str = ""
     video_nouns: str = ""
-    _compiled: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = field(
+    _compiled: dict[str, tuple[tuple[LazyPattern, float], ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
-        known = set(FAMILIES) | set(WORD_LISTS) | set(RULE_WORDS)
+        known = set(FAMILIES) | set(WORD_LISTS) | set(RULE_WORDS) | set(SIGNAL_WORDS)
         for family, entries in self.cues.items():
             if family not in known:
                 raise LexiconError(
@@ -126,26 +147,45 @@ class Lexicon:
                 f"{self._where(family, cue)}: \\b never matches inside unspaced {self.language} text; use any_of()"
             )
 
-    def patterns(self, family: str) -> tuple[tuple[re.Pattern[str], float], ...]:
-        """The compiled patterns of ``family`` with their weights, in lexicon order; ``()`` for a family this
-        lexicon does not define. Raises :class:`LexiconError` for a pattern that does not compile."""
+    def patterns(self, family: str) -> tuple[tuple[LazyPattern, float], ...]:
+        """The patterns of ``family`` with their weights, in lexicon order; ``()`` for a family this lexicon
+        does not define. Each is compiled when first tried on a text that holds one of its keys (see
+        :attr:`compiled` to compile them all now)."""
         found = self._compiled.get(family)
         if found is None:
+            keys = cue_keys()
             found = self._compiled[family] = tuple(
-                (self._compile(family, cue), cue.weight) for cue in self.cues.get(family, ())
+                (LazyPattern(cue.pattern, keys=keys.get(cue.pattern, ()), keys_once_compiled=False), cue.weight)
+                for cue in self.cues.get(family, ())
             )
         return found
 
     @property
-    def compiled(self) -> Mapping[str, tuple[tuple[re.Pattern[str], float], ...]]:
-        """Every family's compiled patterns with their weights (compiled now where they were not yet)."""
-        return {family: self.patterns(family) for family in self.cues}
+    def compiled(self) -> Mapping[str, tuple[tuple[LazyPattern, float], ...]]:
+        """Every family's patterns with their weights, compiled now. Raises :class:`LexiconError` for a
+        pattern that does not compile."""
+        out = {family: self.patterns(family) for family in self.cues}
+        for family, entries in out.items():
+            for (pattern, _), cue in zip(entries, self.cues[family], strict=True):
+                try:
+                    pattern.compiled  # noqa: B018 - compiling is the point
+                except re.error as e:
+                    raise LexiconError(f"{self._where(family, cue)}: does not compile ({e})") from None
+        return out
 
-    def _compile(self, family: str, cue: Cue) -> re.Pattern[str]:
-        try:
-            return re.compile(cue.pattern)
-        except re.error as e:
-            raise LexiconError(f"{self._where(family, cue)}: does not compile ({e})") from None
+
+CUE_KEYS_FILE = Path(__file__).resolve().parents[1] / "data" / "cue_keys.json"
+
+
+@functools.cache
+def cue_keys() -> dict[str, tuple[str, ...]]:
+    """``{pattern: keys}`` for the lexicons' patterns that have keys (``scripts/build_cue_keys.py`` writes the
+    file; a pattern it does not list is tried on every text, which is slower, never wrong)."""
+    try:
+        raw = json.loads(CUE_KEYS_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {pattern: tuple(keys) for pattern, keys in raw.items()}
 
 
 def words(*alternatives: str) -> str:

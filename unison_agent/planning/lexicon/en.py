@@ -495,6 +495,54 @@ CUES: dict[str, tuple[Cue, ...]] = {
             ("a still frame of a hummingbird", "an image, not a video", "a single frame"),
         ),
     ),
+    # Control signals named in words (``settings.control_type``).
+    "signal_flow": (
+        Cue(
+            r"\boptical[\s-]*flow\b|\bflow (?:of|from|map|video)\b",
+            examples=("use the optical flow of this clip", "the flow from my drone video"),
+        ),
+        Cue(
+            r"\b(?:motion|movement) (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b",
+            examples=("keep the motion of the clip, a fox instead", "copy the motion but make it a river of lava"),
+        ),
+    ),
+    "signal_gray": (
+        Cue(
+            r"\bgr[ae]y[\s-]*scale\b|\bgr[ae]y (?:version|control|video)\b|\bblack[- ]and[- ]white version\b",
+            examples=("follow the grayscale of this clip", "use a grey version of the video as control"),
+        ),
+    ),
+    "signal_layout": (
+        Cue(
+            r"\blayout\b|\bbounding[\s-]*box\w*\b|\bbbox\w*\b",
+            examples=("keep this layout: a market stall", "boxes from the bounding-box video"),
+        ),
+    ),
+    "signal_pose": (
+        Cue(
+            r"\bpose[sd]?\b|\bskeletons?\b|\bopenpose\b|\bstick[- ]figures?\b|\bkeypoints?\b",
+            examples=("same pose, a knight in armour", "follow the skeleton in the clip"),
+        ),
+        Cue(
+            r"\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b",
+            examples=("an astronaut doing these dance moves", "same choreography, a robot"),
+        ),
+    ),
+    "signal_depth": (
+        Cue(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b", examples=("use the depth of this room", "a z-depth pass")),
+    ),
+    "signal_canny": (
+        Cue(
+            r"\bcanny\b|\bedges?\b|\bedge[\s-]*map\b|\boutlines?\b|\bcontours?\b",
+            examples=("keep the edges, make it winter", "from the canny map, a glass castle"),
+        ),
+    ),
+    "signal_scribble": (
+        Cue(
+            r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b|\bline[\s-]*art\b|\blineart\b",
+            examples=("turn my scribble into a castle", "this is what I drew: make it a real house"),
+        ),
+    ),
     # Output medium: explicit words for what is to be made.
     "out_video": (
         Cue(

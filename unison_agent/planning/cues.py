@@ -11,8 +11,6 @@ patterns to callers that match them themselves.
 
 from __future__ import annotations
 
-import re
-
 from unison_agent.planning.lexicon import FAMILIES, load
 from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.text import has_char_from
@@ -29,7 +27,7 @@ __all__ = [
     "word_list",
 ]
 
-Cue = tuple[re.Pattern[str], float]
+Cue = tuple[LazyPattern, float]
 
 LEXICONS = load()
 # Read on every text, and read only on text with CJK characters in it; each in lexicon order.

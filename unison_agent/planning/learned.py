@@ -130,7 +130,7 @@ class _Linear:
         values = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
         found = rows[ids]
         used = found >= 0
-        return (bias + values[used] @ weights[found[used]]).tolist()  # type: ignore[no-any-return]
+        return list((bias + values[used] @ weights[found[used]]).tolist())
 
 
 def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes]]:

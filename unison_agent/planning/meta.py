@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.text import NUMBER_RE, NUMBER_RES, Norm, has_char_from, parse_number
@@ -79,7 +80,7 @@ _RATIO = LazyPattern(
     keys=(":",),
 )
 _ORIENT_WORDS = r"orientation|mode|format|layout|aspect(?:\s+ratio)?|ratio|crop"
-_ORIENT_MEDIA = r"video|clip|image|picture|pic|photo|frame|shot|format"
+_ORIENT_MEDIA = r"video|clip|image|picture|pic|photo|frame|shot|format|(?:(?:phone|mobile|desktop)\s+)?wallpaper|poster"
 # The medium after "vertical" ("a vertical video") is kept in the prompt: only the orientation is cut.
 _ORIENT = LazyPattern(
     r"(?:\b(?:make\s+it|in|as)\s+)?\b(vertical|portrait|horizontal|landscape|square|widescreen|ultra[\s-]?wide)"
@@ -102,7 +103,10 @@ _FPS = LazyPattern(
     rf"|{_L}(?:fps|frame\s*rate|framerate)\s*(?:of|=|:|at)?\s*[-−]?({N})",
     keys=("ps", "rame", "帧每秒"),
 )
-_SEED = LazyPattern(rf"{_L}(?:random\s+)?seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N}){_E}", keys=("seed",))
+# "fixed seed 12" and "--seed 12": the qualifier and the flag dashes go with the seed.
+_SEED = LazyPattern(
+    rf"(?:{_L}(?:random|fixed)\s+)?(?:--|{_L})seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N}){_E}", keys=("seed",)
+)
 _STEPS = LazyPattern(
     rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?{_E}"
     rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*[-−]?(\d+)\b",
@@ -118,20 +122,52 @@ _OUTPUT_NOUNS = (
     r"videos?|vids?|clips?|takes?|samples?|results?|candidates?|renders?|generations?|shots?|designs?|"
     r"illustrations?|drawings?|logos?|wallpapers?|posters?"
 )
+_OUTPUT_ADJ = r"different|more|distinct|alternative|separate|unique|other"
 _OUTPUTS = LazyPattern(
     rf"(?<!these )(?<!those )(?<!the )(?<!both )(?<!my )(?<!of )(?<!our )(?<!your )(?<!\d )"
-    rf"{_B}({N})\s+(?:different\s+|more\s+|distinct\s+|alternative\s+|separate\s+|unique\s+)?"
-    rf"(?:{_OUTPUT_NOUNS})\b(?:\s+(?:please|pls|plz))?"
+    rf"{_B}({N})\s+(?:(?:(?:{_OUTPUT_ADJ})\s+)?(?:{_OUTPUT_NOUNS})|(?:{_OUTPUT_ADJ})\s+ones)\b(?:\s+(?:please|pls|plz))?"
+    r"(?:\s+so\s+(?:that\s+)?(?:i|we)\s+can\s+(?:pick|choose|compare)\b)?"
 )
+# Counts the plain pattern above leaves: one word naming the kind of picture between a verb of making (or the start)
+# and the count's noun ("make 4 product shots", "Need 2 short clips"), and "a few versions, like 3". "3 kids
+# holding pictures" stays content: only one word may stand between. Of the first kind only the number is cut: the
+# rest says what to make.
+_OUTPUTS_MADE = rf"{_B}({N})\s+(?!of\b|and\b|or\b)[^\W\d_]+(?:-[^\W\d_]+)?\s+(?:{_OUTPUT_NOUNS})\b"  # "4 product shots"
+_MAKING = ("make", "generate", "create", "render", "design", "draw", "produce", "need", "want", "give", "gimme")
+_OUTPUTS_MORE = LazyPattern(rf"\b(?:{'|'.join(_MAKING)})(?:\s+me)?\s+{_OUTPUTS_MADE}", keys=_MAKING)
+_OUTPUTS_LEAD = LazyPattern(rf"\s*{_OUTPUTS_MADE}")  # tried only where the text starts
+_OUTPUTS_FEW = LazyPattern(
+    rf"\b(?:a\s+few|a\s+couple(?:\s+of)?|several|some)\s+(?:(?:{_OUTPUT_ADJ})\s+)?(?:{_OUTPUT_NOUNS}|ones)\s*"
+    rf"[,(-]?\s*(?:like|say|maybe|about|around|roughly|~)\s*({N}){_E}\)?",
+    keys=("few", "couple", "several", "some"),
+)
+# A count stated as a setting: "n=4", "num outputs 3", "batch size 2", "a batch of four". A batch is of outputs
+# only where the clause ends, an output noun or another setting follows: "a batch of 12 cookies" is content.
 _OUTPUTS_KEY = LazyPattern(
-    r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*[-−]?(\d+)\b", keys=(":", "=")
+    r"(?:--|\b)(?:n|num_outputs|num_images|batch_size|batch|samples)\s*[:=]\s*[-−]?(\d+)\b"
+    rf"|\b(?:num(?:ber)?[\s_]+(?:of[\s_]+)?(?:outputs|images|samples|variations|generations)|batch[\s_]+size)"
+    r"\s*[:=]?\s*[-−]?(\d+)\b"
+    rf"|\b(?:in\s+)?(?:a\s+)?batch\s+of\s+({N})(?=\s*(?:[,.;:!?|/()\n]|[-–—]|$)"
+    rf"|\s+(?:{_OUTPUT_NOUNS}|guidance|cfg|seed|steps?|fps|negative|at|in|with|please|pls|plz|\d)\b)",
+    keys=(":", "=", "batch", "outputs", "images", "samples", "variations", "generations"),
 )
+# A count standing alone: after a verb of making at the end of its clause or before "so I can pick" ("generate
+# three so I can choose", "make 5, 16:9"), a count and a courtesy word as a clause ("three please"), "x4".
+_CLAUSE_AFTER = r"(?=\s*(?:[.,!?;:)|/\n]|[-–—]\s|$))"
 _OUTPUTS_BARE = LazyPattern(
-    rf"\b(?:give me|gimme|make me|generate|send me|i want|i need|i'd like)\s+({N})(?:\s+(?:please|pls|plz))?"
-    rf"\s*(?=[.,!;]|$)|(?<![\w])({N}|a few|a couple)\s+of\s+(?:them|those|these)\b"
+    rf"\b(?:give me|gimme|make me|make|generate|create|render|send me|i want|i need|i'd like)\s+({N})"
+    rf"(?:\s+(?:please|pls|plz))?(?:{_CLAUSE_AFTER}|\s+so\s+(?:that\s+)?(?:i|we)\s+can\s+(?:pick|choose|compare)\b)"
+    rf"|(?<![\w])({N}|a few|a couple)\s+of\s+(?:them|those|these)\b"
 )
+_OUTPUTS_ALONE = LazyPattern(
+    rf"(?:^|(?<=[,.;:!?(|/\n]))\s*({N})\s+(?:please|pls|plz){_CLAUSE_AFTER}", keys=("please", "pls", "plz")
+)
+# "x4" as a clause of its own. The letter comes first so that the scan skips to it; what stands before it is
+# checked where it is read ("speed x2" is not a count).
+_OUTPUTS_TIMES = LazyPattern(rf"[x×](?<![^\s,.;:!?(|/\n][x×])\s?(\d{{1,2}}){_CLAUSE_AFTER}")
 _NEGATIVE = LazyPattern(
-    r"(?:--|\b)(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives|neg)\s*[:=]\s*(.*?)\s*(?=\n|$)"
+    r"(?:--|\b)(?:negative[\s_-]*prompt|neg(?:ative)?[\s_-]*prompt|negative|negatives|neg)(?:\s*[:=]|\s*[-–—]+(?=\s))\s*"
+    r"(.*?)\s*(?=\n|$)"
     r"|\bavoid\s*:\s*(.*?)\s*(?=\n|$)",
     keys=("avoid", "neg"),
 )
@@ -197,23 +233,219 @@ _DEC = r"\d+(?:[.,]\d+)?"  # "7,5" is 7.5 in Spanish, French and German
 _CJK_NUM = rf"(?<![\d.第每前后後这這那零〇一二两兩三四五六七八九十百千半])({N_ZH})"
 _CLAUSE_START = r"(?:^|(?<=[,;:.!?\n(]))\s*"
 _CLAUSE_END = r"(?=\s*(?:[,;:.!?\n)]|$))"
-_ZH_MEDIA = r"视频|視頻|影片|短片|图片|圖片|图像|圖像|照片|画面|畫面|海报|海報|壁纸|壁紙|插画|插畫|图|圖|画|畫"
-_JA_MEDIA = r"動画|画像|写真|イラスト|映像|ビデオ|ポスター|壁紙|絵"
+_ZH_MEDIA = (
+    r"视频|視頻|影片|短片|图片|圖片|图像|圖像|照片|画面|畫面|海报|海報|壁纸|壁紙|插画|插畫|头像|頭像|封面|图|圖|画|畫"
+)
+_JA_MEDIA = (
+    r"動画|画像|写真|イラスト|映像|ビデオ|ポスター|壁紙|絵|アイコン|ロゴ|クリップ|ムービー|アニメーション|サムネイル|サムネ|"
+    r"待ち受け"
+)
+# Japanese shape words. A lone 縦/横 ("縦で", "720p縦") counts only where nothing else can follow it: 横 is also
+# "beside" ("ソファの横で") and begins words ("横浜").
+_JA_SHAPES = r"縦長|縦型|縦向き|縦位置|横長|横型|横向き|横位置|正方形|スクエア"
+_JA_LONE_SHAPE = r"(?:縦|横)(?=\s*(?:で|に|の?(?:動画|映像|画像|写真)|[,;:.!?\n)」…〜~]|$))"
+# What settles a Japanese request after a setting: "でお願いします", "ください", "よろしく〜", "でいいです".
+_JA_PLEASE = (
+    r"\s*(?:で|が|に)?\s*(?:お願い(?:します|いたします|致します)?|ください|下さい|くれる|ほしい|欲しい|"
+    r"よろしく[^,.;!?\n]*|頼む|希望|いい(?:です)?|良い|大丈夫(?:です)?)"
+)
+_JA_ABOUT = r"(?:ほど|くらい|ぐらい|程度|前後|ずつ)"  # "5秒ほど", "二枚くらい": cut with what they follow
+# A Japanese clause also ends at an ellipsis, a wave dash or a closing quote ("3枚…って", "なしで よろしく〜").
+_JA_END = r"(?=\s*(?:[,;:.!?\n)」…〜~]|$))"
+# The start of a clause, taking nothing: a setting's cut starts at its own first character.
+_JA_START = r"(?:^|(?<=[,;:.!?\n(])|(?<=[,;:.!?\n(]\s))"
 _ES_MEDIA = r"v[ií]deos?|im[aá]genes|imagen|fotos?|clips?|p[oó]sters?|ilustraci[oó]n"
 _FR_MEDIA = r"vid[ée]os?|images?|photos?|clips?|affiches?|illustrations?"
 _DE_MEDIA = r"bild(?:er|ern)?|videos?|fotos?|clips?|poster|illustrationen?"
+# A shape word is the picture's format, not content, where it stands beside a preset ("720p vertical", "vertical
+# en 720p") or ends a clause but for a courtesy word or the feed it is for ("cuadrado porfa", "carré stp",
+# "quadratisch für Insta", "vertical para stories").
+_PRESET_AFTER = r"(?:(?<=\dp)|(?<=\dp\s))"
+_PRESET_NEXT = r"\s+(?:(?:en|a|in|à)\s+)?(?:480|720|1080)\s*p\b"
+_FEEDS = (
+    r"insta(?:gram)?|ig|stor(?:y|ies)|reels?|tik\s*tok|shorts|youtube|whatsapp|pinterest|facebook|linkedin|"
+    r"m[oó]vil(?:es)?|celular|handy|smartphone|t[ée]l[ée]phone|portable|mobile"
+)
+_ES_AFTER_SHAPE = (
+    rf"(?=\s*(?:[,;:.!?\n)]|$)|\s+(?:por\s+favor|porfa|porfis|pls|plis)\b|\s+para\s+(?:{_FEEDS})\b|{_PRESET_NEXT})"
+)
+_FR_AFTER_SHAPE = (
+    rf"(?=\s*(?:[,;:.!?\n)]|$)|\s+(?:s'il\s+(?:te|vous)\s+pla[iî]t|stp|svp|merci)\b|\s+pour\s+(?:l'|les?\s+)?(?:{_FEEDS})\b"
+    rf"|{_PRESET_NEXT})"
+)
+_DE_AFTER_SHAPE = rf"(?=\s*(?:[,;:.!?\n)]|$)|\s+(?:bitte|danke|pls)\b|\s+f[üu]r\s+(?:{_FEEDS})\b|{_PRESET_NEXT})"
+# Nouns that count outputs in every sentence ("trois variantes", "vier Entwürfe"), and things made whose count
+# is of outputs while the noun stays the subject of the prompt ("3 logos" cuts "3", keeps "logos").
+_ES_VARIANTS = r"versiones|variantes|variaciones|opciones|alternativas|propuestas|muestras"
+_FR_VARIANTS = r"variantes|versions|variations|options|propositions|d[ée]clinaisons|rendus|r[ée]sultats"
+_DE_VARIANTS = r"varianten|versionen|variationen|optionen|entw[üu]rfe|vorschl[äa]ge|ergebnisse|ausgaben"
+_MADE_THINGS = r"logos?|p[oó]sters?|carteles|afiches|affiches|plakate|stickers?|pegatinas|iconos|ic[oô]nes|icons"
 _ORIENTATION_WORDS = {
-    "portrait": r"竖版|竖屏|竖向|纵向|竖幅|豎版|豎屏|豎向|縱向|豎幅|縦長|縦向き|縦型|縦位置|hochformat|hochkant|"
+    "portrait": r"竖图|豎圖|竖构图|豎構圖|直构图|直構圖|直式|直幅|"
+    r"竖版|竖屏|竖向|纵向|竖幅|豎版|豎屏|豎向|縱向|豎幅|縦長|縦向き|縦型|縦位置|縦|hochformat|hochkant|"
     r"vertikal(?:e[nmrs]?)?|verticales?|vertical|retrato|portrait",
-    "landscape": r"横版|横屏|横向|橫版|橫屏|橫向|横長|横向き|横型|横位置|querformat|horizontal(?:e[nmrs]?|es)?|"
-    r"apaisad[oa]s?|paisaje|paysage",
-    "square": r"正方形|方形|スクエア|quadratisch(?:e[nmrs]?)?|cuadrad[oa]s?|carr[ée]e?s?",
+    "landscape": r"横图|橫圖|横构图|橫構圖|横式|橫式|宽屏|寬屏|阔屏|闊屏|宽幅|寬幅|"
+    r"横版|横屏|横向|橫版|橫屏|橫向|横長|横向き|横型|横位置|横|querformat|horizontal(?:e[nmrs]?|es)?|"
+    r"apaisad[oa]s?|paisaje|paysage|breitbild(?:format)?",
+    "square": r"方图|方圖|方构图|方構圖|square|"
+    r"正方形|方形|スクエア|quadratisch(?:e[nmrs]?)?|cuadrad[oa]s?|carr[ée]e?s?",
 }
 _O = "|".join(_ORIENTATION_WORDS.values())
 _ZH_SHAPES = r"竖向|纵向|豎向|縱向|横向|橫向|正方形|方形|縦長|縦向き|縦型|縦位置|横長|横向き|横型|横位置"
 _OUTPUTS_ZH_NOUNS = r"版本|方案|变体|變體|选项|選項|候选|候選|结果|結果|样本|樣本|款式|种风格|種風格"
+# Chinese runs clauses together with spaces as well as commas ("海边沙滩场景 不要人 不要文字"); a clause also
+# ends at an emoji or any other mark that is not a letter, digit or character.
+_ZH_CLAUSE_START = r"(?:^|(?<=[,;:.!?\n(\s~～]))\s*"
+_ZH_CLAUSE_END = r"(?!\w)"
+# What follows a count of outputs: who picks among them and a closing particle ("来5张我挑", "4张吧").
+_ZH_PICK = (
+    r"(?:\s*(?:(?:让|讓|给|給|供)?我)?(?:挑一挑|选一选|選一選|挑挑|选选|選選|挑选|挑選|比较|比較|挑|选|選))?"
+    r"(?:\s*(?:吧|哈|啊|呀|哦|喔|呢|啦|嘛|好了|就行|就好))?"
+)
+# After "N张不同…", the difference that makes them variants ("三张不同风格的", "出3个不同深浅"); "三个不同颜色的
+# 气球" counts balloons.
+_ZH_VARIES = r"不同(?:的)?(?:风格|風格|版本|款式|深浅|深淺|配色|色调|色調|方案|角度|构图|構圖|画风|畫風|服装|服裝)"
+# Verbs that ask for outputs ("出两张", "给我两条", "来4个").
+_ZH_GIVE = r"生成|再来|再來|来|來|给我|給我|给|給|出|要|做|整"
+# The value of a negative prompt: up to the end of its clause; a space ends it unless Latin words follow.
+_ZH_NEG_VALUE = r"(?P<v>(?:[^,.;!?\n\s]|\s+(?=[a-z]))+)"
+# Setting a value: "种子设成0", "CFG调到3.5", "步数设为35".
+_ZH_SET = (
+    r"(?:为|為|是|は|:|=|用|调到|調到|调成|調成|调为|調為|设为|設為|设成|設成|设置为|設置為|设置成|設置成|改为|改為|改成"
+    r"|定为|定為)"
+)
+# Format compounds: one shape character and a format word ("竖图", "方构图", "宽屏", Taiwanese "直式"). Not a
+# book (图书), a pattern (图案), a table (图表) or a widescreen device ("宽屏电视").
+_ZH_ONLY_SHAPES = r"竖向|纵向|豎向|縱向|横向|橫向|正方形|方形"
+# Words that name a format and nothing else: a count before one is of pictures ("两张横版的").
+_ZH_FORMAT_ONLY = r"竖版|竖屏|豎版|豎屏|横版|横屏|橫版|橫屏|竖图|豎圖|横图|橫圖|方图|方圖"
+# After "不要" a verb, an adverb or a demonstrative forbids an action ("不要改变背景", "不要太暗"), not a thing.
+_ZH_NOT_THING = (
+    r"[出有带帶包含加改换換变變动動修调調把让讓删刪裁移用做弄画畫生太过過留保影碰跟乱亂拍放剪重再给給使转轉"
+    r"这這那其超偏拉缩縮扩擴很看去走跑笑哭说說是在被和与與将將比更]"
+)
+_ZH_FORMATS = (
+    r"竖图|豎圖|竖构图|豎構圖|直构图|直構圖|直式|直幅|横图|橫圖|横构图|橫構圖|横式|橫式|宽屏|寬屏|阔屏|闊屏|宽幅|寬幅"
+    r"|方图|方圖|方构图|方構圖"
+)
 
 RULES: tuple[Rule, ...] = (
+    # ---------------------------------------------------------------------------------------- Japanese
+    # Tried before the Chinese rules that also read Japanese words: the particles and approximations around a
+    # Japanese setting ("縦長でお願いします", "5秒ほど", "約5秒") are cut with it.
+    _rule(
+        "ja",
+        "size",
+        r"(?:横)?幅\s*(?:は|:|=)?\s*(\d{2,5})\s*(?:px|ピクセル)?\s*(?:,|と|x|\*)?\s*(?:縦|高さ)\s*(?:は|:|=)?\s*"
+        r"(\d{2,5})\s*(?:px|ピクセル)?",
+        ["幅1280、高さ720", "横幅1024と高さ768", "幅は832、高さは480"],
+        ["幅120cm、高さ80cmの棚"],
+        only_in="ja",
+        keys=("幅",),
+    ),
+    _rule(
+        "ja",
+        "orientation",
+        # Beside a preset or a size, on either side: "縦長の720p", "縦型1080p", "1080p縦", "720pの縦長".
+        rf"(?P<o>{_JA_SHAPES}|縦|横)(?P<f>\s*の)?(?=\s*(?:(?:480|720|1080)\s*p|\d{{2,5}}\s*x\s*\d{{2,5}}))"
+        rf"|(?<=\dp)(?P<f2>\s*の?\s*)(?P<o2>{_JA_SHAPES}|{_JA_LONE_SHAPE})",
+        ["縦長の720p", "縦型1080p", "正方形の1080p", "1080p縦", "720pの縦長", "横長1280x720"],
+        ["720p横浜の夜景"],
+        only_in="ja",
+        keys=("縦", "横", "正方形", "スクエア"),
+    ),
+    _rule(
+        "ja",
+        "orientation",
+        # A clause of its own, with its particle and a courtesy word ("縦長でお願いします", "設定は縦長"), before a
+        # count or a length ("横長で4枚", "縦型で5秒"), or what an edit turns the picture into ("縦にしたい"). A
+        # shape word after を/が, or before anything else, is content ("ボトルを横にした", "横で寝ている猫").
+        rf"{_CLAUSE_START}(?:[^,;:.!?\n]{{0,16}}?(?:用に|向けに|用で|は|も))?(?P<o>{_JA_SHAPES}|縦|横)"
+        rf"(?P<f>\s*(?:で|に(?:して|したい|変えて|変更して|合わせて|合わせたい)?)?(?:{_JA_PLEASE})?)"
+        r"(?=(?<=で)\s*[\d〇一二两三四五六七八九十]|(?<=に)\s*(?:し|変え|変更|合わせ|切り替え|直し)"
+        rf"|(?<=たい)|(?<=して)|{_JA_END})",
+        [
+            "縦長でお願いします",
+            "正方形で",
+            "縦で",
+            "横長で4枚",
+            "縦型で5秒",
+            "設定は縦長",
+            "縦にしたい",
+            "縦型に合わせたい",
+        ],
+        ["横で寝ている猫", "ボトルを横にした写真", "縦に並んだ提灯", "正方形で構成された模様"],
+        only_in="ja",
+        keys=("縦", "横", "正方形", "スクエア"),
+    ),
+    _rule(
+        "ja",
+        "orientation",
+        # "縦動画", "横の画像": a lone shape character on a picture word (the picture word stays in the prompt).
+        rf"(?P<o>縦|(?<![のを])横)(?=\s*の?(?:{_JA_MEDIA}|画面|構図|フォーマット))",
+        ["縦動画", "花火大会の縦動画", "横の画像", "縦の構図"],
+        ["ソファの横の写真"],
+        only_in="ja",
+        keys=("縦", "横"),
+    ),
+    _rule(
+        "ja",
+        "seconds",
+        rf"(?:(?:約|およそ|だいたい|大体)\s*)?{_CJK_NUM}\s*(?P<unit>秒間?|分間)(?!速){_JA_ABOUT}?",
+        ["5秒ほど", "約5秒", "8秒間", "3秒くらい", "二分間"],
+        ["秒速5センチ"],
+        only_in="ja",
+        keys=("秒", "分間"),
+    ),
+    _rule(
+        "ja",
+        "outputs",
+        # 本 counts clips (and pencils, trees, bottles): only after a clip word, as a clause of its own, or before
+        # a clip word, in a request about clips.
+        r"(?:(?:(?<=動画)|(?<=映像)|(?<=ビデオ)|(?<=ムービー)|(?<=クリップ))\s*(?:を|は)?\s*|(?<=で)|"
+        rf"{_JA_START}){_CJK_NUM}\s*本{_JA_ABOUT}?"
+        rf"(?=\s*の?(?:動画|映像|クリップ|ムービー|ビデオ)|(?:{_JA_PLEASE}|\s*(?:作って|生成))?{_JA_END})",
+        ["動画を3本", "シーン、2本", "3秒で三本", "クリップ2本ください", "3本の動画"],
+        ["鉛筆が3本", "3本の木が揺れる動画", "赤いバラ、3本を生けた"],
+        only_in="ja",
+        needs=r"動画|映像|ビデオ|ムービー|クリップ|アニメ|シーン|秒|fps|フレーム",
+        keys=("本",),
+    ),
+    _rule(
+        "ja",
+        "outputs",
+        # つ counts anything ("りんごを4つ"): outputs only when asked for, of a picture word or a nominal ("かわい
+        # いの4つ").
+        r"(?:(?<=の)|(?:(?<=画像)|(?<=写真)|(?<=動画)|(?<=絵)|(?<=イラスト)|(?<=ロゴ)|(?<=案))\s*(?:を|は)?\s*)"
+        rf"{_CJK_NUM}\s*つ{_JA_ABOUT}?(?=(?:{_JA_PLEASE})|\s*(?:作って|生成|描いて))",
+        ["かわいいの4つくらいお願い", "画像を3つください", "ロゴ案を2つ作って"],
+        ["りんごを4つ描いて", "猫の4つの足"],
+        only_in="ja",
+        keys=("つ",),
+    ),
+    _rule(
+        "ja",
+        "negative",
+        # A labelled negative prompt: "ネガティブ：人物、文字", "ネガティブプロンプトは「文字」".
+        r"(?:ネガティブ(?:プロンプト)?|ネガプロ|除外(?:ワード|キーワード)?|入れたくないもの|避けたいもの)\s*(?:は|:|=)\s*"
+        r"[「『\"]?(?P<v>[^」』\".;!?\n]+)[」』\"]?",
+        ["ネガティブ：人物、文字", "ネガティブプロンプトは「文字、透かし」", "除外ワード: ぼやけ"],
+        ["ネガティブな気分の絵"],
+        only_in="ja",
+        keys=("ネガ", "除外", "入れたくない", "避けたい"),
+    ),
+    _rule(
+        "ja",
+        "negative",
+        # A list of things left out that starts its sentence and ends in は/も なし: "ぼやけ、歪みは無しで". Each item
+        # is a bare noun (no particle), so a sentence of content before the list is not read into it.
+        r"(?<=[.!?:\n])\s*(?P<v>(?:(?:(?![をがにはでのと])[^,.;:!?\n\s]){1,10}\s*,\s*)+"
+        r"(?:(?![をがにはでのと])[^,.;:!?\n\s]){1,10})(?:は|も)(?:なし|無し|なく|不要|いらない)(?:で|に|にして)?"
+        rf"(?:{_JA_PLEASE})?{_JA_END}",
+        ["。ノイズ、ぼかしはなしで", "。人物、文字、透かしも無しで"],
+        only_in="ja",
+        keys=("なし", "無し", "なく", "不要", "いらない"),
+    ),
     # ---------------------------------------------------------------------------------------- Chinese
     _rule(
         "zh",
@@ -221,6 +453,26 @@ RULES: tuple[Rule, ...] = (
         r"(?:分辨率|解析度|尺寸|大小|解像度|サイズ)\s*(?:为|為|是|は|:|=)?\s*(\d{2,5})\s*(?:px)?\s*(?:x|\*|乘)\s*(\d{2,5})"
         r"\s*(?:px|像素|ピクセル)?",
         ["分辨率1280x720", "分辨率1280×720", "尺寸：1024*1024", "解像度1920x1080"],
+        keys=("分辨率", "解析度", "尺寸", "大小", "解像度", "サイズ"),
+    ),
+    _rule(
+        "zh",
+        "size",
+        # The sides named one by one ("宽768高512"); a length unit makes them a thing's size ("宽120高200厘米").
+        rf"(?:宽|寬)(?:度)?\s*{_ZH_SET}?\s*(\d{{2,5}})(?!\d)\s*(?:px|像素)?\s*,?\s*高(?:度)?\s*{_ZH_SET}?\s*"
+        r"(\d{2,5})(?!\d)\s*(?:px|像素)?(?!\s*(?:米|厘米|公分|毫米|cm|mm|m|英寸|寸|公里))",
+        ["宽768高512", "宽度1200高度1600", "宽：1280，高：720", "寬度768 高度512"],
+        ["宽120高200厘米的书架", "宽1米高2米的书架"],
+        keys=("高",),
+    ),
+    _rule(
+        "zh",
+        "size",
+        # "768乘512" with no label: pixels where both sides are three or four digits and no length unit follows.
+        r"(?<![\d.])(\d{3,4})\s*乘以?\s*(\d{3,4})(?!\d)(?!\s*(?:米|厘米|公分|毫米|cm|mm|m|英寸|寸|公里))",
+        ["768乘512", "1024乘1024"],
+        ["一块120乘180厘米的地毯", "3乘3的魔方"],
+        keys=("乘",),
     ),
     _rule(
         "zh",
@@ -228,6 +480,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:(?:分辨率|解析度|画质|畫質|解像度)\s*(?:为|為|是|は|:)?\s*)?(?<![\d.])(480|720|1080)\s*p"
         r"(?:\s*(?:的)?(?:分辨率|解析度|画质|畫質|解像度|高清))?",
         ["720P分辨率", "1080p", "分辨率720p", "480P画质", "解像度1080p"],
+        keys=("480", "720", "1080"),
     ),
     _rule(
         "zh",
@@ -238,12 +491,25 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "zh",
+        "ratio",
+        # A ratio said with 比 ("三比二的风景照", "九比十六") shapes the picture; a score ("比分三比二", "三比二获胜",
+        # "三比二的比分") does not.
+        rf"(?:(?:画面比例|畫面比例|宽高比|寬高比|长宽比|長寬比|画幅|畫幅|比例)\s*{_ZH_SET}?\s*)?"
+        rf"(?<![\d.第分])(?<!比分是)(?<!比分为)(?<!比分為)({N_ZH})\s*比\s*({N_ZH})(?!\s*的?\s*(?:比分|比赛|比賽|战绩|戰績))"
+        rf"(?:(?=\s*的?[^,.;!?\n]{{0,4}}?(?:{_ZH_MEDIA}|照|头像|頭像|构图|構圖))|{_ZH_CLAUSE_END})",
+        ["一张三比二的风景照", "九比十六", "比例16比9", "画幅二比一"],
+        ["比分三比二", "以三比二获胜", "三比二的比分"],
+        keys=("比",),
+    ),
+    _rule(
+        "zh",
         "orientation",
         # 竖屏/横屏/竖版/横版 name a format ("vertical screen"); only a side-scrolling game is content.
         r"(?P<o>竖版|竖屏|竖幅|豎版|豎屏|豎幅|横版|横屏|橫版|橫屏)(?!游戏|遊戲|过关|過關|动作|動作|格斗|格鬥|卷轴|捲軸)"
         r"(?P<f>\s*(?:的)?(?:构图|構圖|格式|画幅|畫幅|模式|版式|比例))?",
         ["竖版", "竖屏视频", "豎版", "横屏", "横版构图"],
         ["横版游戏", "横版过关"],
+        keys=("竖", "豎", "横", "橫"),
     ),
     _rule(
         "zh",
@@ -264,54 +530,122 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "zh",
+        "orientation",
+        # A shape word as a clause of its own, with the verb that asks for it and a particle, all cut: "要正方形的",
+        # "变成正方形", "方形吧", "暴风雨 方形".
+        rf"{_ZH_CLAUSE_START}(?P<f>(?:要|做成|弄成|改成|变成|變成|换成|換成|扩成|擴成|扩展成|擴展成|转成|轉成|裁成)?"
+        rf"(?P<o>{_ZH_ONLY_SHAPES})(?:的)?(?:吧|哈|啊|呀|哦|喔|呢|啦|嘛)?){_ZH_CLAUSE_END}",
+        ["要正方形的", "变成正方形", "正方形的", "海边的灯塔 暴风雨 方形"],
+        ["画一个正方形", "一个正方形的盒子", "剪一块方形"],
+        keys=("竖", "纵", "豎", "縱", "横", "橫", "方"),
+    ),
+    _rule(
+        "zh",
+        "orientation",
+        # A shape character with a format word is a format ("竖图", "方构图", "宽屏", "直式"); a verb asking for
+        # it at the start of its clause and a closing 的 go with it ("要直式的").
+        r"(?P<f>(?:(?:^|(?<=[,;:.!?\n(\s~～]))(?:要|做成|弄成|改成|变成|變成|换成|換成|扩成|擴成|转成|轉成))?"
+        rf"(?<![地配处處药藥秘偏良双雙纵縱])(?P<o>{_ZH_FORMATS})(?:的(?=\s*(?:[,;:.!?\n)]|$)))?)"
+        r"(?!书|書|案|表|电视|電視|显示器|顯示器|手机|手機|电脑|電腦|笔记本|筆記本|计算|計算|电梯|電梯)",
+        ["竖图", "方图", "竖构图", "宽屏", "闊屏", "要直式的", "直式影片", "横图"],
+        ["一台宽屏电视", "地方图书馆", "方图案的地毯"],
+        keys=("竖", "豎", "直", "横", "橫", "宽", "寬", "阔", "闊", "方"),
+    ),
+    _rule(
+        "zh",
+        "orientation",
+        # Beside a preset a shape word is the format ("720P方形", "方形1080P"); so is an English shape word written
+        # into a Chinese sentence ("vertical的", "square的头像").
+        rf"(?<=\dp)\s*(?P<o>{_ZH_ONLY_SHAPES})|(?P<o2>{_ZH_ONLY_SHAPES})(?=\s*的?\s*(?:480|720|1080)p)"
+        r"|(?<![a-z])(?P<f>(?P<o3>vertical|horizontal|square)(?:\s*的)?)(?=\s*(?:[,;:.!?\n)]|$)|[\u4e00-\u9fff])",
+        ["720P方形", "方形1080P", "vertical的", "1080p square的头像"],
+        ["square meters of garden", "a vertical garden"],
+        keys=("竖", "纵", "豎", "縱", "横", "橫", "方", "vertical", "horizontal", "square"),
+    ),
+    _rule(
+        "zh",
         "seconds",
         rf"(?:(?:时长|時長|长度|長度|持续|持續|时间|時間)\s*(?:为|為|是|は|:)?\s*)?{_CJK_NUM}\s*"
         r"(?P<unit>秒(?:钟|鐘|間|间)?|分钟|分鐘|分間)(?!速|杀|殺)",
         ["3秒", "十秒钟", "五秒", "3秒間", "時長5秒", "时长：8秒", "两分钟", "5秒鐘"],
         ["第五秒", "秒速五センチメートル"],
+        keys=("秒", "分"),
     ),
     _rule(
         "zh",
         "fps",
         rf"(?:帧率|幀率|帧速率|幀速率|フレームレート)\s*(?:为|為|是|は|:|=)?\s*{_CJK_NUM}\s*(?:fps|帧|幀)?"
         rf"|(?:每秒|毎秒)\s*({N_ZH})\s*(?:帧|幀|フレーム|コマ)"
-        rf"|{_CJK_NUM}\s*(?:帧每秒|幀每秒|帧/秒|幀/秒|フレーム/秒|fps)",
-        ["24帧每秒", "帧率24", "每秒24帧", "帧率为三十", "二十四幀每秒", "毎秒24フレーム", "フレームレート30"],
+        rf"|{_CJK_NUM}\s*(?:帧每秒|幀每秒|帧/秒|幀/秒|フレーム/秒|fps)"
+        # "24帧" alone is how a frame rate is said ("8秒24帧"): a standard rate is never a length the model makes
+        # (4k+1 frames), where "49帧" and "81帧" are.
+        r"|(?<![\d.第每前后後这這那共])(?<!共\s)(24|30|48|50|60|二十四|三十|四十八|五十|六十)\s*(?:帧|幀)"
+        r"(?!率|速率|数|數|每秒|/秒|的?(?:画面|畫面|图|圖|照片))",
+        [
+            "24帧每秒",
+            "帧率24",
+            "每秒24帧",
+            "帧率为三十",
+            "二十四幀每秒",
+            "毎秒24フレーム",
+            "フレームレート30",
+            "8秒24帧",
+            "10秒，24帧",
+        ],
+        ["第24帧", "前30帧的画面"],
     ),
     _rule(
         "zh",
         "frames",
-        rf"{_CJK_NUM}\s*(?:帧|幀|フレーム|コマ)(?!率|速率|每秒|/秒)"
+        rf"(?:(?:总共|總共|一共|共计|共計)\s*)?{_CJK_NUM}\s*(?:帧|幀|フレーム|コマ)(?!率|速率|每秒|/秒)"
         r"|(?:总帧数|總幀數|帧数|幀數|フレーム数)\s*(?:为|為|是|は|:|=)?\s*(\d+)",
-        ["49帧", "八十一帧", "49フレーム", "帧数为33"],
+        ["49帧", "八十一帧", "49フレーム", "帧数为33", "总共97帧"],
         ["第五帧", "每一帧"],
+        keys=("帧", "幀", "フレーム", "コマ"),
     ),
     _rule(
         "zh",
         "seed",
-        rf"(?:随机|隨機|ランダム)?(?:种子|種子|シード)(?:值|値|数|數|号|號)?\s*(?:为|為|是|は|を|:|=|用)?\s*[-−]?({N_ZH})",
-        ["种子42", "随机种子 42", "種子42", "种子为7", "シード42", "シード値42"],
+        # "seed" is written into Chinese sentences too ("雨夜，seed 2024，16:9"): read with Chinese digits, where the
+        # comma ends the number.
+        rf"(?:固定(?:的)?|随机|隨機|ランダム)?(?:种子|種子|シード|(?<![a-z])seed)(?:值|値|数|數|号|號)?\s*(?:{_ZH_SET}|を)?\s*"
+        rf"[-−]?({N_ZH})",
+        [
+            "种子42",
+            "随机种子 42",
+            "種子42",
+            "种子为7",
+            "シード42",
+            "シード値42",
+            "种子设成0",
+            "固定种子666",
+            "seed 2024，16:9",
+        ],
+        keys=("种子", "種子", "シード", "seed"),
     ),
     _rule(
         "zh",
         "steps",
         rf"(?<![走跑跳退进進迈邁跨了过過着著])(?<![\d.第每前后後这這那])({N_ZH})\s*(?:步|ステップ)(?!骤|驟|之|行|伐|调|調|一|步)"
-        r"|(?:采样|採樣|推理|迭代|去噪)?(?:步数|步數|ステップ数)\s*(?:为|為|是|は|:|=)?\s*[-−]?(?P<k>\d+)",
-        ["30步", "步数30", "步數 50", "采样步数为25", "30ステップ"],
+        rf"|(?:(?:采样|採樣|推理|迭代|去噪)?(?:步数|步數|ステップ数)|(?<![a-z])steps?)\s*{_ZH_SET}?\s*[-−]?(?P<k>\d+)",
+        ["30步", "步数30", "步數 50", "采样步数为25", "30ステップ", "步数设为35", "16:9、50步", "guidance 5 steps 25"],
         ["走了三步", "三步之遥", "一步一步"],
+        keys=("步", "ステップ", "step"),
     ),
     _rule(
         "zh",
         "guidance",
         r"(?:引导系数|引導係數|引导强度|引導強度|引导比例|引導比例|引导尺度|提示词相关性|cfg\s*(?:scale|值|系数)?"
-        r"|ガイダンス(?:スケール)?|cfgスケール)\s*(?:为|為|是|は|:|=)?\s*(\d+(?:\.\d+)?)",
-        ["引导系数7.5", "CFG 7.5", "引導係數為6", "ガイダンススケール7"],
+        rf"|ガイダンス(?:スケール)?|cfgスケール|(?<![a-z])guidance(?:\s*scale)?)\s*{_ZH_SET}?\s*(\d+(?:\.\d+)?)",
+        ["引导系数7.5", "CFG 7.5", "引導係數為6", "ガイダンススケール7", "CFG调到3.5", "引导系数设为6"],
+        keys=("引导", "引導", "提示词", "cfg", "ガイダンス", "guidance"),
     ),
     _rule(
         "zh",
         "outputs",
-        rf"{_CJK_NUM}\s*(?:张|張|幅|段|条|條|个|個|种|種|套|组|組)?\s*(?:不同的?\s*)?(?:{_OUTPUTS_ZH_NOUNS})",
-        ["四个版本", "3种方案", "两个变体", "5个候选"],
+        rf"{_CJK_NUM}\s*(?:张|張|幅|段|条|條|个|個|种|種|套|组|組)?\s*(?:不同的?\s*)?"
+        rf"(?:{_OUTPUTS_ZH_NOUNS}|(?:versions?|options?|variants?|variations?)(?![a-z]))",
+        ["四个版本", "3种方案", "两个变体", "5个候选", "给我3个versions"],
         ["三只猫", "这两个版本"],
     ),
     _rule(
@@ -319,34 +653,82 @@ RULES: tuple[Rule, ...] = (
         "outputs",
         # 张/幅 count pictures, 段/条 clips: but "三张桌子" is three tables, so a picture word or the end of the
         # clause must follow.
-        rf"(?:(?:生成|来|來|给我|給我|出|要|画|畫)\s*)?{_CJK_NUM}\s*(?:张|張|幅|段|条|條)\s*(?:不同的?\s*)?"
-        rf"(?:(?=(?:{_ZH_MEDIA}))|{_CLAUSE_END})",
-        ["生成4张", "来三张", "4张图片", "两段视频", "三幅画"],
-        ["三张桌子", "三只猫"],
+        # The clause may end in who picks among them and a particle ("来5张我挑", "出两张我挑", "4张吧"), or go
+        # on with what makes them variants ("三张不同风格的"). "剪成两段" cuts one clip in two.
+        rf"(?<![成分切剪截])(?:(?:{_ZH_GIVE}|画|畫)\s*)?{_CJK_NUM}\s*(?:张|張|幅|段|条|條)"
+        rf"(?:\s*(?:不同的?\s*)?(?=(?:{_ZH_MEDIA}))|\s*(?={_ZH_VARIES}|{_ZH_FORMAT_ONLY})|{_ZH_PICK}{_ZH_CLAUSE_END})",
+        [
+            "生成4张",
+            "来三张",
+            "4张图片",
+            "两段视频",
+            "三幅画",
+            "来5张我挑",
+            "出两张我挑",
+            "4张吧",
+            "给我两张选选",
+            "做3条我挑",
+            "要2张😊",
+            "来三张不同风格的咖啡店logo",
+            "给我来两张横版的",
+        ],
+        ["三张桌子", "三只猫", "把视频剪成两段", "三条鱼"],
+        keys=("张", "張", "幅", "段", "条", "條"),
+    ),
+    _rule(
+        "zh",
+        "outputs",
+        # 个 counts anything ("两个女孩"): a count of outputs only after a verb asking for them, at the end of its
+        # clause or before what makes them variants ("出两个", "来4个", "出3个不同深浅"). 版 is a version wherever
+        # it is counted ("出四版logo", "给两版").
+        rf"(?:{_ZH_GIVE})\s*{_CJK_NUM}\s*(?:个|個)(?:\s*(?={_ZH_VARIES}|不同深浅|不同深淺)|{_ZH_PICK}{_ZH_CLAUSE_END})"
+        rf"|(?:{_ZH_GIVE})\s*{_CJK_NUM}\s*(?:张|張|幅)(?=\s*不同)"
+        rf"|(?:(?:{_ZH_GIVE})\s*)?{_CJK_NUM}\s*版(?!面|权|權|税|稅|本|画|畫)",
+        ["出两个", "来4个", "出3个不同深浅", "做两个不同风格的广告视频", "给我出四版logo", "给两版", "出4张不同的舞者"],
+        ["生成两个女孩", "一个女孩", "第二版", "这两版"],
+        keys=("个", "個", "张", "張", "幅", "版"),
     ),
     _rule(
         "zh",
         "outputs",
         # After a verb of making, the count is of what the phrase ends in: "生成4张一只猫的图片".
-        rf"(?:(?<=生成|给我|給我|画出|畫出)|(?<=[来來画畫]))\s*{_CJK_NUM}\s*(?:张|張|幅)"
+        rf"(?:(?<=生成|给我|給我|画出|畫出)|(?<=[来來画畫出]))\s*{_CJK_NUM}\s*(?:张|張|幅|段)"
         rf"(?=[^,.;!?\n]*?(?:{_ZH_MEDIA}))",
-        ["生成4张一只猫的图片", "画三幅山水的画"],
+        ["生成4张一只猫的图片", "画三幅山水的画", "这个pose出四张不同服装的图", "生成两段我家猫在雪地里玩的视频"],
         ["一张桌子的照片"],
+        keys=("张", "張", "幅", "段"),
     ),
     _rule(
         "ja",
         "outputs",
-        rf"(?:を\s*)?{_CJK_NUM}\s*(?:パターン|案|通り|バリエーション|バージョン|種類(?=\s*(?:を|の)?(?:{_JA_MEDIA}|生成|作成|作って|描いて)))"
-        rf"|(?:を\s*)?{_CJK_NUM}\s*枚(?:(?=\s*の?(?:{_JA_MEDIA}))|(?=\s*を?(?:生成|作成|作って|作る|描いて|描く|出力|ください|お願い))|{_CLAUSE_END})",
-        ["4枚", "4パターン", "3案", "4枚の画像", "四枚生成して", "5通り"],
-        ["3匹の猫", "3枚の皿"],
+        # 種類 counts kinds of anything ("3種類の花"): outputs before a picture word, a verb of making, or the end
+        # of the clause.
+        rf"(?:を\s*)?{_CJK_NUM}\s*(?:パターン|案|通り|バリエーション|バージョン|種類(?=\s*(?:を|の)?(?:{_JA_MEDIA}|生成|作成|作って|描いて)"
+        rf"|\s*{_JA_ABOUT}?(?:{_JA_PLEASE})?{_JA_END})){_JA_ABOUT}?"
+        rf"|(?:を\s*)?{_CJK_NUM}\s*枚{_JA_ABOUT}?(?:(?=\s*の?(?:{_JA_MEDIA}))"
+        rf"|(?=\s*を?(?:生成|作成|作って|作る|描いて|描く|出力|ください|お願い|ほしい|欲しい))|{_JA_END})",
+        [
+            "4枚",
+            "4パターン",
+            "3案",
+            "4枚の画像",
+            "四枚生成して",
+            "5通り",
+            "3種類",
+            "4種類でお願いします",
+            "二枚ほど",
+            "3枚…",
+        ],
+        ["3匹の猫", "3枚の皿", "3種類の花"],
+        keys=("パターン", "案", "通り", "バリエーション", "バージョン", "種類", "枚"),
     ),
     _rule(
         "zh",
         "negative",
-        r"(?:负面提示词|負面提示詞|反向提示词|反向提示詞|负面提示|負面提示|负向提示词|負向提示詞|ネガティブプロンプト)"
+        r"(?:负面提示词|負面提示詞|反向提示词|反向提示詞|负面提示|負面提示|负向提示词|負向提示詞|负面词|負面詞|负面|負面"
+        r"|负向|負向|ネガティブプロンプト)"
         r"\s*[:=]\s*(?P<v>[^.;!?\n]+)",
-        ["负面提示词：模糊，低质量", "反向提示詞: 文字", "ネガティブプロンプト：ぼやけ"],
+        ["负面提示词：模糊，低质量", "反向提示詞: 文字", "ネガティブプロンプト：ぼやけ", "负面：模糊，变形"],
     ),
     _rule(
         "zh",
@@ -354,18 +736,54 @@ RULES: tuple[Rule, ...] = (
         # "不要" alone also forbids an action ("不要改变背景" keeps the background): only "do not show X" is a
         # negative prompt.
         r"(?:(?:不要|别|別|不得|禁止|请勿|請勿|切勿)(?:出现|出現|有|带|帶|包含|含有|加上?)|(?:避免|防止)(?:出现|出現)?)"
-        r"(?P<v>[^,.;!?\n]+)",
-        ["不要出现文字", "避免模糊", "不要有水印", "請勿出現文字"],
+        rf"{_ZH_NEG_VALUE}",
+        ["不要出现文字", "避免模糊", "不要有水印", "請勿出現文字", "别出现多余的手指哈"],
         ["不要改变背景"],
+        keys=("不", "别", "別", "禁止", "请勿", "請勿", "切勿", "避免", "防止"),
+    ),
+    _rule(
+        "zh",
+        "negative",
+        # "不要水印", "不要人" as a clause of their own name what must not be shown; "不要改变背景", "不要太暗" forbid
+        # an action or a degree and stay instructions. A space ends the value: "不要人 不要文字 1:1".
+        rf"{_ZH_CLAUSE_START}(?:不要|不想要|不需要|别要|別要)(?!{_ZH_NOT_THING})\s*{_ZH_NEG_VALUE}",
+        ["不要水印", "不要人", "不要卡通感。", "不要别的鸟", "海边沙滩场景 不要人 不要文字 1:1", "不要 blurry faces"],
+        ["不要改变背景", "不要太暗", "一只狗，不要动它的脸", "我不要这个背景"],
+        keys=("不要", "不想要", "不需要", "别要", "別要"),
     ),
     _rule(
         "ja",
         "negative",
-        rf"{_CLAUSE_START}(?:(?P<v>[^,.;!?\n]+?)(?:は|が)?(?:なし|無し|なく)(?:で|に|にして)?{_CLAUSE_END}"
+        rf"{_CLAUSE_START}(?:(?P<v>[^,.;!?\n]+?)(?:は|が|も)?(?:なし|無し|なく|不要|いらない)(?:で|に|にして)?"
+        rf"(?:{_JA_PLEASE})?{_JA_END}"
         r"|(?P<v2>[^,.;!?\n]+?)を避けて(?:ください)?)",
-        ["文字なしで", "透かしなし", "ぼやけを避けて"],
+        [
+            "文字なしで",
+            "透かしなし",
+            "ぼやけを避けて",
+            "ウォーターマークなしで よろしく〜",
+            "枠なしででお願いします",
+            "文字は不要",
+        ],
+        ["砂糖なしのコーヒー"],
+        keys=("なし", "無し", "なく", "不要", "いらない", "避けて"),
     ),
     # ---------------------------------------------------------------------------------------- Spanish
+    _rule(
+        "es",
+        "size",
+        rf"{_B}(\d{{2,5}})\s*(?:px\s+)?por\s+(\d{{2,5}}){_E}(?:\s*(?:px|p[ií]xeles))?",
+        ["1024 por 768", "1280 por 720 píxeles"],
+        ["una alfombra de 200 por 300 cm"],
+        keys=("por",),
+    ),
+    _rule(
+        "es",
+        "size",
+        r"ancho\s*(?:de|:|=)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|y|x)?\s*alto\s*(?:de|:|=)?\s*(\d{2,5})(?:\s*px)?",
+        ["ancho 1024 y alto 768", "ancho de 1024, alto de 768"],
+        keys=("ancho",),
+    ),
     _rule(
         "es",
         "preset",
@@ -392,10 +810,30 @@ RULES: tuple[Rule, ...] = (
         "es",
         "orientation",
         # After a noun, an adjective describes it: "un vídeo vertical" is the format, "un jardín vertical" content.
-        rf"(?:{_ES_MEDIA})\s+(?P<o>vertical|horizontal|cuadrad[oa]s?|apaisad[oa]s?){_E}"
-        rf"|{_CLAUSE_START}(?P<f>(?:en\s+)?)(?P<o2>vertical|horizontal|cuadrado|apaisado){_CLAUSE_END}",
-        ["un vídeo vertical", "una imagen cuadrada", "un gato, vertical", "en horizontal"],
-        ["un jardín vertical", "una mesa cuadrada", "una línea horizontal"],
+        rf"(?:{_ES_MEDIA}|fondos?\s+de\s+pantalla)\s+(?P<o>vertical|horizontal|cuadrad[oa]s?|apaisad[oa]s?){_E}"
+        rf"|(?:{_CLAUSE_START}(?P<f>(?:en\s+)?)|\b(?P<f2>(?:a|en)\s+))(?P<o2>vertical|horizontal|cuadrad[oa]|apaisad[oa])"
+        rf"{_ES_AFTER_SHAPE}|{_PRESET_AFTER}(?P<o3>vertical|horizontal|cuadrad[oa]|apaisad[oa]){_E}",
+        [
+            "un vídeo vertical",
+            "una imagen cuadrada",
+            "un gato, vertical",
+            "en horizontal",
+            "una paella vista desde arriba, cuadrada",
+            "cuadrado porfa",
+            "vertical para stories",
+            "pásalo a vertical para Reels",
+            "fondo de pantalla vertical",
+            "1080p vertical y 4 segundos",
+            "vertical en 720p",
+        ],
+        [
+            "un jardín vertical",
+            "una mesa cuadrada",
+            "una línea horizontal",
+            "una pantalla vertical en la pared",
+            "un jardín vertical para el móvil",
+            "dibuja un cuadrado, por favor",
+        ],
         only_in="es",
         keys=("apaisad", "cuadrad", "horizontal", "vertical"),
     ),
@@ -434,16 +872,20 @@ RULES: tuple[Rule, ...] = (
         "es",
         "steps",
         rf"(?:(?:con|en)\s+)?{_B}({N_ES})\s*pasos(?:\s+de\s+(?:inferencia|muestreo|difusi[oó]n|eliminaci[oó]n\s+de\s+ruido))?{_E}"
-        r"|(?:n[uú]mero\s+de\s+)?pasos(?:\s+de\s+(?:inferencia|muestreo))?\s*[:=]\s*[-−]?(?P<k>\d+)",
-        ["30 pasos", "con 25 pasos de inferencia", "pasos: 40"],
+        r"|(?<!los )(?<!las )(?<!de )(?:n[uú]mero\s+de\s+)?pasos(?:\s+de\s+(?:inferencia|muestreo))?"
+        r"\s*(?:[:=]\s*)?[-−]?(?P<k>\d+)",
+        ["30 pasos", "con 25 pasos de inferencia", "pasos: 40", "pasos 25, guidance 6"],
+        ["los pasos 2 y 3 de la receta"],
         keys=("pasos",),
     ),
     _rule(
         "es",
         "guidance",
-        rf"(?:escala\s+de\s+(?:gu[ií]a|guiado|orientaci[oó]n)|gu[ií]a\s+cfg)\s*(?:de|:|=)?\s*({_DEC})",
-        ["escala de guía 7.5", "escala de guía de 6", "escala de guiado: 7,5"],
-        keys=("escala", "guia", "guía"),
+        rf"(?:escala\s+de\s+(?:gu[ií]a|guiado|orientaci[oó]n)|gu[ií]a\s+cfg)\s*(?:de|:|=)?\s*({_DEC})"
+        # A decimal comma after the English word: read whole before the English rule stops at the comma.
+        r"|(?:guidance(?:[\s_-]*scale)?|cfg(?:[\s_-]*scale)?)\s*(?:de|:|=)?\s*(\d+,\d+)",
+        ["escala de guía 7.5", "escala de guía de 6", "escala de guiado: 7,5", "guidance 8,5"],
+        keys=("escala", "guia", "guía", "guidance", "cfg"),
     ),
     _rule(
         "es",
@@ -458,14 +900,59 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "es",
+        "outputs",
+        # Words no other language shares: read even where a short request is not recognised as Spanish.
+        rf"{_B}({N_ES})\s+(?:(?:diferentes|distint[oa]s|nuev[oa]s)\s+)?(?:{_ES_VARIANTS}){_E}"
+        r"|\b(?:haz|hazme|dame|genera|generame|génerame|crea|creame|créame)\s+"
+        rf"({N_ES})\s+(?:de\s+(?:ellas|ellos|esas|esos)|m[aá]s)?(?=\s*(?:[,.;!?\n]|$))",
+        ["render 3D, 2 variantes porfa", "semilla 0, dos versiones", "hazme dos más", "dame tres de esas"],
+        ["las dos versiones", "tres gatos"],
+        keys=(
+            *("version", "variant", "variacion", "opcion", "alternativa", "propuesta", "muestra"),
+            *("haz", "dame", "genera", "génera", "crea", "créa"),
+        ),
+    ),
+    _rule(
+        "es",
+        "outputs",
+        # "haz 3 logos": the count is of outputs, the noun is what to make and stays in the prompt.
+        rf"(?<!de )(?<!con )(?<!los )(?<!las )(?<!mis )(?<!tus )(?<!sus ){_B}({N_ES})(?=\s+(?:{_MADE_THINGS}){_E})",
+        ["haz 3 logos siguiendo el boceto", "tres carteles para un concierto"],
+        ["los 2 logos de la marca", "tres gatos"],
+        only_in="es",
+    ),
+    _rule(
+        "es",
         "negative",
-        rf"{_CLAUSE_START}(?:(?:y|e)\s+)?(?:sin|evita(?:r|ndo)?|que\s+no\s+(?:haya|aparezca|salga)n?)\s+(?P<v>[^,;:.!?\n]+)"
-        r"|prompt\s+negativo\s*[:=]\s*(?P<v2>[^\n]+)",
-        ["sin texto", "sin marcas de agua", "evita el desenfoque", "prompt negativo: borroso"],
-        ["un perro sin collar"],
+        # "sin el logo" (a definite article) names something the picture already has: removing it is the edit.
+        rf"{_CLAUSE_START}(?:(?:y|e)\s+)?(?:sin(?!\s+(?:el|la|los|las)\s)|evita(?:r|ndo)?|que\s+no\s+(?:haya|aparezca|salga)n?)\s+(?P<v>[^,;:.!?\n]+)"
+        r"|(?:prompt\s+)?negativos?\s*[:=]\s*(?P<v2>[^\n]+)",
+        [
+            "sin texto",
+            "sin marcas de agua",
+            "evita el desenfoque",
+            "prompt negativo: borroso",
+            "negativo: caras deformes",
+        ],
+        ["un perro sin collar", "sin el logo de la esquina"],
         only_in="es",
     ),
     # ---------------------------------------------------------------------------------------- French
+    _rule(
+        "fr",
+        "size",
+        rf"{_B}(\d{{2,5}})\s*(?:px\s+)?par\s+(\d{{2,5}}){_E}(?:\s*(?:px|pixels))?",
+        ["1920 par 1080", "1280 par 720 pixels"],
+        ["un tapis de 200 par 300 cm"],
+        keys=("par",),
+    ),
+    _rule(
+        "fr",
+        "size",
+        r"largeur\s*(?:de|:|=)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|et|x)?\s*hauteur\s*(?:de|:|=)?\s*(\d{2,5})(?:\s*px)?",
+        ["largeur 1024, hauteur 768", "largeur de 1024 et hauteur de 768"],
+        keys=("largeur",),
+    ),
     _rule(
         "fr",
         "preset",
@@ -492,12 +979,23 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "fr",
         "orientation",
-        rf"(?:{_FR_MEDIA})\s+(?P<o>verticale?|horizontale?|carr[ée]e?){_E}"
-        rf"|{_CLAUSE_START}(?P<f>(?:en\s+)?)(?P<o2>vertical|horizontal|carré){_CLAUSE_END}",
-        ["une vidéo verticale", "une image carrée", "un chat, vertical"],
-        ["un mur vertical", "une table carrée"],
+        rf"(?:{_FR_MEDIA}|visuels?|fonds?\s+d'[ée]cran)\s+(?P<o>verticale?s?|horizontale?s?|carr[ée]e?s?){_E}"
+        rf"|{_CLAUSE_START}(?P<f>(?:en\s+)?)(?P<o2>verticale?|horizontale?|carr[ée]e?){_FR_AFTER_SHAPE}"
+        rf"|{_CLAUSE_START}(?P<f2>en\s+)(?P<o3>portrait|paysage){_FR_AFTER_SHAPE}"
+        rf"|{_PRESET_AFTER}(?P<o4>verticale?|horizontale?|carr[ée]e?){_E}",
+        [
+            "une vidéo verticale",
+            "une image carrée",
+            "un chat, vertical",
+            "un chat qui dort, carré stp",
+            "un visuel carré pour instagram",
+            "une affiche de jazz, en portrait",
+            "720p vertical",
+            "verticale pour TikTok",
+        ],
+        ["un mur vertical", "une table carrée", "un portrait, à l'huile", "un tapis carré pour le salon"],
         only_in="fr",
-        keys=("carr", "horizontal", "vertical"),
+        keys=("carr", "horizontal", "vertical", "portrait", "paysage"),
     ),
     _rule(
         "fr",
@@ -519,9 +1017,10 @@ RULES: tuple[Rule, ...] = (
         "frames",
         # "49 images" is a length only where the request is about a clip; elsewhere images are outputs.
         rf"(?:de\s+)?{_B}({N_FR})\s*images{_E}(?!\s*(?:par|/)\s*s)",
-        ["une vidéo de 49 images", "un clip de quatre-vingt-un images"],
+        ["une vidéo de 49 images", "un clip de quatre-vingt-un images", "97 images à 16 fps"],
         ["4 images"],
-        needs=r"vid[ée]o|clip|animation|s[ée]quence|film",
+        # A frame rate stated beside them makes the images frames too ("97 images à 24 fps").
+        needs=r"vid[ée]o|clip|animation|s[ée]quence|film|timelapse|ralenti|\bfps\b|\bips\b|par\s+seconde",
         only_in="fr",
         keys=("images",),
     ),
@@ -536,16 +1035,19 @@ RULES: tuple[Rule, ...] = (
         "fr",
         "steps",
         rf"(?:(?:avec|en)\s+)?{_B}({N_FR})\s*[ée]tapes(?:\s+(?:d'inf[ée]rence|de\s+d[ée]bruitage|d'[ée]chantillonnage))?{_E}"
-        r"|(?:nombre\s+d')?[ée]tapes\s*[:=]\s*[-−]?(?P<k>\d+)",
-        ["30 étapes", "avec 25 étapes d'inférence", "étapes : 40"],
+        r"|(?<!les )(?<!des )(?:nombre\s+d')?[ée]tapes\s*(?:[:=]\s*)?[-−]?(?P<k>\d+)",
+        ["30 étapes", "avec 25 étapes d'inférence", "étapes : 40", "étapes 30, guidance 7"],
+        ["les étapes 2 et 3 de la recette"],
         keys=("tapes",),
     ),
     _rule(
         "fr",
         "guidance",
-        rf"(?:[ée]chelle\s+de\s+guidage|guidage\s+cfg)\s*(?:de|:|=|à)?\s*({_DEC})",
-        ["échelle de guidage 7.5", "échelle de guidage de 7,5"],
-        keys=("guidage",),
+        rf"(?:[ée]chelle\s+de\s+guidage|guidage\s+cfg)\s*(?:de|:|=|à)?\s*({_DEC})"
+        # A decimal comma after the English word: read whole before the English rule stops at the comma.
+        r"|(?:guidance(?:[\s_-]*scale)?|cfg(?:[\s_-]*scale)?)\s*(?:de|:|=|à)?\s*(\d+,\d+)",
+        ["échelle de guidage 7.5", "échelle de guidage de 7,5", "guidance 8,5"],
+        keys=("guidage", "guidance", "cfg"),
     ),
     _rule(
         "fr",
@@ -560,14 +1062,56 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "fr",
+        "outputs",
+        # A count of variants asks for outputs after "de" too ("besoin de trois variantes"); a count written in
+        # French words is French wherever the request was not recognised as such ("lavande en Provence, trois
+        # images").
+        rf"(?<!les )(?<!ces )(?<!mes )(?<!tes )(?<!ses )(?<!nos )(?<!vos )(?<!des ){_B}({N_FR})\s+"
+        rf"(?:(?:autres|nouvelles|nouveaux)\s+)?(?:{_FR_VARIANTS}){_E}"
+        rf"|(?<!les )(?<!ces )(?<!de ){_B}((?=[^\W\d]){N_FR})\s+(?:images|photos|vid[ée]os|visuels){_E}"
+        rf"|\b(?:fais|g[ée]n[èe]re|donne|cr[ée]e)[\s-]*(?:m'en|moi[\s-]*en|en)\s+({N_FR}){_CLAUSE_END}",
+        ["besoin de trois variantes d'affiche", "champs de lavande en Provence, trois images", "fais-en trois"],
+        ["les trois variantes", "deux chats", "une grille de quatre images"],
+        keys=(
+            *("variante", "version", "variation", "option", "proposition", "clinaison", "rendus", "sultats"),
+            *("images", "photos", "vid", "visuels", "fais", "donne", "cree", "crée", "gen", "gén"),
+        ),
+    ),
+    _rule(
+        "fr",
+        "outputs",
+        # "fais 3 logos": the count is of outputs, the noun is what to make and stays in the prompt.
+        rf"(?<!de )(?<!avec )(?<!les )(?<!ces )(?<!mes )(?<!tes )(?<!ses ){_B}({N_FR})(?=\s+(?:{_MADE_THINGS}){_E})",
+        ["fais 3 logos qui suivent le croquis", "trois affiches pour un concert"],
+        ["les 2 logos de la marque", "trois chats"],
+        only_in="fr",
+    ),
+    _rule(
+        "fr",
         "negative",
-        rf"{_CLAUSE_START}(?:(?:et|ni)\s+)?(?:sans|[ée]vite[rz]?|pas\s+de)\s+(?P<v>[^,;:.!?\n]+)"
-        r"|prompt\s+n[ée]gatif\s*[:=]\s*(?P<v2>[^\n]+)",
-        ["sans texte", "évite le flou", "prompt négatif : flou"],
-        ["un chat sans queue"],
+        # "sans le logo" (a definite article) names something the picture already has: removing it is the edit.
+        rf"{_CLAUSE_START}(?:(?:et|ni)\s+)?(?:sans(?!\s+(?:le|la|les)\s|\s+l')|[ée]vite[rz]?|pas\s+de)\s+(?P<v>[^,;:.!?\n]+)"
+        r"|(?:prompt\s+)?n[ée]gatifs?\s*[:=]\s*(?P<v2>[^\n]+)",
+        ["sans texte", "évite le flou", "prompt négatif : flou", "négatif : visages déformés"],
+        ["un chat sans queue", "sans le logo en bas à droite"],
         only_in="fr",
     ),
     # ---------------------------------------------------------------------------------------- German
+    _rule(
+        "de",
+        "size",
+        rf"{_B}(\d{{2,5}})\s*(?:px\s+)?mal\s+(\d{{2,5}}){_E}(?:\s*(?:px|pixel))?",
+        ["1280 mal 720", "1024 mal 1024 Pixel"],
+        ["ein Teppich von 200 mal 300 cm"],
+        keys=("mal",),
+    ),
+    _rule(
+        "de",
+        "size",
+        r"breite\s*(?:von|:|=)?\s*(\d{2,5})(?:\s*px)?\s*(?:,|und|x)?\s*h(?:ö|oe)he\s*(?:von|:|=)?\s*(\d{2,5})(?:\s*px)?",
+        ["Breite 1024, Höhe 768", "Breite von 1024 und Höhe von 768"],
+        keys=("breite",),
+    ),
     _rule(
         "de",
         "preset",
@@ -586,13 +1130,25 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "de",
         "orientation",
-        r"(?P<f>(?:im|in|als)\s+)?(?P<o>hochformat|querformat|hochkant)"
+        rf"(?P<f>(?:im|in|als)\s+)?(?P<o>hochformat|querformat|hochkant|breitbild(?:format)?(?!{_W}))"
         rf"|(?P<o2>quadratisch(?:e[nmrs]?)?|vertikal(?:e[nmrs]?)?|horizontal(?:e[nmrs]?)?)(?P<f2>\s+format){_E}"
         rf"|(?P<o3>quadratisch(?:e[nmrs]?)?|vertikal(?:e[nmrs]?)?|horizontal(?:e[nmrs]?)?)(?=\s+(?:{_DE_MEDIA}){_E})"
-        rf"|{_CLAUSE_START}(?P<o4>quadratisch|vertikal|horizontal){_CLAUSE_END}",
-        ["Hochformat", "im Querformat", "quadratisch", "ein quadratisches Bild", "vertikales Video"],
-        ["ein quadratischer Tisch", "vertikale Streifen"],
-        keys=("hochformat", "hochkant", "horizontal", "quadratisch", "querformat", "vertikal"),
+        rf"|{_CLAUSE_START}(?P<o4>quadratisch|vertikal|horizontal){_DE_AFTER_SHAPE}"
+        rf"|{_PRESET_AFTER}(?P<o5>quadratisch|vertikal|horizontal){_E}",
+        [
+            "Hochformat",
+            "im Querformat",
+            "quadratisch",
+            "ein quadratisches Bild",
+            "vertikales Video",
+            "Breitbild bitte",
+            "quadratisch für Insta",
+            "quadratisch bitte",
+            "1080p vertikal",
+            "1080p quadratisch, vier Varianten",
+        ],
+        ["ein quadratischer Tisch", "vertikale Streifen", "ein Breitbildfernseher an der Wand", "vertikal gestreift"],
+        keys=("breitbild", "hochformat", "hochkant", "horizontal", "quadratisch", "querformat", "vertikal"),
     ),
     _rule(
         "de",
@@ -615,7 +1171,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:mit|von)\s+)?{_B}({N_DE})\s*(?:einzelbilder|einzelbildern|frames|bildern|bilder){_E}",
         ["ein Video mit 49 Bildern", "ein Video aus 49 Einzelbildern", "ein Clip, 49 Frames"],
         ["4 Bilder"],
-        needs=r"video|clip|animation|film",
+        needs=r"video|clip|animation|film|zeitraffer",
         keys=("bilder", "frames"),
     ),
     _rule(
@@ -629,16 +1185,19 @@ RULES: tuple[Rule, ...] = (
         "de",
         "steps",
         rf"(?:mit\s+)?{_B}({N_DE})\s*(?:inferenz|sampling|denoising)?-?schritten?{_E}"
-        r"|schritte\s*[:=]\s*[-−]?(?P<k>\d+)",
-        ["30 Schritte", "mit 25 Schritten", "Schritte: 40"],
+        r"|(?<!die )(?<!der )(?<!den )schritte\s*(?:[:=]\s*)?[-−]?(?P<k>\d+)",
+        ["30 Schritte", "mit 25 Schritten", "Schritte: 40", "Schritte 30"],
+        ["die Schritte 2 und 3 der Anleitung"],
         keys=("schritte",),
     ),
     _rule(
         "de",
         "guidance",
-        rf"(?:guidance[\s-]*skala|cfg[\s-]*(?:skala|wert)|f[üu]hrungsskala)\s*(?:von|:|=)?\s*({_DEC})",
-        ["Guidance-Skala 7,5", "CFG-Skala 7", "Guidance-Skala von 6"],
-        keys=("guidance", "skala", "wert"),
+        rf"(?:guidance[\s-]*skala|cfg[\s-]*(?:skala|wert)|f[üu]hrungsskala)\s*(?:von|:|=)?\s*({_DEC})"
+        # A decimal comma after the English word: read whole before the English rule stops at the comma.
+        r"|(?:guidance(?:[\s_-]*scale)?|cfg(?:[\s_-]*scale)?)\s*(?:von|:|=)?\s*(\d+,\d+)",
+        ["Guidance-Skala 7,5", "CFG-Skala 7", "Guidance-Skala von 6", "CFG 5,5", "Guidance 4,5"],
+        keys=("guidance", "skala", "wert", "cfg"),
     ),
     _rule(
         "de",
@@ -653,11 +1212,42 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "de",
+        "outputs",
+        # Words no other language shares: read even where a short request is not recognised as German.
+        r"(?<!die )(?<!diese )(?<!meine )(?<!deine )(?<!unsere )(?<!beide )(?<!beiden )(?<!den )(?<!der )(?<!von )"
+        rf"{_B}({N_DE})\s+(?:(?:verschiedene|unterschiedliche|neue|weitere)\s+)?(?:{_DE_VARIANTS}|bilder){_E}"
+        rf"|\b(?:mach|erstell|generier|gib|erzeug)\w*\s+(?:mir\s+|uns\s+)?({N_DE})\s+(?:davon|st[üu]ck){_E}",
+        ["Kantenbild → Porzellanvase, vier Varianten", "Sechs Ausgaben, Seed zwölf", "mach zwei davon", "3 bilder"],
+        ["die vier Varianten", "drei Katzen"],
+        keys=(
+            *("variant", "version", "variation", "option", "entw", "vorschl", "ergebnis", "ausgaben", "bilder"),
+            *("davon", "stück", "stuck", "stueck"),
+        ),
+    ),
+    _rule(
+        "de",
+        "outputs",
+        # "mach 3 Logos": the count is of outputs, the noun is what to make and stays in the prompt.
+        r"(?<!mit )(?<!von )(?<!die )(?<!den )(?<!der )(?<!meine )(?<!beide )"
+        rf"{_B}({N_DE})(?=\s+(?:{_MADE_THINGS}){_E})",
+        ["mach 3 Logos im Stil des Entwurfs", "drei Plakate für ein Konzert"],
+        ["die 2 Logos der Marke", "drei Katzen"],
+        only_in="de",
+    ),
+    _rule(
+        "de",
         "negative",
-        rf"{_CLAUSE_START}(?:(?:und|oder)\s+)?(?:ohne|vermeide|keine?n?)\s+(?P<v>[^,;:.!?\n]+)"
-        r"|negativ(?:er)?[\s-]*prompt\s*[:=]\s*(?P<v2>[^\n]+)",
-        ["ohne Text", "vermeide Unschärfe", "Negativ-Prompt: verschwommen"],
-        ["eine Katze ohne Schwanz"],
+        # "ohne das Logo" (a definite article) names something the picture already has: removing it is the edit.
+        rf"{_CLAUSE_START}(?:(?:und|oder)\s+)?(?:ohne(?!\s+(?:den|die|das|dem|der)\s)|vermeide|keine?n?)\s+(?P<v>[^,;:.!?\n]+)"
+        r"|negativ(?:er|es)?(?:[\s-]*prompt)?\s*[:=]\s*(?P<v2>[^\n]+)",
+        [
+            "ohne Text",
+            "vermeide Unschärfe",
+            "Negativ-Prompt: verschwommen",
+            "Negativ: Text, Wasserzeichen",
+            "negatives Prompt: Logo",
+        ],
+        ["eine Katze ohne Schwanz", "ohne das Wasserzeichen oben links"],
         only_in="de",
     ),
 )
@@ -731,6 +1321,19 @@ _DETERMINER_BEFORE = LazyPattern(
     r"(?:(?<![^\W\d_])(?:las|los|estas|estos|esas|esos|mis|tus|sus|ambas|ambos|les|ces|mes|tes|ses|nos|vos|"
     r"die|diese|meine|deine|unsere|beide|beiden|den)\s+|[这這那])$"
 )
+# A time of day written like a ratio: a leading zero or minutes past 21 ("07:30", "12:45"), or am/pm after it.
+_CLOCK_TIME = LazyPattern(r".*?(?:(?<!\d)0\d\s*:|:\s*(?:2[2-9]|[3-5]\d)(?!\d)|:\s*\d\d\s*(?:[ap]\.?m\.?|h|o'clock)\b)")
+# Words that make the numbers after them a time: "a clock showing 10:10", "reading 9:15", "turning to 7:30".
+_CLOCK_BEFORE = LazyPattern(
+    r"\b(?:clocks?|watch|timer|time|showing|shows|reading|reads|says|displaying|displays|turning\s+to|set\s+to)"
+    r"\s+(?:(?:exactly|about|around|at|to|is)\s+)?$"
+)
+# A resolution that names a device in the picture: "a 1080p monitor", "an old 480p tv".
+_DEVICE_AFTER = LazyPattern(
+    r"\s*(?:monitors?|screens?|displays?|tvs?|televisions?|webcams?|cameras?|camcorders?|projectors?|laptops?|"
+    r"panels?|phones?)\b"
+)
+_SETTINGS_LABEL = LazyPattern(r"\b(?:settings|specs?|params|parameters|config)\s*(?:[:=]|[-–—](?=\s))?\s*$")
 _HAS_BEFORE = LazyPattern(r"\b(?:with|has|have|having|showing|shows)\s+$")
 _STEPS_WORD = LazyPattern(r"\b(?:inference|sampling|denoising|diffusion)\b")
 
@@ -811,15 +1414,15 @@ def extract_meta(norm: Norm) -> Meta:
         else:
             refuse(m, m.start(), "width", _sides(w, h))
     for m in (m for p in _rules("ratio", norm, (_RATIO,)) for m in p.finditer(t)):
-        if not free(m):
-            continue
-        a, b = float(m.group(1)), float(m.group(2))
+        if not free(m) or _CLOCK_TIME.match(m.group(0)) or _CLOCK_BEFORE.search(t, max(0, m.start() - 24), m.start()):
+            continue  # "a clock showing 10:10", "07:30", "7:30 am" are times of day
+        a, b = _num(m.group(1)) or 0.0, _num(m.group(2)) or 0.0  # "九比十六": numerals too
         if a >= 1 and b >= 1 and 0.2 <= a / b <= 5:
             meta.ratio = (a, b)
             take(m)
     for m in (m for p in _rules("preset", norm, (_PRESET,)) for m in p.finditer(t)):
-        if not free(m):
-            continue
+        if not free(m) or _DEVICE_AFTER.match(t, m.end()):
+            continue  # "a 1080p monitor" is a thing in the picture
         meta.preset = f"{m.group(1)}p" if m.group(1) else "1080p"
         take(m)
     _orientation_rules(norm, meta, taken)
@@ -897,11 +1500,18 @@ def extract_meta(norm: Norm) -> Meta:
         elif not (v == int(v) and _in_range("steps", v)) and (keyword_first or _STEPS_WORD.search(m.group(0))):
             # "steps 100000", "1000 inference steps"; a bare "1000 steps" may be a staircase and stays content.
             refuse(m, start, "steps", whole=v != int(v))
-    for m in (m for p in _rules("outputs", norm, (_OUTPUTS,)) for m in p.finditer(t)):
+    counts = (m for p in _rules("outputs", norm, (_OUTPUTS_MORE, _OUTPUTS_FEW, _OUTPUTS)) for m in p.finditer(t))
+    for m in chain([m for m in [_OUTPUTS_LEAD.match(t)] if m], counts):
         v, start = value(m)
         if not free(m) or v is None or v != int(v) or _DETERMINER_BEFORE.search(t, max(0, start - 12), start):
             continue
-        if 2 <= v <= LIMITS["num_outputs"][1]:
+        if _HAS_BEFORE.search(t, max(0, start - 16), start) and not _COUNT_NOUN.search(m.group(0)):
+            continue  # "a poster with 4 photos of the team" shows them; "with 4 variations" asks for them
+        if 2 <= v <= LIMITS["num_outputs"][1] and (_OUTPUTS_MORE.made(m) or _OUTPUTS_LEAD.made(m)):
+            meta.num_outputs = int(v)
+            taken.append(m.span(1))
+            meta.add(m, 1)
+        elif 2 <= v <= LIMITS["num_outputs"][1]:
             meta.num_outputs = int(v)
             take(m)
         elif (
@@ -912,16 +1522,18 @@ def extract_meta(norm: Norm) -> Meta:
             # "100 variations" asks for outputs; "50 photos" or "20 posters" may be what one picture shows.
             refuse(m, start, "num_outputs")
     for m in _OUTPUTS_KEY.finditer(t):
-        v, start = _signed(t, m, 1)
-        if not free(m) or v is None:
+        v, start = value(m)
+        if not free(m) or v is None or v != int(v):
             continue
         if _in_range("num_outputs", v):
             meta.num_outputs = int(v) if v > 1 else meta.num_outputs
             take(m)
         else:
             refuse(m, start, "num_outputs")
-    for m in _OUTPUTS_BARE.finditer(t):
-        word = m.group(1) or m.group(2)
+    for m in (m for p in (_OUTPUTS_BARE, _OUTPUTS_ALONE, _OUTPUTS_TIMES) for m in p.finditer(t)):
+        if _OUTPUTS_TIMES.made(m) and not re.search(r"(?:^|[,.;:!?(|/\n])\s*$", t[: m.start()]):
+            continue
+        word = m.group(_first_group(m))
         v = {"a few": 3.0, "a couple": 2.0}.get(word) or _num(word)
         if not free(m) or meta.num_outputs is not None or v is None or v != int(v):
             continue
@@ -932,34 +1544,79 @@ def extract_meta(norm: Norm) -> Meta:
             refuse(m, m.start(), "num_outputs")
     _negative(norm, meta, taken)
     _negative_rules(norm, meta, taken)
+    # A label that introduces settings ("Settings: seed 5", "specs negative prompt - blur") goes with the first.
+    for i, (a, b) in enumerate(meta.spans):
+        label = _SETTINGS_LABEL.search(t, max(0, a - 16), a)
+        if label:
+            meta.spans[i] = (label.start(), b)
     meta.out_of_range = [message for _, message in sorted(refused)]
     meta.video_hint = any(x is not None for x in (meta.seconds, meta.frames, meta.fps))
     return meta
 
 
 def _negative(norm: Norm, meta: Meta, taken: list[Span]) -> None:
-    """The negative prompt runs from its label to the end of the line, a new sentence, or the next meta
-    phrase ("negative prompt: blurry. A castle..." keeps "A castle" in the prompt)."""
+    """The negative prompt runs from its label to the end of the line, a new sentence, a bar between settings,
+    the bracket it was opened in, or the next meta phrase ("negative prompt: blurry. A castle..." keeps "A castle"
+    in the prompt). In English, a clause that starts with "no", "avoid" or "without" ("..., no people") is one."""
     t = norm.text
-    for m in _NEGATIVE.finditer(t):
-        group = 1 if m.group(1) is not None else 2
+    found = list(_NEGATIVE.finditer(t))
+    if norm.lang == "en":
+        found += _NO_CLAUSE.finditer(t)
+    for m in sorted(found, key=lambda m: m.start()):
+        if any(a <= m.start() < b for a, b in taken):
+            continue  # "negative prompt: no text" is read once, by its label
+        group = _first_group(m)
         start, end = m.start(group), m.end(group)
         for a, _b in sorted(taken):
             if start <= a < end:
                 end = a
                 break
         a0, b0 = norm.span(start, end)
-        cut = re.search(r"[.;!?]\s+(?=[A-Z\"'])", norm.original[a0:b0])
-        if cut:  # a new sentence starts: the negative prompt ended before it
+        cut = _NEGATIVE_END.search(norm.original[a0:b0]) or _unopened_bracket(norm.original[a0:b0])
+        if cut:  # a new sentence or setting starts: the negative prompt ended before it
             end = next(i for i in range(start, end) if norm.index[i] >= a0 + cut.start())
             a0, b0 = norm.span(start, end)
-        value = norm.original[a0:b0].strip().rstrip(".,;:").strip()
+        value = re.sub(r"(?:\s+(?:and|or|&))+$", "", norm.original[a0:b0].strip().rstrip(".,;:").strip()).strip()
         if not value:
             continue
         meta.negative_prompt = value if meta.negative_prompt is None else f"{meta.negative_prompt}, {value}"
         # Cut the label and the value only, so that whatever follows stays in the prompt.
         meta.spans.append((m.start(), end))
         taken.append((m.start(), end))
+
+
+def _unopened_bracket(text: str) -> re.Match[str] | None:
+    """The first ")" in ``text`` that closes no "(" of it: "(negative prompt - blur) in a studio" ends there."""
+    depth = 0
+    for m in re.finditer(r"[()]", text):
+        depth += 1 if m.group(0) == "(" else -1
+        if depth < 0:
+            return m
+    return None
+
+
+# Words after "no" that are about the request or the answer, not the picture: "no rush", "no edits", "no jargon".
+_NOT_AVOIDED = (
+    r"rush|hurry|pressure|worries|worry|problems?|stress|need|needed|thanks|thank|sorry|wait|way|idea|clue|matter|"
+    r"doubt|kidding|joke|offen[cs]e|edits?|editing|changes?|explanations?|jargon|code|logs?|pictures?|images?|"
+    r"photos?|videos?|clips?|new|answers?|more|less|longer|shorter|one|words|spoilers|markdown|emojis?|fluff|"
+    r"preamble|sound|music|audio|captions?|subtitles?|sure|idea"
+)
+# A clause of its own after the content that names what must not be in the picture: "..., no people, no text",
+# "avoid lens flare". "a cabin with no windows" is content (the clause must start with the word), and so is a
+# request that starts with it ("no people in it please. clean it up" asks an edit to remove them).
+_NO_CLAUSE = LazyPattern(
+    rf"(?<=[,.;:!?(|/\n])\s*(?:no|avoid|without)\s+(?!(?:other\s+|visible\s+)?(?:{_NOT_AVOIDED})\b)"
+    rf"([^\W\d_][^\W_]*(?:[\s-]+(?!(?:please|pls|plz)\b)[^\W\d_][^\W_]*){{0,3}})(?:\s+(?:please|pls|plz))?"
+    rf"{_CLAUSE_AFTER}",
+    keys=("no", "avoid", "without"),
+)
+# Where a labelled negative prompt ends, before the end of its line: a new sentence, a bar or slash between
+# settings ("negative prompt - blur | 16:9"), or words to the reader ("..., watermark, I'll attach the photo").
+_NEGATIVE_END = LazyPattern(
+    r"[.!?](?=\s|$)|;\s+(?=[A-Z\"'])|\s[|/]\s|\|"
+    r"|,\s*(?=(?i:i|i'll|i'm|i've|i'd|we|we'll|please|pls|thanks|thank\s+you|thx|ty|cheers)\b)"
+)
 
 
 # A negative prompt that lists several things joined by "and without" ("sin texto y sin marcas de agua").
@@ -1006,6 +1663,14 @@ def _orientation_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
             taken.append((a, b))
 
 
+# "vertical for reels": a shape stated for where the output will be shown. The platform goes with the shape.
+_FOR_PLATFORM = LazyPattern(
+    r"\s+for\s+(?:(?:my|our|the|a|an)\s+)?(?:tiktok|tik\s+tok|reels?|stories|story|shorts|instagram|insta|ig|"
+    r"youtube(?:\s+shorts)?|snapchat|pinterest|whatsapp|facebook|fb|linkedin|mobile|(?:a\s+)?phones?|"
+    r"(?:phone|desktop|lock\s*screen)\s+wallpapers?|desktop|(?:the\s+)?web)\b"
+)
+# A setting right after the shape word ("vertical 8s", "square 30 fps"): the shape is one of a list of settings.
+_SETTING_AFTER = LazyPattern(r"\s+\d+(?:\.\d+)?\s*(?:s|secs?|seconds?|fps|frames?|p)\b")
 _NOT_ORIENTATION = LazyPattern(
     r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)", keys=("square",)
 )
@@ -1019,7 +1684,7 @@ def _orientation(
         if not free(m):
             continue
         word = m.group(1).replace(" ", "").replace("-", "")
-        after = t[m.end(1) : m.end(1) + 12]
+        after = t[m.end(1) : m.end(1) + 24]
         before = t[max(0, m.start(1) - 8) : m.start(1)]
         medium = re.match(rf"\s+({_ORIENT_MEDIA})\b", after)
         tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (medium.group(1) if medium else "")
@@ -1027,17 +1692,21 @@ def _orientation(
             continue
         # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
         # orientation word, a neighbouring preset, or a bare list item counts.
-        standalone = re.match(r"\s*(?:[,.;:)!]|$|\d{3,4}p|\s*-)", after) is not None
+        standalone = re.match(r"\s*(?:[,.;:)!?/|]|$|\d{3,4}p|\s*-)", after) is not None
+        standalone = standalone or _SETTING_AFTER.match(t, m.end()) is not None
+        platform = _FOR_PLATFORM.match(t, m.end())
         # "..., square please": a shape word that is a clause of its own but for a courtesy word.
         courteous = re.match(r"\s*(?:please|pls|plz)\b\s*(?:[,.;:)!]|$)", after) is not None
         near_preset = re.search(r"\d{3,4}\s*p", t[max(0, m.start() - 12) : m.end() + 12]) is not None
         explicit = tail_word.split(" ")[0] in ("orientation", "mode", "format", "layout", "aspect", "ratio", "crop")
         if word in ("portrait", "landscape"):
-            listed = standalone and re.search(r"(?:^|[,.;:(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]) is not None
+            listed = (standalone or courteous or platform) and re.search(
+                r"(?:^|[,.;:!?(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]
+            ) is not None
             if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
                 continue
         elif word in ("vertical", "horizontal", "square") and not (
-            explicit or standalone or courteous or near_preset or tail_word
+            explicit or standalone or courteous or near_preset or tail_word or platform
         ):
             continue
         meta.orientation = {
@@ -1051,6 +1720,8 @@ def _orientation(
         if word == "ultrawide" and meta.ratio is None:
             meta.ratio = (21.0, 9.0)
         take(m)
+        if platform:
+            meta.spans.append(platform.span())
 
 
 # ------------------------------------------------------------------------------------------------ cleaning
@@ -1109,7 +1780,7 @@ def clean_prompt(original: str, spans: list[Span], drop_lead: bool = True) -> st
                 break
     out = "".join(p[0] for p in pieces)
     # Punctuation left dangling by the cuts: ", ," -> ",", leading separators, empty brackets.
-    out = re.sub(r"\(\s*\)|\[\s*\]", "", out)
+    out = re.sub(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]", "", out)
     out = re.sub(r"[ \t]+", " ", out)
     out = re.sub(r" +([,.;:!?])", r"\1", out)
     out = re.sub(r"([,;:，、；：])(?:\s*[,;:\-，、；：])+", r"\1", out)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
-try:  # Python >= 3.11
+if sys.version_info >= (3, 11):
     from re import _constants as sre_c
     from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as sre_c  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import sre_constants as sre_c
+    import sre_parse
 
 __all__ = ["LazyPattern", "required_strings"]
 
@@ -109,14 +109,14 @@ class LazyPattern:
 _REPEATS = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", sre_c.MAX_REPEAT)}
 
 
-def _chars(av: list[tuple[object, object]]) -> set[str] | None:
+def _chars(av: Any) -> set[str] | None:
     """The characters a class matches, when it is a short positive list of them."""
     out: set[str] = set()
     for op, arg in av:
         if op is sre_c.LITERAL:
-            out.add(chr(arg))  # type: ignore[arg-type]
-        elif op is sre_c.RANGE and arg[1] - arg[0] < 8:  # type: ignore[index,operator]
-            out.update(chr(c) for c in range(arg[0], arg[1] + 1))  # type: ignore[index,operator]
+            out.add(chr(arg))
+        elif op is sre_c.RANGE and arg[1] - arg[0] < 8:
+            out.update(chr(c) for c in range(arg[0], arg[1] + 1))
         else:
             return None
     return out
@@ -127,24 +127,24 @@ def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
     return max(options, key=lambda s: (min(map(len, s)), -len(s)), default=None)
 
 
-def _exact(op: object, av: object) -> frozenset[str] | None:
+def _exact(op: Any, av: Any) -> frozenset[str] | None:
     """The few whole strings one item can match (a literal, a short class, a group or branch of such), else None."""
     if op is sre_c.LITERAL:
-        return frozenset({chr(av)})  # type: ignore[arg-type]
+        return frozenset({chr(av)})
     if op is sre_c.IN:
-        chars = _chars(av)  # type: ignore[arg-type]
+        chars = _chars(av)
         return frozenset(chars) if chars else None
-    if op is sre_c.SUBPATTERN and not av[1] & sre_c.SRE_FLAG_IGNORECASE:  # type: ignore[index]
-        return _exact_seq(av[3])  # type: ignore[index]
+    if op is sre_c.SUBPATTERN and not av[1] & sre_c.SRE_FLAG_IGNORECASE:
+        return _exact_seq(av[3])
     if op is sre_c.BRANCH:
-        alts = [_exact_seq(alt) for alt in av[1]]  # type: ignore[index]
-        return None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+        alts = [_exact_seq(alt) for alt in av[1]]
+        return None if any(a is None for a in alts) else frozenset().union(*(a for a in alts if a is not None))
     return None
 
 
-def _exact_seq(seq: object) -> frozenset[str] | None:
+def _exact_seq(seq: Any) -> frozenset[str] | None:
     out = frozenset({""})
-    for op, av in seq.data if hasattr(seq, "data") else seq:  # type: ignore[attr-defined]
+    for op, av in seq.data if hasattr(seq, "data") else seq:
         one = _exact(op, av)
         if one is None or len(out) * len(one) > 64:
             return None
@@ -152,13 +152,13 @@ def _exact_seq(seq: object) -> frozenset[str] | None:
     return out
 
 
-def _needed(seq: object) -> frozenset[str] | None:
+def _needed(seq: Any) -> frozenset[str] | None:
     """Strings one of which every match of the parsed sequence ``seq`` contains, or None when no such set is
     known (a match may be any text, or the empty string). Runs of items that match a few whole strings are
     joined ("f" then "ps|rame" is "fps" or "frame"); of the rest, any one item is in every match."""
     options: list[frozenset[str]] = []
     run = frozenset({""})
-    for op, av in seq.data if hasattr(seq, "data") else seq:  # type: ignore[attr-defined]
+    for op, av in seq.data if hasattr(seq, "data") else seq:
         one = _exact(op, av)
         if one is not None and len(run) * len(one) <= 64:
             run = frozenset(a + b for a in run for b in one)
@@ -174,7 +174,7 @@ def _needed(seq: object) -> frozenset[str] | None:
             found = _needed(av)
         elif op is sre_c.BRANCH:
             alts = [_needed(alt) for alt in av[1]]
-            found = None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+            found = None if any(a is None for a in alts) else frozenset().union(*(a for a in alts if a is not None))
         elif op in _REPEATS and av[0] >= 1:
             found = _needed(av[2])
         if found and one is None:

@@ -194,8 +194,9 @@ NUMBER_RES = {
     rf"|{_alt(w for w in _FR_WORDS if w not in _ARTICLES)}){_NOT_LETTER})",
     "de": rf"(?:{_DIGITS}|(?:(?:{_alt(_DE_UNITS)})und(?:{_alt(_DE_TENS)})"
     rf"|{_alt(w for w in _DE_WORDS if w not in _ARTICLES)}){_NOT_LETTER})",
-    # Chinese and Japanese write numbers with the same characters ("二十四", "两", "十五", "半").
-    "zh": rf"(?:{_DIGITS}|[{''.join(_CJK_DIGITS)}{''.join(_CJK_POWERS)}]+半?|半)",
+    # Chinese and Japanese write numbers with the same characters ("二十四", "两", "十五", "半"). Their full-width
+    # comma is folded to ",", so a comma joins digits only as a thousands separator: "种子42，16:9" is 42.
+    "zh": rf"(?:\d+(?:\.\d+|,\d{{3}}(?!\d))?|[{''.join(_CJK_DIGITS)}{''.join(_CJK_POWERS)}]+半?|半)",
 }
 NUMBER_RES["ja"] = NUMBER_RES["zh"]
 
@@ -362,15 +363,16 @@ _FUNCTION_WORDS = {
     "en": frozenset("the a an and of with in on to is for at please make me this that it my from into".split()),
     "es": frozenset(
         "el la los las un una de del y en con que por para es al su sin se lo muy dame crea genera haz "
-        "quiero segundos imagen imágenes".split()
+        "quiero segundos imagen imágenes sobre como pero más mi mis este esta unos unas porfa".split()
     ),
     "fr": frozenset(
         "le la les un une des du de et en avec que pour dans sur est au aux sans ce cette qui je moi fais "
-        "crée génère secondes".split()
+        "crée génère secondes ma mon mes vous pas par stp svp".split()
     ),
     "de": frozenset(
         "der die das ein eine einen einem und mit im in von zu auf ist nicht ohne bitte erstelle mach "
-        "den dem des einer sekunden bild bilder".split()
+        "den dem des einer sekunden bild bilder ich für eines auch aus als wie mein meine meinem meinen vom zum "
+        "zur".split()
     ),
 }
 _KANA = LazyPattern(r"[\u3040-\u30ff]")
@@ -428,14 +430,16 @@ _FOLD = str.maketrans(
         "–": "-",
         "—": "-",
         "：": ":",
-        "，": ",",
+        # Chinese and Japanese commas and full stops never join two numbers ("シード42、5秒" is seed 42 and 5 s,
+        # "。12fps" starts a setting, not a decimal): folded with a space after them.
+        "，": ", ",
         "（": "(",
         "）": ")",
         "×": "x",
         "？": "?",
         "！": "!",
-        "。": ".",
-        "、": ",",
+        "。": ". ",
+        "、": ", ",
         "；": ";",
         "＊": "*",
         "ｘ": "x",

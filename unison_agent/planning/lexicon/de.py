@@ -333,6 +333,56 @@ CUES: dict[str, tuple[Cue, ...]] = {
             ("ein fuchs, der durch den schnee läuft", "ein vogel fliegt über das meer"),
         ),
     ),
+    # Control signals named in words (``settings.control_type``).
+    "signal_flow": (
+        Cue(
+            r"\boptisch\w*\s+fluss\w*|\bbewegungsfluss\b|\bkamerabewegung(?:en)?\b",
+            examples=("übernimm den optischen Fluss von dem Clip", "die Kamerabewegung als Bewegungsfluss"),
+        ),
+    ),
+    "signal_gray": (
+        Cue(
+            r"\bgraustufen\w*|\bgrauwerte?\b",
+            examples=("Graustufen aus dem Clip als Vorlage", "bitte Graustufen-Steuerung"),
+        ),
+    ),
+    "signal_layout": (
+        Cue(
+            r"\bbegrenzungsrahmen\b|\bbounding[\s-]*box\w*|\blayout\w*|\banordnung\s+der\s+elemente\b",
+            examples=("die Begrenzungsrahmen aus dem Video", "nach der Layoutvorlage"),
+        ),
+    ),
+    "signal_pose": (
+        Cue(
+            r"\bposen?\w*|\bk[öo]rperhaltung\w*|\bskelett\w*|\bchoreo(?:g|gr)aphie\w*|\bchoreografie\w*"
+            r"|\btanz(?:bewegungen|schritte)?\b|\bbewegungen\b|\bschl[üu]sselpunkte\b|\bgeb[äa]rden\b",
+            examples=(
+                "gleiche Körperhaltung wie die Person auf dem Foto",
+                "gleiche Bewegungen wie in export_6.mov",
+                "nimm die Tanzbewegungen aus meinem Video",
+                "den Tanz aus dem Clip nachmacht",
+                "das Skelett nehmen",
+            ),
+        ),
+    ),
+    "signal_depth": (
+        Cue(
+            r"\btiefen\w+|\bdie\s+tiefe\b",
+            examples=("nach meiner Tiefenkarte", "das Tiefenvideo als Steuerung"),
+        ),
+    ),
+    "signal_canny": (
+        Cue(
+            r"\bkanten\w*|\bkonturen?\b|\bumriss\w*|\blinienstruktur\b|\bcanny\b",
+            examples=("übernimm die Kanten aus dem Foto", "mit meinem Kanten-Video", "das Kantenvideo kommt gleich"),
+        ),
+    ),
+    "signal_scribble": (
+        Cue(
+            r"\bkritzel\w*|\bgekritzel\b|\bskizze\w*|\bstrichzeichnung\w*|\blinienzeichnung\w*|\bbleistiftzeichnung\w*",
+            examples=("nutze meine Kritzelei als Vorlage", "die Struktur dieser Linienzeichnung", "meine Skizze"),
+        ),
+    ),
 }
 
 LEXICON = Lexicon(language="de", script="latin", cues=CUES, image_nouns=IMAGE_NOUNS, video_nouns=VIDEO_NOUNS)

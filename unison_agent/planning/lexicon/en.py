@@ -502,8 +502,23 @@ CUES: dict[str, tuple[Cue, ...]] = {
             examples=("use the optical flow of this clip", "the flow from my drone video"),
         ),
         Cue(
-            r"\b(?:motion|movement) (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b",
+            # A motion that a pose word anywhere after it names is a person's ("the motion of my clip, use the
+            # pose"): the pose list reads it.
+            r"(?:\b(?:motion|movement) (?:of|from|in) (?:this|the|my|that|it)\b|\bcop(?:y|ies|ying) the motion\b)"
+            r"(?![^\n]*\b(?:poses?|skeletons?|openpose|keypoints?)\b)",
             examples=("keep the motion of the clip, a fox instead", "copy the motion but make it a river of lava"),
+            not_examples=("copy the motion of my clip with a pose skeleton",),
+        ),
+        Cue(
+            r"\bcamera (?:motion|movement|moves?|path|trajectory)\b"
+            r"|\bmotion[\s-]*(?:flow|trajector(?:y|ies)|vectors?)\b|\(flow\)"
+            r"|\bmotion (?:clip|vid|video|footage|reference)\b",
+            examples=(
+                "keep the camera motion from the drone clip",
+                "use the motion flow of my video",
+                "copies its camera movement (flow): a meadow",
+                "from my motion vid, an anime girl",
+            ),
         ),
     ),
     "signal_gray": (
@@ -527,6 +542,21 @@ CUES: dict[str, tuple[Cue, ...]] = {
             r"\b(?:dance )?moves\b|\bdance moves\b|\bchoreograph\w*\b",
             examples=("an astronaut doing these dance moves", "same choreography, a robot"),
         ),
+        Cue(
+            # How a body moves: "the walking motion", "body movements", "the same kick", "follows the dance".
+            r"\b(?:dance|dancing|walking|walk|running|jumping|body|dancer's|person's|actor's)"
+            r" (?:motion|movements?|steps)\b"
+            r"|\bsame (?:kick|jump|steps|dance|gestures?)\b|\bfollows? the dance\b"
+            r"|\b(?:my|this|the) dance (?:clip|video|vid|footage)\b",
+            examples=(
+                "take the walking motion from the clip",
+                "the steps from this dance video, a cartoon elephant doing the same steps",
+                "a kung fu master doing the same kick",
+                "a new video that follows the dance in this clip",
+                "the motion from my dance clip, a knight",
+            ),
+            not_examples=("same motion as the attached clip, a teddy bear", "the camera movement of the clip"),
+        ),
     ),
     "signal_depth": (
         Cue(r"\bdepth\b|\bdepthmap\b|\bz-?depth\b", examples=("use the depth of this room", "a z-depth pass")),
@@ -539,8 +569,13 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "signal_scribble": (
         Cue(
-            r"\bscribbles?\b|\bsketch\w*\b|\bdoodles?\b|\bdrawing\b|\bdrew\b|\bline[\s-]*art\b|\blineart\b",
-            examples=("turn my scribble into a castle", "this is what I drew: make it a real house"),
+            r"\bscribbles?\b|\bscribbled\b|\bsketch\w*\b|\bdoodl(?:es?|ed|ing)\b|\bdrawing\b|\bdrew\b"
+            r"|\bline[\s-]*art\b|\blineart\b",
+            examples=(
+                "turn my scribble into a castle",
+                "this is what I drew: make it a real house",
+                "i doodled a beach house, make it real",
+            ),
         ),
     ),
     # Output medium: explicit words for what is to be made.

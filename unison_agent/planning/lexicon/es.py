@@ -361,6 +361,57 @@ CUES: dict[str, tuple[Cue, ...]] = {
             ("un perro corriendo en la playa", "un pájaro vuela sobre el mar"),
         ),
     ),
+    # Control signals named in words (``settings.control_type``).
+    "signal_flow": (
+        Cue(
+            r"\bflujo\s+[óo]ptico\b|\bmovimiento\s+de\s+(?:la\s+)?c[áa]mara\b",
+            examples=("sigue el flujo óptico de este clip", "toma el movimiento de cámara del clip"),
+        ),
+    ),
+    "signal_gray": (
+        Cue(
+            r"\bescala\s+de\s+grises\b|\btonos\s+de\s+gris\b",
+            examples=("usa la versión en escala de grises de este clip", "los tonos de gris del video como guía"),
+        ),
+    ),
+    "signal_layout": (
+        Cue(
+            r"\bcajas\s+delimitadoras\b|\bcuadros\s+delimitadores\b|\bdistribuci[óo]n\s+de\s+(?:los\s+)?elementos\b"
+            r"|\bmaquetaci[óo]n\b",
+            examples=("sigue las cajas delimitadoras del video", "la misma distribución de elementos"),
+        ),
+    ),
+    "signal_pose": (
+        Cue(
+            r"\bposes?\b|\bposturas?\b|\besqueletos?\b|\bpuntos\s+clave\b|\bcoreograf[íi]as?\b|\bpasos\s+de\s+baile\b"
+            r"|\bmovimientos\b(?!\s+de\s+(?:la\s+)?c[áa]mara)|\b(?:su|mi|tu|el)\s+baile\b",
+            examples=(
+                "la misma postura que el chico de esta foto",
+                "que siga la coreografía de mi video",
+                "haga exactamente los movimientos del clip",
+                "sigue mi vídeo de esqueletos",
+            ),
+        ),
+    ),
+    "signal_depth": (
+        Cue(
+            r"\bprofundidad\b",
+            examples=("con el video de profundidad que te paso", "mi mapa de profundidad"),
+        ),
+    ),
+    "signal_canny": (
+        Cue(
+            r"\bbordes\b|\bcontornos?\b|\baristas\b|\bcanny\b|\bl[íi]neas\s+de\s+(?:estructura|contorno)\b",
+            examples=("con el mapa de bordes que te paso", "usa los contornos de esta fachada"),
+        ),
+    ),
+    "signal_scribble": (
+        Cue(
+            r"\bbocetos?\b|\bgaraba(?:to|tos|teo)\b|\bdibujo\s+(?:a\s+(?:l[áa]piz|mano)|lineal)\b|\bmi\s+dibujo\b"
+            r"|\bdibujitos?\b|\btrazos?\b",
+            examples=("usa mi dibujo a lápiz como guía", "siguiendo el trazo del boceto", "este garabato"),
+        ),
+    ),
 }
 
 LEXICON = Lexicon(language="es", script="latin", cues=CUES, image_nouns=IMAGE_NOUNS, video_nouns=VIDEO_NOUNS)

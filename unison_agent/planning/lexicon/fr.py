@@ -342,6 +342,52 @@ CUES: dict[str, tuple[Cue, ...]] = {
             ("un renard qui court dans la neige", "des oiseaux volent au-dessus de la mer"),
         ),
     ),
+    # Control signals named in words (``settings.control_type``).
+    "signal_flow": (
+        Cue(
+            r"\bflux\s+optique\b|\bmouvements?\s+de\s+(?:la\s+)?cam[ée]ra\b",
+            examples=("suis le flux optique de ce clip", "reprends le mouvement de caméra du clip"),
+        ),
+    ),
+    "signal_gray": (
+        Cue(
+            r"\bniveaux?\s+de\s+gris\b",
+            examples=("la version en niveaux de gris de ce clip", "seulement des niveaux de gris de cette vidéo"),
+        ),
+    ),
+    "signal_layout": (
+        Cue(
+            r"\bbo[îi]tes\s+englobantes\b|\bcadres\s+de\s+d[ée]limitation\b|\bmise\s+en\s+page\b"
+            r"|\bdisposition\s+des\s+[ée]l[ée]ments\b",
+            examples=("suis les boîtes englobantes de la vidéo", "garde la mise en page de cette image"),
+        ),
+    ),
+    "signal_pose": (
+        Cue(
+            r"\bposes?\b|\bpostures?\b|\bsquelettes?\b|\bpoints\s+cl[ée]s\b|\bchor[ée]graphies?\b|\bpas\s+de\s+danse\b"
+            r"|\bmouvements\b(?!\s+de\s+(?:la\s+)?cam[ée]ra)|\bgestes\b",
+            examples=(
+                "la même posture que la fille sur cette photo",
+                "garde juste son squelette",
+                "t'extrais mes mouvements",
+                "qui suit la chorégraphie de ma vidéo",
+            ),
+        ),
+    ),
+    "signal_depth": (Cue(r"\bprofondeur\b", examples=("avec la vidéo de profondeur", "ma carte de profondeur")),),
+    "signal_canny": (
+        Cue(
+            r"\bcontours?\b|\bbords\b|\bar[êe]tes\b|\bcanny\b|\blignes\s+de\s+structure\b|\bstructure\s+des\s+lignes\b",
+            examples=("garde les contours de cette façade", "la carte des bords"),
+        ),
+    ),
+    "signal_scribble": (
+        Cue(
+            r"\bcroquis\b|\bgribouill\w*|\besquisses?\b|\bdessin\s+(?:au\s+crayon|à\s+main\s+lev[ée]e)\b"
+            r"|\bmon\s+dessin\b|\btrac[ée]s?\b",
+            examples=("utilise mon dessin au crayon comme guide", "le tracé du croquis joint", "mon gribouillage"),
+        ),
+    ),
 }
 
 LEXICON = Lexicon(language="fr", script="latin", cues=CUES, image_nouns=IMAGE_NOUNS, video_nouns=VIDEO_NOUNS)

@@ -10,6 +10,15 @@ IMAGE_NOUNS = any_of(
     "图片", "圖片", "图像", "圖像", "照片", "相片", "插画", "插圖", "插图", "海报", "壁纸", "头像", "画作"
 )
 VIDEO_NOUNS = any_of("视频", "視頻", "影片", "短片", "动画", "動畫", "录像", "片段")
+# What an English control name is glued to in a Chinese sentence: "pose视频", "edge图", "layout控制".
+_LATIN_TAIL = any_of("视频", "視頻", "影片", "图", "圖", "控制", "序列", "引导", "引導", "驱动", "驅動")
+
+
+def _latin(*names: str) -> tuple[str, ...]:
+    """One alternative per English name, glued to its Chinese word ("pose视频"), for ``any_of``."""
+    return tuple(rf"(?<![a-z]){name}{_LATIN_TAIL}" for name in names)
+
+
 # "this/that picture": the demonstrative with its measure word.
 _THIS = any_of("这张", "這張", "这个", "這個", "这段", "這段", "这幅", "这些", "此")
 
@@ -334,6 +343,157 @@ CUES: dict[str, tuple[Cue, ...]] = {
             any_of("静态图", "静止的?(?:图|画面|照片)", "一张图就行", "不要(?:视频|动画)", "不是视频", "单张图"),
             4.0,
             ("一张静态图，不要视频", "只要一张图就行"),
+        ),
+    ),
+    # Control signals named in words (``settings.control_type``: the earliest named wins). An English name written
+    # into a Chinese sentence is glued to the word it names ("pose视频", "layout控制"), where the English patterns'
+    # word boundary fails; it is read with that word (a cue of this lexicon needs a character of the script).
+    "signal_flow": (
+        Cue(
+            any_of(
+                "光流",
+                *_latin("flow"),
+                "运动轨迹",
+                "運動軌跡",
+                "运动方式",
+                "運動方式",
+                "运动走向",
+                "運動走向",
+                "镜头运动",
+                "鏡頭運動",
+                "运镜",
+                "運鏡",
+                # A clip's motion; an athlete, sportswear or a sports brand is content.
+                "(?:运动|運動)(?!员|員|服|鞋|品牌|装|裝|会|會|场|場|风|風|健将|健將)",
+            ),
+            examples=("用这个视频的光流", "跟着这个视频里的镜头运动", "运动方式跟着这个视频走", "保留这段运动"),
+            not_examples=("生成一个运动员在跑步", "穿运动服的女孩"),
+        ),
+    ),
+    "signal_gray": (
+        Cue(
+            any_of(
+                "灰度",
+                "灰階",
+                "灰阶",
+                "黑白(?:版|视频|視頻|影片|画面|畫面)",
+                *_latin("grayscale", "greyscale"),
+            ),
+            examples=("用这段视频的灰度结构", "按黑白视频的明暗生成"),
+        ),
+    ),
+    "signal_layout": (
+        Cue(
+            any_of(
+                "布局",
+                "佈局",
+                "边界框",
+                "邊界框",
+                "包围框",
+                "包圍框",
+                "检测框",
+                "檢測框",
+                "标注框",
+                "標註框",
+                *_latin("layout", "bbox"),
+            ),
+            examples=("按这张布局图的位置摆放", "用这段视频当layout控制", "按照边界框生成"),
+        ),
+    ),
+    "signal_pose": (
+        Cue(
+            any_of(
+                "姿势",
+                "姿勢",
+                "姿态",
+                "姿態",
+                "骨架",
+                "骨骼",
+                "关键点",
+                "關鍵點",
+                "火柴人",
+                "手势",
+                "手勢",
+                *_latin("pose", "skeleton", "keypoint"),
+            ),
+            examples=("提取这张照片里人的姿势", "用我那张骨架图", "照着我发的pose视频做一个熊猫跳舞"),
+            not_examples=("一张海边的照片",),
+        ),
+        Cue(
+            # A person's moves: 动作, a dance, choreography. A camera's moves are flow ("镜头运动"); an action film
+            # or game is content.
+            any_of(
+                "(?<!镜头)(?<!鏡頭)(?<!镜头的)(?<!鏡頭的)(?:动作|動作)(?!片|游戏|遊戲|电影|電影)",
+                "舞蹈",
+                "舞步",
+                "编舞",
+                "編舞",
+                "街舞",
+            ),
+            examples=("照着视频里这个人的动作", "把這段影片的動作抽出來", "提取这段舞蹈的姿态", "我孙子跳了段街舞"),
+            not_examples=("一部动作片的海报",),
+        ),
+    ),
+    "signal_depth": (
+        Cue(
+            any_of("深度(?!学习|學習)", *_latin("depth")),
+            examples=("用我之前发的那张深度图", "保持这张图的空间深度", "按这个depth视频"),
+            not_examples=("一本深度学习的书",),
+        ),
+    ),
+    "signal_canny": (
+        Cue(
+            any_of(
+                "边缘",
+                "邊緣",
+                "轮廓",
+                "輪廓",
+                "线条",
+                "線條",
+                "边线",
+                "邊線",
+                # Line art extracted from a picture is its edges ("提取这段视频的线稿").
+                "线稿",
+                "線稿",
+                *_latin("canny", "edge", "lineart"),
+            ),
+            examples=("提取这个视频的canny边缘", "拿這張照片的線條輪廓", "根据线稿上色成插画", "这张edge图"),
+        ),
+    ),
+    "signal_scribble": (
+        Cue(
+            any_of(
+                "涂鸦",
+                "塗鴉",
+                "草图",
+                "草圖",
+                "草稿",
+                "手绘",
+                "手繪",
+                "简笔画",
+                "簡筆畫",
+                "素描",
+                "随手画",
+                "隨手畫",
+                "手稿",
+                "设计稿",
+                "設計稿",
+                # Also canny's: a line drawing is a sketch or a picture's edges, and the control file's look
+                # decides between them (``settings.control_type``); without one, edges.
+                "线稿",
+                "線稿",
+                "线条",
+                "線條",
+                *_latin("scribble", "sketch", "doodle"),
+            ),
+            examples=(
+                "按我手绘的草稿出图",
+                "这段是我手绘的涂鸦动画",
+                "照着我画的这个草图出图",
+                "当scribble控制用",
+                "设计师的手稿",
+                "照着这个线稿画一幅完整的水彩画",
+            ),
         ),
     ),
     "out_video": (

@@ -1,7 +1,8 @@
 """The learned decision model: which task a request is, and which role each attachment plays.
 
-Two multinomial logistic regressions over hashed sparse features (:mod:`~unison_agent.planning.features`):
-one over the 12 tasks, one over roles per attachment (for the tasks where attachments play different parts).
+Two models over hashed sparse features (:mod:`~unison_agent.planning.features`): a small neural network over
+the 12 tasks (one hidden layer of ReLU units), and a multinomial logistic regression over roles per attachment
+(for the tasks where attachments play different parts).
 Trained on the labelled corpus in ``data/planning/`` by ``scripts/train_planner.py`` (``make train-planner``);
 the weights ship in ``planning/data/decision_model.npz`` with their account in ``decision_model.json``
 (feature version, classes, temperature, the corpus's SHA-256). Inference is pure Python (the ``.npz`` is read
@@ -133,6 +134,87 @@ class _Linear:
         return list((bias + values[used] @ weights[found[used]]).tolist())
 
 
+class _Network:
+    """The task model: hashed features, one hidden layer of ReLU units, a logit per class. The input layer is
+    stored sparsely like :class:`_Linear`'s, its rows as int8 with a float scale per row. Pure Python until
+    :meth:`vectorise` (see :class:`_Linear`: the same trade, the same logits to float32 precision)."""
+
+    def __init__(
+        self,
+        buckets: int,
+        index: array[int],
+        hidden_q: bytes,
+        hidden_scale: list[float],
+        hidden_bias: list[float],
+        out_weights: list[float],
+        out_bias: list[float],
+    ) -> None:
+        self.buckets = buckets
+        self.index = index
+        self.width = len(hidden_bias)
+        if len(hidden_q) != len(index) * self.width or len(hidden_scale) != len(index):
+            raise ValueError(f"hidden layer of {len(hidden_q)} bytes for {len(index)} rows of {self.width} units")
+        if len(out_weights) != self.width * len(out_bias):
+            raise ValueError(f"{len(out_weights)} output weights for {self.width} units and {len(out_bias)} classes")
+        self.hidden_q = hidden_q
+        self.hidden_scale = hidden_scale
+        self.hidden_bias = hidden_bias
+        self.out_bias = out_bias
+        k = len(out_bias)
+        self._out_columns = [out_weights[c::k] for c in range(k)]  # row-major (units x classes), by class
+        self._out_weights = out_weights
+        self._dense: tuple[Any, ...] | None = None
+
+    def vectorise(self) -> None:
+        """Hold the weights as numpy arrays from now on (imports numpy)."""
+        import numpy as np
+
+        if self._dense is None:
+            rows = np.full(self.buckets, -1, dtype=np.int32)
+            rows[np.frombuffer(self.index, dtype=np.int32)] = np.arange(len(self.index), dtype=np.int32)
+            q = np.frombuffer(self.hidden_q, dtype=np.int8).reshape(len(self.index), self.width)
+            self._dense = (
+                rows,
+                q,
+                np.array(self.hidden_scale, dtype=np.float32),
+                np.array(self.hidden_bias, dtype=np.float32),
+                np.array(self._out_weights, dtype=np.float32).reshape(self.width, len(self.out_bias)),
+                np.array(self.out_bias, dtype=np.float32),
+            )
+
+    def logits(self, feats: dict[int, float]) -> list[float]:
+        if self._dense is not None:
+            return self._dense_logits(feats)
+        index, n, width, q = self.index, len(self.index), self.width, self.hidden_q
+        rows: list[bytes] = []
+        values: list[float] = []
+        for bucket, value in feats.items():
+            i = bisect_left(index, bucket)
+            if i < n and index[i] == bucket:
+                rows.append(q[i * width : (i + 1) * width])
+                values.append(value * self.hidden_scale[i])
+        flat = struct.unpack(f"<{len(rows) * width}b", b"".join(rows))
+        hidden = [max(0.0, b + sum(map(operator.mul, values, flat[u::width]))) for u, b in enumerate(self.hidden_bias)]
+        return [
+            b + sum(map(operator.mul, hidden, col)) for b, col in zip(self.out_bias, self._out_columns, strict=True)
+        ]
+
+    def _dense_logits(self, feats: dict[int, float]) -> list[float]:
+        import numpy as np
+
+        assert self._dense is not None
+        rows, q, scale, b1, w2, b2 = self._dense
+        hidden = b1
+        if feats:
+            ids = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
+            values = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
+            found = rows[ids]
+            used = found >= 0
+            hit = found[used]
+            hidden = b1 + (values[used] * scale[hit]) @ q[hit].astype(np.float32)
+        return list((np.maximum(hidden, 0.0) @ w2 + b2).tolist())
+
+
 def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes]]:
     """``{name: (dtype, shape, raw bytes)}`` of the arrays in an ``.npz`` written by ``numpy.savez`` (without
     numpy: the format is a zip of ``.npy`` files, a short header then the C-order bytes). Object arrays and
@@ -157,7 +239,7 @@ def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes]]:
     return out
 
 
-_DTYPES = {"<i4": 4, "<f2": 2, "<f4": 4}
+_DTYPES = {"<i4": 4, "<f2": 2, "<f4": 4, "|i1": 1}
 
 
 def _ints(array_: tuple[str, tuple[int, ...], bytes]) -> array[int]:
@@ -181,6 +263,12 @@ def _floats(array_: tuple[str, tuple[int, ...], bytes]) -> list[float]:
     return list(struct.unpack(f"<{math.prod(shape)}{code}", body))
 
 
+def _bytes_of(array_: tuple[str, tuple[int, ...], bytes], dtype: str) -> bytes:
+    if array_[0] != dtype:
+        raise ValueError(f"expected {dtype}, not {array_[0]}")
+    return array_[2]
+
+
 def _halves(array_: tuple[str, tuple[int, ...], bytes]) -> bytes:
     dtype, _shape, body = array_
     if dtype != "<f2":
@@ -191,7 +279,7 @@ def _halves(array_: tuple[str, tuple[int, ...], bytes]) -> bytes:
 class DecisionModel:
     """Task and role decisions from shipped weights. Load with :meth:`load` (or :func:`default_model`)."""
 
-    def __init__(self, meta: dict[str, Any], task: _Linear, role: _Linear) -> None:
+    def __init__(self, meta: dict[str, Any], task: _Linear | _Network, role: _Linear) -> None:
         self.meta = meta
         self.tasks = [Task(t) for t in meta["tasks"]]
         self.role_classes = [Role(r) for r in meta["roles"]]
@@ -220,9 +308,21 @@ class DecisionModel:
                 f"these are v{FEATURE_VERSION}: run `make train-planner`"
             )
         z = read_npz(base / f"{name}.npz")
-        task = _Linear(
-            int(meta["task_buckets"]), _ints(z["task_index"]), _halves(z["task_weights"]), _floats(z["task_bias"])
-        )
+        task: _Linear | _Network
+        if "task_hidden_q" in z:  # a network (the shipped model)
+            task = _Network(
+                int(meta["task_buckets"]),
+                _ints(z["task_index"]),
+                _bytes_of(z["task_hidden_q"], "|i1"),
+                _floats(z["task_hidden_scale"]),
+                _floats(z["task_hidden_bias"]),
+                _floats(z["task_out_weights"]),
+                _floats(z["task_out_bias"]),
+            )
+        else:  # a logistic regression (models trained before the network)
+            task = _Linear(
+                int(meta["task_buckets"]), _ints(z["task_index"]), _halves(z["task_weights"]), _floats(z["task_bias"])
+            )
         role = _Linear(
             int(meta["role_buckets"]), _ints(z["role_index"]), _halves(z["role_weights"]), _floats(z["role_bias"])
         )

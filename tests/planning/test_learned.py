@@ -64,10 +64,41 @@ def test_planning_with_the_model_imports_neither_torch_nor_scikit_learn() -> Non
     code = (
         "import sys; from unison_agent.planning import plan; "
         "plan('make a short video of a fox running through snow'); "
-        "print(sorted(m for m in ('torch', 'sklearn', 'scipy') if m in sys.modules))"
+        "print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'numpy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert out.strip() == "[]"  # not even numpy: one request is computed in pure Python (start-up time)
+
+
+def test_the_pure_python_and_the_numpy_computations_give_the_same_decisions() -> None:
+    pure, dense = DecisionModel.load(), DecisionModel.load().vectorise()
+    photo, clip = attachment_facts("IMG_1.jpg", "photo"), attachment_facts("clip.mp4", "video")
+    requests = [
+        ("a red fox in the snow, 16:9", []),
+        ("把背景换成海边", [photo]),
+        ("この写真を動かして、3秒", [photo]),
+        ("que pasa en este video?", [clip]),
+        ("use the pose from the clip for a robot dancing", [clip, photo]),
+    ]
+    for text, atts in requests:
+        a = pure.task_probabilities(text, atts, None)
+        b = dense.task_probabilities(text, atts, None)
+        assert a.keys() == b.keys() and all(abs(a[t] - b[t]) < 1e-4 for t in a), text
+        for task in (Task.IMAGE_EDITING, Task.VIDEO_CONTROL):
+            if task in a and atts:
+                ra = pure.role_probabilities(text, atts, 0, task, None)
+                rb = dense.role_probabilities(text, atts, 0, task, None)
+                assert all(abs(ra[r] - rb[r]) < 1e-4 for r in ra), text
+
+
+def test_an_npz_holding_anything_but_plain_numbers_is_refused(tmp_path: Path) -> None:
+    from unison_agent.planning.learned import read_npz
+
+    np.savez(tmp_path / "bad.npz", task_index=np.array(["not", "numbers"], dtype=object))
+    with pytest.raises(ValueError, match=r"task_index.npy holds '\|O'"):
+        read_npz(tmp_path / "bad.npz")
+    np.savez(tmp_path / "ok.npz", task_index=np.arange(3, dtype=np.int32))
+    assert read_npz(tmp_path / "ok.npz")["task_index"][:2] == ("<i4", (3,))
 
 
 def test_chinese_text_gives_character_ngrams_without_spaces() -> None:

@@ -101,6 +101,85 @@ def test_batch_mode_with_an_unreadable_input_exits_2_and_writes_nothing(capsys, 
     assert "missing.jsonl" in err
 
 
+def _mixed_batch(tmp_path: Path, copies: int) -> Path:
+    img = tmp_path / "p.png"
+    Image.new("RGB", (64, 48), "white").save(img)
+    rows = []
+    for i in range(copies):
+        rows += [
+            json.dumps({"id": f"a{i}", "text": f"a cat on a sofa, seed {i}", "attachments": []}),
+            json.dumps({"id": f"b{i}", "text": "describe this", "attachments": [str(tmp_path / "gone.png")]}),
+            "not json at all",
+            json.dumps({"id": f"d{i}", "text": "make it snowy, 720p", "attachments": [str(img)]}),
+            json.dumps({"id": f"e{i}", "text": "animate this, 3 seconds", "attachments": [str(img)]}),
+        ]
+    src = tmp_path / "req.jsonl"
+    src.write_text("\n".join(rows) + "\n")
+    return src
+
+
+def _cli(*argv: str, before: str = "pass") -> subprocess.CompletedProcess[str]:
+    # In a fresh process: the workers are forked, which pytest's own threads make unwise in this one.
+    code = f"import sys; from unison_agent import cli; {before}; sys.exit(cli.main({list(argv)!r}))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_batch_mode_with_worker_processes_writes_the_same_rows_in_order(tmp_path: Path) -> None:
+    src = _mixed_batch(tmp_path, copies=20)  # 100 rows: several chunks for each worker
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first = _cli("plan", "--jsonl", str(src), "--out", str(one), "--workers", "1")
+    second = _cli("plan", "--jsonl", str(src), "--out", str(two), "--workers", "2")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert one.read_bytes() == two.read_bytes()
+    ids = [json.loads(line)["id"] for line in two.read_text().splitlines()]
+    assert ids[:5] == ["a0", "b0", "line 3", "d0", "e0"] and len(ids) == 100
+    assert "100 requests with embedded (40 errors)" in second.stderr
+
+
+def test_batch_mode_fails_clearly_when_a_worker_dies_and_writes_nothing(tmp_path: Path) -> None:
+    src = _mixed_batch(tmp_path, copies=10)
+    dst = tmp_path / "out.jsonl"
+    dies = "import os; cli.json_text = lambda row: os._exit(9)"  # as if killed mid-chunk, in every worker
+    proc = _cli("plan", "--jsonl", str(src), "--out", str(dst), "--workers", "2", before=dies)
+    assert proc.returncode == 1
+    assert "worker process ended unexpectedly" in proc.stderr and "--workers 1" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(tmp_path.glob("*out.jsonl*")) == []  # neither the output nor its temporary file
+
+
+def test_batch_workers_are_forked_only_where_that_is_safe(monkeypatch) -> None:
+    from unison_agent import cli
+    from unison_agent.planning import EmbeddedPlanner
+
+    class Model:
+        name = "llm"
+
+    monkeypatch.delitem(sys.modules, "av", raising=False)
+    assert cli._batch_workers(2, EmbeddedPlanner(), chunks=10) == 2
+    assert cli._batch_workers(4, EmbeddedPlanner(), chunks=3) == 3  # no more workers than chunks
+    assert cli._batch_workers(None, EmbeddedPlanner(), chunks=1) == 1
+    assert cli._batch_workers(2, Model(), chunks=10) == 1  # a loaded model is not forked
+    monkeypatch.setitem(sys.modules, "av", object())  # FFmpeg used here: a forked child would hang
+    assert cli._batch_workers(2, EmbeddedPlanner(), chunks=10) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "x", "--workers", "2"], "--workers is for batch mode"),
+        (["plan", "--jsonl", "a", "--out", "b", "--workers", "0"], "from 1 to 64, not '0'"),
+        (["plan", "--jsonl", "a", "--out", "b", "--workers", "many"], "from 1 to 64, not 'many'"),
+    ],
+)
+def test_bad_worker_counts_are_refused(capsys, argv: list[str], message: str) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err
+
+
 def test_schema_command_prints_the_json_schema(capsys) -> None:
     code, out, _ = run(capsys, "schema")
     assert code == 0 and json.loads(out)["title"] == "TaskSpec"

@@ -1,7 +1,7 @@
 """``unison``: the command line, and the composition root that wires planners (and later tools) together.
 
     unison plan "animate this, 3 seconds, vertical" --attach photo.jpg [--json] [--planner CHOICE]
-    unison plan --jsonl requests.jsonl --out specs.jsonl
+    unison plan --jsonl requests.jsonl --out specs.jsonl [--workers N]
     unison run "a red fox in the snow, 3 seconds" [--attach FILE ...] [--profile tiny] [--out DIR] [--json]
     unison schema
 
@@ -93,6 +93,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the TaskSpec as JSON")
     p.add_argument("--jsonl", metavar="IN", help='batch mode: one {"id", "text", "attachments": [...]} per line')
     p.add_argument("--out", metavar="OUT", help='batch mode: where to write one {"id", "spec"|"error"} per line')
+    p.add_argument(
+        "--workers",
+        type=_workers_arg,
+        default=None,
+        metavar="N",
+        help="batch mode: processes that plan at once (default: one per CPU core, at most 8; the embedded "
+        "planner only, on systems with fork)",
+    )
 
     r = sub.add_parser(
         "run",
@@ -336,6 +344,8 @@ def _request_problem(text: str) -> str | None:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    if args.workers is not None and not (args.jsonl or args.out):
+        return _fail("--workers is for batch mode (--jsonl IN --out OUT)")
     if args.jsonl or args.out:
         if args.text is not None or args.attach:
             return _fail("batch mode (--jsonl/--out) takes no request text and no --attach")
@@ -344,7 +354,7 @@ def _plan(args: argparse.Namespace) -> int:
         planner = _planner(args, "plan")
         if isinstance(planner, int):
             return planner
-        return _plan_batch(Path(args.jsonl), Path(args.out), planner)
+        return _plan_batch(Path(args.jsonl), Path(args.out), planner, args.workers)
     if args.text is None or not args.text.strip():
         return _fail('give the request text: unison plan "what to do" [--attach FILE ...]')
     problem = _request_problem(args.text)
@@ -416,7 +426,9 @@ def _planner_notes(planned: Any, command: str) -> None:
         _say(f"  note: {note}", sys.stderr)
 
 
-def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
+def _plan_batch(src: Path, dst: Path, planner: Any, workers: int | None = None) -> int:
+    from concurrent.futures.process import BrokenProcessPool
+
     from unison_agent.planning import plan_detailed, warm_up
 
     warm_up()  # many requests: compile every pattern once, before the first, so each costs the same
@@ -437,8 +449,14 @@ def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
         return _fail(f"--out {dst}: cannot write there ({e.strerror or e})")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            done, errors, fallbacks, seconds = _plan_rows(lines, planner, f, plan_detailed)
+            done, errors, fallbacks, seconds = _plan_rows(lines, planner, f, plan_detailed, workers)
         os.replace(tmp, dst)
+    except BrokenProcessPool:
+        return _fail(
+            "a planning worker process ended unexpectedly (killed, or out of memory); nothing was written. "
+            "Run again, or with --workers 1 to plan in this process only",
+            EXIT_FAILED,
+        )
     except OSError as e:
         return _fail(f"--out {dst}: cannot write there ({e.strerror or e})", EXIT_FAILED)
     finally:
@@ -453,62 +471,156 @@ def _plan_batch(src: Path, dst: Path, planner: Any) -> int:
 
 
 def _plan_rows(
-    lines: list[bytes], planner: Any, out: TextIO, plan_detailed: Callable[..., Any]
+    lines: list[bytes], planner: Any, out: TextIO, plan_detailed: Callable[..., Any], workers: int | None = None
 ) -> tuple[int, int, int, float]:
-    """Plan each non-blank line of a batch and write its row to ``out``; returns (rows, errors, fallbacks, s).
+    """Plan each non-blank line of a batch and write its row to ``out``, in order; returns (rows, errors,
+    fallbacks, seconds).
 
     A line that cannot be planned becomes an error row: ``bad_request`` (not UTF-8, not a JSON object, an id
     that is not a string or a finite number, text that :func:`_request_problem` refuses), ``bad_attachment``
     or ``unplannable``. A row keeps its id when the id is usable, else it is ``"line N"``.
+
+    With the embedded planner and more than one worker, chunks of rows are planned by processes forked from
+    this one after ``warm_up`` (they start with its compiled patterns and weights; nothing is imported again);
+    the rows are written in input order as chunks come back. Planning is deterministic, so the output is the
+    same byte for byte whatever the number of workers.
     """
-    errors = fallbacks = done = 0
     t0 = time.perf_counter()
-    total = sum(1 for line in lines if line.strip())
+    rows = [_batch_request(n, line) for n, line in enumerate(lines, 1) if line.strip()]
+    total = len(rows)
     uses_model = planner.name != "embedded"
     show_progress = sys.stderr.isatty() and (total > 200 or uses_model)
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        done += 1
-        row: dict[str, Any]
-        rid: Any = f"line {n}"
-        try:
-            req = json.loads(line.decode("utf-8"), parse_constant=_not_json)
-            if not isinstance(req, dict):
-                raise ValueError("a request line must be a JSON object")
-            rid = _row_id(req.get("id", rid), n)
-            text, atts = req.get("text"), req.get("attachments", [])
-            if not isinstance(text, str) or not isinstance(atts, list) or not all(isinstance(a, str) for a in atts):
-                raise ValueError('expected {"id": ..., "text": "...", "attachments": ["path", ...]}')
-            problem = _request_problem(text)
-            if problem:
-                raise ValueError(problem)
-        except UnicodeDecodeError as e:
-            errors += 1
-            row = {"id": rid, "error": {"type": "bad_request", "message": f"not UTF-8 text (byte {e.start + 1})"}}
-        except ValueError as e:  # json.JSONDecodeError is a ValueError
-            errors += 1
-            row = {"id": rid, "error": {"type": "bad_request", "message": _one_line(e)}}
+    errors = fallbacks = done = 0
+    chunks = [rows[i : i + _CHUNK] for i in range(0, total, _CHUNK)]
+    n_workers = _batch_workers(workers, planner, len(chunks))
+    with contextlib.ExitStack() as stack:
+        results: Iterator[list[tuple[str, int, int]]]
+        if n_workers > 1:
+            import gc
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            gc.freeze()  # the warmed-up objects stay out of the workers' collections: their pages stay shared
+            stack.callback(gc.unfreeze)
+
+            # A worker that dies (killed, out of memory) fails the batch with BrokenProcessPool instead of
+            # leaving it waiting; on any error the chunks not started are dropped and the rest end quickly.
+            pool = ProcessPoolExecutor(
+                n_workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_batch_worker_init,
+                initargs=(planner, plan_detailed, True),
+            )
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            results = pool.map(_plan_chunk, chunks)
         else:
+            _batch_worker_init(planner, plan_detailed)
+            results = map(_plan_chunk, chunks)
+        for chunk in results:
+            for line, error, fallback in chunk:
+                out.write(line)
+                done += 1
+                errors += error
+                fallbacks += fallback
+                if show_progress and (uses_model or done % 100 == 0):
+                    sys.stderr.write(f"\rplanned {done}/{total}")
+                    sys.stderr.flush()
+    if show_progress:
+        print(file=sys.stderr)
+    return done, errors, fallbacks, time.perf_counter() - t0
+
+
+_CHUNK = 8  # rows a worker plans per task: small enough to balance, large enough to keep messages few
+_MAX_WORKERS = 8
+_BATCH: dict[str, Any] = {}  # the planner of this batch, in this process and in the forked workers
+
+
+def _workers_arg(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {value!r}")
+    return n
+
+
+def _batch_workers(asked: int | None, planner: Any, chunks: int) -> int:
+    """How many processes plan a batch: 1 unless the planner is the embedded one, fork exists, PyAV is not
+    loaded in this process and there is more than one chunk of rows; then ``--workers`` or one per usable core
+    (at most 8)."""
+    import multiprocessing
+
+    # Model-backed planners hold a loaded model or a client with threads: forking them is not safe. Nor is
+    # forking once PyAV has been loaded here: a child forked after FFmpeg has decoded a video hangs on its first.
+    if planner.name != "embedded" or chunks < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if "av" in sys.modules:
+        return 1
+    if asked is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        asked = min(cores, _MAX_WORKERS)
+    return max(1, min(asked, chunks))
+
+
+def _batch_worker_init(planner: Any, plan_detailed: Callable[..., Any], forked: bool = False) -> None:
+    _BATCH["planner"], _BATCH["plan_detailed"] = planner, plan_detailed
+    if forked:
+        # The parent handles Ctrl-C and termination (its cleanup removes the half-written output) and stops
+        # the pool; a worker just ends, without the parent's cancelling handlers it inherited.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                signal.signal(signum, signal.SIG_DFL)
+
+
+def _plan_chunk(chunk: list[tuple[Any, tuple[str, list[str]] | str]]) -> list[tuple[str, int, int]]:
+    """Plan rows; returns each row's JSON line with whether it is an error and whether it fell back."""
+    planner, plan_detailed = _BATCH["planner"], _BATCH["plan_detailed"]
+    uses_model = planner.name != "embedded"
+    done: list[tuple[str, int, int]] = []
+    for rid, request in chunk:
+        row: dict[str, Any]
+        fallback = 0
+        if isinstance(request, str):
+            row = {"id": rid, "error": {"type": "bad_request", "message": request}}
+        else:
+            text, paths = request
             try:
-                planned = plan_detailed(planner, text, atts)
+                planned = plan_detailed(planner, text, paths)
                 row = {"id": rid, "spec": planned.spec.to_json_dict()}
                 if uses_model:
                     row |= {"planner": planned.planner, "fallback": planned.fallback, "notes": list(planned.notes)}
-                    fallbacks += planned.fallback
+                    fallback = int(planned.fallback)
             except ValueError as e:
-                errors += 1
                 if _is_media_error(e):
                     row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
                 else:
                     row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
-        out.write(json_text(row) + "\n")
-        if show_progress and (uses_model or done % 100 == 0):
-            sys.stderr.write(f"\rplanned {done}/{total}")
-            sys.stderr.flush()
-    if show_progress:
-        print(file=sys.stderr)
-    return done, errors, fallbacks, time.perf_counter() - t0
+        done.append((json_text(row) + "\n", int("error" in row), fallback))
+    return done
+
+
+def _batch_request(n: int, line: bytes) -> tuple[Any, tuple[str, list[str]] | str]:
+    """Line ``n`` of a batch as (id, (text, attachment paths)), or (id, why it is a bad request)."""
+    rid: Any = f"line {n}"
+    try:
+        req = json.loads(line.decode("utf-8"), parse_constant=_not_json)
+        if not isinstance(req, dict):
+            raise ValueError("a request line must be a JSON object")
+        rid = _row_id(req.get("id", rid), n)
+        text, atts = req.get("text"), req.get("attachments", [])
+        if not isinstance(text, str) or not isinstance(atts, list) or not all(isinstance(a, str) for a in atts):
+            raise ValueError('expected {"id": ..., "text": "...", "attachments": ["path", ...]}')
+        problem = _request_problem(text)
+        if problem:
+            raise ValueError(problem)
+    except UnicodeDecodeError as e:
+        return rid, f"not UTF-8 text (byte {e.start + 1})"
+    except ValueError as e:  # json.JSONDecodeError is a ValueError
+        return rid, _one_line(e)
+    return rid, (text, atts)
 
 
 def _not_json(name: str) -> None:

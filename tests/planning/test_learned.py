@@ -101,6 +101,21 @@ def test_an_npz_holding_anything_but_plain_numbers_is_refused(tmp_path: Path) ->
     assert read_npz(tmp_path / "ok.npz")["task_index"][:2] == ("<i4", (3,))
 
 
+def test_an_npz_reads_the_same_stored_as_mapped_views_or_compressed() -> None:
+    import tempfile
+
+    from unison_agent.planning.learned import read_npz
+
+    arrays = {"a": np.arange(1000, dtype=np.int32), "b": np.linspace(-1, 1, 77, dtype=np.float32)}
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(Path(tmp) / "plain.npz", **arrays)
+        np.savez_compressed(Path(tmp) / "small.npz", **arrays)
+        plain, small = read_npz(Path(tmp) / "plain.npz"), read_npz(Path(tmp) / "small.npz")
+    for name, want in arrays.items():  # the mapped views stay readable after the file is closed and removed
+        for got in (plain[name], small[name]):
+            assert got[:2] == (want.dtype.str, want.shape) and bytes(got[2]) == want.tobytes()
+
+
 def test_chinese_text_gives_character_ngrams_without_spaces() -> None:
     names = {n for n, _ in task_features("生成一张猫的图片", [], None)}
     assert {"c:生成", "c:图片", "c:一张猫"} <= names

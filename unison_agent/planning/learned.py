@@ -18,13 +18,14 @@ import ast
 import itertools
 import json
 import math
+import mmap
 import operator
 import struct
 import sys
 import zipfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -85,7 +86,7 @@ class _Linear:
     ``unison plan``'s start-up). A process that plans many requests vectorises once (``planning.warm_up``) and
     then pays a tenth of a millisecond a request. Both give the same logits to float32 precision."""
 
-    def __init__(self, buckets: int, index: array[int], weights: bytes, bias: list[float]) -> None:
+    def __init__(self, buckets: int, index: array[int], weights: bytes | memoryview, bias: list[float]) -> None:
         self.buckets = buckets
         self.index = index
         self.bias = bias
@@ -109,7 +110,7 @@ class _Linear:
         if self._dense is not None:
             return self._dense_logits(feats)
         index, n, size, weights = self.index, len(self.index), self._row.size, self.weights
-        rows: list[bytes] = []
+        rows: list[bytes | memoryview] = []
         values: list[float] = []
         for bucket, value in feats.items():
             i = bisect_left(index, bucket)
@@ -143,8 +144,8 @@ class _Network:
         self,
         buckets: int,
         index: array[int],
-        hidden_q: bytes,
-        hidden_scale: list[float],
+        hidden_q: bytes | memoryview,
+        hidden_scale: Sequence[float],
         hidden_bias: list[float],
         out_weights: list[float],
         out_bias: list[float],
@@ -186,7 +187,7 @@ class _Network:
         if self._dense is not None:
             return self._dense_logits(feats)
         index, n, width, q = self.index, len(self.index), self.width, self.hidden_q
-        rows: list[bytes] = []
+        rows: list[bytes | memoryview] = []
         values: list[float] = []
         for bucket, value in feats.items():
             i = bisect_left(index, bucket)
@@ -215,20 +216,36 @@ class _Network:
         return list((np.maximum(hidden, 0.0) @ w2 + b2).tolist())
 
 
-def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes]]:
+def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes | memoryview]]:
     """``{name: (dtype, shape, raw bytes)}`` of the arrays in an ``.npz`` written by ``numpy.savez`` (without
     numpy: the format is a zip of ``.npy`` files, a short header then the C-order bytes). Object arrays and
-    Fortran order are refused (``ValueError``); nothing is unpickled."""
-    out = {}
-    with zipfile.ZipFile(path) as z:
-        for member in z.namelist():
-            data = z.read(member)
-            if data[:6] != b"\x93NUMPY":
+    Fortran order are refused (``ValueError``); nothing is unpickled.
+
+    Members stored uncompressed (``numpy.savez``) are views of the file mapped into memory: a request that
+    needs a few hundred weight rows reads those pages only, not 9 MB (``zipfile`` would copy every byte and
+    check its CRC, a tenth of the planner's start-up). Compressed members (``savez_compressed``) are read."""
+    out: dict[str, tuple[str, tuple[int, ...], bytes | memoryview]] = {}
+    with open(path, "rb") as f, zipfile.ZipFile(f) as z:
+        mapped = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))  # stays valid once f is closed
+        for info in z.infolist():
+            member = info.filename
+            if info.compress_type == zipfile.ZIP_STORED:
+                local = mapped[info.header_offset : info.header_offset + 30]
+                if bytes(local[:4]) != b"PK\x03\x04":
+                    raise ValueError(f"{path}: {member} has no local header where the directory says")
+                name_len, extra_len = struct.unpack_from("<HH", local, 26)
+                begin = info.header_offset + 30 + name_len + extra_len
+                data: bytes | memoryview = mapped[begin : begin + info.file_size]
+                if len(data) != info.file_size:
+                    raise ValueError(f"{path}: {member} is cut short")
+            else:
+                data = z.read(member)
+            if bytes(data[:6]) != b"\x93NUMPY":
                 raise ValueError(f"{path}: {member} is not a .npy array")
             major = data[6]
             width = 2 if major == 1 else 4
             (length,) = struct.unpack_from("<H" if width == 2 else "<I", data, 8)
-            header = ast.literal_eval(data[8 + width : 8 + width + length].decode("latin-1"))
+            header = ast.literal_eval(bytes(data[8 + width : 8 + width + length]).decode("latin-1"))
             dtype, shape = header["descr"], tuple(header["shape"])
             if header["fortran_order"] or not isinstance(dtype, str) or dtype not in _DTYPES:
                 raise ValueError(f"{path}: {member} holds {dtype!r} (Fortran order {header['fortran_order']})")
@@ -240,9 +257,10 @@ def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes]]:
 
 
 _DTYPES = {"<i4": 4, "<f2": 2, "<f4": 4, "|i1": 1}
+_Raw = tuple[str, tuple[int, ...], bytes | memoryview]
 
 
-def _ints(array_: tuple[str, tuple[int, ...], bytes]) -> array[int]:
+def _ints(array_: _Raw) -> array[int]:
     dtype, _shape, body = array_
     if dtype != "<i4":
         raise ValueError(f"bucket indices are {dtype}, not <i4")
@@ -255,7 +273,7 @@ def _ints(array_: tuple[str, tuple[int, ...], bytes]) -> array[int]:
     return out
 
 
-def _floats(array_: tuple[str, tuple[int, ...], bytes]) -> list[float]:
+def _floats(array_: _Raw) -> list[float]:
     dtype, shape, body = array_
     code = {"<f2": "e", "<f4": "f"}.get(dtype)
     if code is None:
@@ -263,13 +281,25 @@ def _floats(array_: tuple[str, tuple[int, ...], bytes]) -> list[float]:
     return list(struct.unpack(f"<{math.prod(shape)}{code}", body))
 
 
-def _bytes_of(array_: tuple[str, tuple[int, ...], bytes], dtype: str) -> bytes:
+def _float32s(array_: _Raw) -> array[float]:
+    """A float32 array as ``array("f")``: one copy of the bytes, no Python float per element until read."""
+    dtype, _shape, body = array_
+    if dtype != "<f4":
+        raise ValueError(f"expected float32, not {dtype}")
+    out = array("f")
+    out.frombytes(body)
+    if sys.byteorder == "big":  # pragma: no cover
+        out.byteswap()
+    return out
+
+
+def _bytes_of(array_: _Raw, dtype: str) -> bytes | memoryview:
     if array_[0] != dtype:
         raise ValueError(f"expected {dtype}, not {array_[0]}")
     return array_[2]
 
 
-def _halves(array_: tuple[str, tuple[int, ...], bytes]) -> bytes:
+def _halves(array_: _Raw) -> bytes | memoryview:
     dtype, _shape, body = array_
     if dtype != "<f2":
         raise ValueError(f"weights are {dtype}, not <f2 (float16)")
@@ -314,7 +344,7 @@ class DecisionModel:
                 int(meta["task_buckets"]),
                 _ints(z["task_index"]),
                 _bytes_of(z["task_hidden_q"], "|i1"),
-                _floats(z["task_hidden_scale"]),
+                _float32s(z["task_hidden_scale"]),
                 _floats(z["task_hidden_bias"]),
                 _floats(z["task_out_weights"]),
                 _floats(z["task_out_bias"]),

@@ -65,6 +65,11 @@ def test_a_duration_past_the_limit_is_refused_not_read_as_content(text: str, lim
 def test_a_decade_is_content_not_a_duration() -> None:
     spec = plan("a 1970s muscle car")
     assert (spec.task.value, spec.prompt) == ("text_to_image", "a 1970s muscle car")
+    for text in ("a menu cover in a retro 60s style", "a woman in her 40s reading", "un hombre en sus 50s", "80s vibe"):
+        spec = plan(text)
+        assert (spec.task.value, spec.duration_s) == ("text_to_image", None), text
+    for text in ("a 30s clip of a cat", "a 60s clip of rain", "make it 20s, a cat napping"):
+        assert plan(text).duration_s in (30, 60, 20), text  # "Ns" on its own is seconds
 
 
 def test_seconds_inside_a_question_stay_in_the_question() -> None:

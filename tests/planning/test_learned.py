@@ -173,6 +173,39 @@ def test_a_task_that_cannot_give_every_file_a_part_yields_to_one_of_the_same_kin
     assert len(spec.inputs) == 3
 
 
+@pytest.mark.parametrize(
+    ("still", "clip", "atts"),
+    [
+        (Task.IMAGE_REFERENCE, Task.VIDEO_REFERENCE, [("toy.png", "object")]),
+        (Task.TEXT_TO_IMAGE, Task.TEXT_TO_VIDEO, []),
+        (Task.IMAGE_CONTROL, Task.VIDEO_CONTROL, []),  # the control map not attached yet
+    ],
+)
+def test_a_stated_length_turns_the_still_the_model_chose_into_the_same_kind_of_clip(
+    monkeypatch: pytest.MonkeyPatch, still: Task, clip: Task, atts: list[tuple[str, str]]
+) -> None:
+    # The network is made to prefer the still; seconds, frames or fps in the request make it the clip.
+    model = default_model()
+    facts = [attachment_facts(n, c) for n, c in atts]
+
+    def favour_still(text: str, atts: list[object], req: object) -> dict[Task, float]:
+        allowed = feasible_tasks(facts)
+        return {t: (0.9 if t is still else 0.1 / len(allowed)) for t in allowed}
+
+    monkeypatch.setattr(model, "task_probabilities", favour_still)
+    planner = EmbeddedPlanner(model=model)
+    assert planner.plan("the little knight exploring a candy land", facts).task is still
+    for length in (", 4 seconds", ", 65 frames", " at 24 fps"):
+        assert planner.plan("the little knight exploring a candy land" + length, facts).task is clip, length
+
+
+def test_a_stated_length_does_not_turn_an_edit_or_a_question_into_a_clip() -> None:
+    photo = [attachment_facts("IMG_7.jpg", "photo")]
+    assert EmbeddedPlanner().plan("How long is a 3 second clip at 12 fps in frames?").task is Task.TEXT_UNDERSTANDING
+    spec = EmbeddedPlanner().plan("make her hair look like in her 40s, a bit grey", photo)
+    assert spec.task is Task.IMAGE_EDITING and spec.duration_s is None
+
+
 def test_in_an_edit_the_mask_is_the_file_that_looks_like_one() -> None:
     photo, mask = attachment_facts("IMG_1.jpg", "photo"), attachment_facts("IMG_2.png", "mask")
     for order in ([photo, mask], [mask, photo]):

@@ -53,6 +53,12 @@ MODEL_NAME = "decision_model"
 SINGLE_ROLES = frozenset({Role.SOURCE, Role.MASK, Role.FIRST_FRAME, Role.LAST_FRAME, Role.CONTROL})
 DOUBT_BELOW = 0.7  # a decision less likely than this is reported as a doubt
 _EDITING = frozenset({Task.IMAGE_EDITING, Task.VIDEO_EDITING})
+# The task that makes a clip the way an image task makes a still (see ``DecisionModel.decide``).
+_VIDEO_TWIN = {
+    Task.TEXT_TO_IMAGE: Task.TEXT_TO_VIDEO,
+    Task.IMAGE_REFERENCE: Task.VIDEO_REFERENCE,
+    Task.IMAGE_CONTROL: Task.VIDEO_CONTROL,
+}
 
 
 @dataclass(frozen=True)
@@ -419,6 +425,14 @@ class DecisionModel:
                 ((t, q) for t, q in ranked if t.is_generation == task.is_generation and _assignable(t, atts)),
                 (task, p),
             )
+        twin = _VIDEO_TWIN.get(task)
+        if req.meta.video_hint and twin is not None and twin in probs and _assignable(twin, atts):
+            # Seconds, frames or fps were stated: a picture cannot have them (the contract gives images one
+            # frame and no fps), so the request wants a clip made the same way: from text, from a reference,
+            # from a control. In the corpus a stated length came with a still in 2 of 1,840 requests, both
+            # decades read as seconds. (An edit of a picture has no such twin; understanding tasks keep the
+            # numbers in their questions.)
+            task, p = twin, probs[twin]
         runner = next(((t, q) for t, q in ranked if t is not task), None)
         roles, p_roles = self.assign_roles(text, atts, task, rule_roles_for(task) if task in ROLE_FAMILIES else [])
         return Decision(task, p, runner, roles, p_roles)

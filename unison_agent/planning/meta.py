@@ -100,6 +100,26 @@ _SECONDS = LazyPattern(
 )
 # Tried only where a run of spaces or digits begins (the guards): from every position of a long run, the run
 # would be rescanned each time (quadratic in its length).
+# "60s" right after these words, or right before these, is a decade or an age ("in her 40s", "retro 60s style",
+# "como en sus 40s", "les années 80s"), not sixty seconds; "a 30s clip" and "make it 20s" stay durations.
+_DECADE_BEFORE = LazyPattern(
+    r"(?:\b(?:in|into|of)\s+(?:his|her|their|my|your|our|the)|\b(?:retro|early|late|mid|sus|mis|tus|los|las|des"
+    r"|ann[ée]es|die|den|der|fr[üu]hen|sp[äa]ten)|\bthe)[\s'-]*$"
+)
+_DECADE_AFTER = LazyPattern(
+    r"[\s-]*(?:style[ds]?|vibes?|looks?|aesthetics?|era|fashion|music|songs?|decor|design|estilo|stil|mode|moda)\b"
+)
+
+
+def _is_decade(t: str, m: re.Match[str], value: float) -> bool:
+    """Whether the bare "Ns" of ``m`` is a decade or an age: a round 20..90 written without a space before "s",
+    after an age or decade word or before a style word."""
+    if value not in (20, 30, 40, 50, 60, 70, 80, 90) or not t[m.end(1) : m.end()].startswith("s"):
+        return False
+    start = m.start(1)
+    return bool(_DECADE_BEFORE.search(t[max(0, start - 24) : start]) or _DECADE_AFTER.match(t, m.end()))
+
+
 _SECONDS_ZH = LazyPattern(r"(?:时长|长度|(?<!\s))\s*(?<!\d)(\d+(?:\.\d+)?)\s*秒(?:钟)?", keys=("秒",))
 _FRAMES = LazyPattern(
     rf"(?:(?:num_frames|frames)\s*[:=]\s*[-−]?(\d+))|{_B}({N})\s*(?:-\s*)?(?:total\s+)?frames?{_E}|(?<!\d)(\d+)\s*帧",
@@ -1471,6 +1491,8 @@ def extract_meta(norm: Norm) -> Meta:
                 v *= 60
             if unit == "s" and not re.match(r"\d", m.group(1)):
                 continue  # "five s" is not a duration; "5s" is
+            if unit == "s" and _is_decade(t, m, v):
+                continue  # "retro 60s style", "in her 40s": a decade or an age
             # A duration longer than can be made, in words ("a 90 second video"), is still a duration: the planner
             # refuses it with the limit instead of making 5 s. A bare "s" past the limit is a decade ("1970s").
             if 0 < v <= (LIMITS["duration_s"][1] if unit == "s" else 3600):

@@ -56,6 +56,24 @@ def test_optional_settings_are_read_from_digits_and_words(text: str, field: str,
     assert getattr(plan(text), field) == value
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        "steps 40 guidance 7.5 seed 42",
+        "guidance 7.5 steps 40 seed 42",
+        "seed 42 steps 40 guidance 7.5",
+        "seed 42 guidance 7.5 steps 40",
+        "steps 40 cfg 7.5 seed 42",
+        "seed 42, 40 steps, 7.5 guidance",
+    ],
+)
+def test_settings_listed_one_after_another_each_keep_their_own_value(settings: str) -> None:
+    # A number after a label is that label's, not the next setting's ("steps 40 guidance": 40 is the steps').
+    spec = plan(f"an ancient temple overgrown with vines, {settings}")
+    assert (spec.steps, spec.guidance_scale, spec.seed) == (40, 7.5, 42)
+    assert spec.prompt == "an ancient temple overgrown with vines"
+
+
 def test_counts_that_belong_to_the_picture_are_not_the_number_of_outputs() -> None:
     spec = plan("three dogs and two cats playing in the snow")
     assert spec.num_outputs == 1

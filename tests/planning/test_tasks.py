@@ -7,10 +7,6 @@ import pytest
 
 from unison_agent.planning import plan
 
-# Requests the learned decision model plans wrongly when it was frozen and measured (README, "Planner v2"): kept as
-# strict expected failures, so that a retrained model that gets them right says so, and none is fixed by a rule.
-_MODEL_MISS = pytest.mark.xfail(strict=True, reason="the shipped decision model gets this one wrong")
-
 
 @pytest.mark.parametrize(
     ("text", "task"),
@@ -46,12 +42,7 @@ def test_requests_without_files(text: str, task: str) -> None:
         ("in the style of this picture: a harbor at night", "photo", "image_reference"),
         ("a new photo of this exact teddy bear on the moon", "photo", "image_reference"),
         ("turn this into a 4 second video, the clouds drifting", "photo", "image_to_video"),
-        pytest.param(
-            "a video of this guy surfing, it doesn't have to start from this picture",
-            "photo",
-            "video_reference",
-            marks=_MODEL_MISS,
-        ),
+        ("a video of this guy surfing, it doesn't have to start from this picture", "photo", "video_reference"),
         ("clean up my drawing, keep it a line drawing", "scribble", "image_editing"),
         ("make my drawing into a realistic photo of a lighthouse", "scribble", "image_control"),
     ],

@@ -9,7 +9,7 @@ vocabulary repaired); spans are in normalised coordinates and mapped back with `
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -134,14 +134,20 @@ _FPS = LazyPattern(
 _SEED = LazyPattern(
     rf"(?:{_L}(?:random|fixed)\s+)?(?:--|{_L})seed\s*(?:number|value|of|is|=|:|#)?\s*[-−]?({N}){_E}", keys=("seed",)
 )
+# Not the value of another setting's label: in "steps 40 guidance 7.5" and "seed 42 steps 30", 40 is the steps'
+# and 42 the seed's, though "40 guidance" and "42 steps" read alone would be settings themselves.
+_NOT_A_LABELS_VALUE = "".join(
+    f"(?<!{label} )" for label in ("steps", "step", "seed", "fps", "cfg", "guidance", "scale", "frames", "outputs")
+)
 _STEPS = LazyPattern(
-    rf"(?<![=:] )(?<![=:]){_B}({N})\s*(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?{_E}"
+    rf"(?<![=:] )(?<![=:]){_NOT_A_LABELS_VALUE}{_B}({N})\s*"
+    rf"(?:inference\s+|sampling\s+|denoising\s+|diffusion\s+)?steps?{_E}"
     rf"|\b(?:num_inference_steps|(?:inference\s+|sampling\s+|denoising\s+)?steps)\s*(?:of|=|:)?\s*[-−]?(\d+)\b",
     keys=("step",),
 )
 _GUIDANCE = LazyPattern(
     rf"{_L}(?:guidance(?:[\s_]+scale)?|cfg(?:[\s_]+scale)?|cfg)\s*(?:of|=|:|at)?\s*[-−]?(\d+(?:\.\d+)?)"
-    rf"|{_B}(?<![=:])(?<![=:] )(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg){_E}",
+    rf"|{_B}(?<![=:])(?<![=:] ){_NOT_A_LABELS_VALUE}(\d+(?:\.\d+)?)\s*(?:guidance(?:\s+scale)?|cfg){_E}",
     keys=("cfg", "guidance"),
 )
 _OUTPUT_NOUNS = (
@@ -294,7 +300,8 @@ _FEEDS = (
     r"m[oó]vil(?:es)?|celular|handy|smartphone|t[ée]l[ée]phone|portable|mobile"
 )
 _ES_AFTER_SHAPE = (
-    rf"(?=\s*(?:[,;:.!?\n)]|$)|\s+(?:por\s+favor|porfa|porfis|pls|plis)\b|\s+para\s+(?:{_FEEDS})\b|{_PRESET_NEXT})"
+    rf"(?=\s*(?:[,;:.!?\n)]|$)|\s+(?:por\s+favor|porfa|porfis|pls|plis)\b|\s+para\s+(?:{_FEEDS})\b|{_PRESET_NEXT}"
+    r"|\s+(?:que|porque|ya\s+que)\s+(?:es|son|ser[aá]|sea|va)\s+para\b)"
 )
 _FR_AFTER_SHAPE = (
     rf"(?=\s*(?:[,;:.!?\n)]|$)|\s+(?:s'il\s+(?:te|vous)\s+pla[iî]t|stp|svp|merci)\b|\s+pour\s+(?:l'|les?\s+)?(?:{_FEEDS})\b"
@@ -604,6 +611,8 @@ RULES: tuple[Rule, ...] = (
         rf"(?:帧率|幀率|帧速率|幀速率|フレームレート)\s*(?:为|為|是|は|:|=)?\s*{_CJK_NUM}\s*(?:fps|帧|幀)?"
         rf"|(?:每秒|毎秒)\s*({N_ZH})\s*(?:帧|幀|フレーム|コマ)"
         rf"|{_CJK_NUM}\s*(?:帧每秒|幀每秒|帧/秒|幀/秒|フレーム/秒|fps)"
+        # "fps 设成 10", "fpsは12で": the label, a verb or particle that sets it, the value.
+        rf"|(?<![a-z])fps\s*(?:{_ZH_SET}|を)\s*({N_ZH})"
         # "24帧" alone is how a frame rate is said ("8秒24帧"): a standard rate is never a length the model makes
         # (4k+1 frames), where "49帧" and "81帧" are.
         r"|(?<![\d.第每前后後这這那共])(?<!共\s)(24|30|48|50|60|二十四|三十|四十八|五十|六十)\s*(?:帧|幀)"
@@ -618,6 +627,8 @@ RULES: tuple[Rule, ...] = (
             "フレームレート30",
             "8秒24帧",
             "10秒，24帧",
+            "fps 设成 10 就行",
+            "8秒、fpsは12で",
         ],
         ["第24帧", "前30帧的画面"],
     ),
@@ -849,6 +860,7 @@ RULES: tuple[Rule, ...] = (
             "cuadrado porfa",
             "vertical para stories",
             "pásalo a vertical para Reels",
+            "un toro corriendo, en vertical que es para TikTok",
             "fondo de pantalla vertical",
             "1080p vertical y 4 segundos",
             "vertical en 720p",
@@ -1243,9 +1255,18 @@ RULES: tuple[Rule, ...] = (
         # Words no other language shares: read even where a short request is not recognised as German.
         r"(?<!die )(?<!diese )(?<!meine )(?<!deine )(?<!unsere )(?<!beide )(?<!beiden )(?<!den )(?<!der )(?<!von )"
         rf"{_B}({N_DE})\s+(?:(?:verschiedene|unterschiedliche|neue|weitere)\s+)?(?:{_DE_VARIANTS}|bilder){_E}"
-        rf"|\b(?:mach|erstell|generier|gib|erzeug)\w*\s+(?:mir\s+|uns\s+)?({N_DE})\s+(?:davon|st[üu]ck){_E}",
-        ["Kantenbild → Porzellanvase, vier Varianten", "Sechs Ausgaben, Seed zwölf", "mach zwei davon", "3 bilder"],
-        ["die vier Varianten", "drei Katzen"],
+        rf"|\b(?:mach|erstell|generier|gib|erzeug)\w*\s+(?:mir\s+|uns\s+)?({N_DE})\s+(?:davon|st[üu]ck){_E}"
+        # "Ölgemälde-Stil, 2 Stück": a count of pieces ending a clause is of outputs; "zwei Stück Kuchen" is cake.
+        rf"|(?<=[,;:.!?(])\s*({N_DE})\s+st[üu]ck(?=\s*(?:bitte\s*)?(?:[,;:.!?\n)]|$))",
+        [
+            "Kantenbild → Porzellanvase, vier Varianten",
+            "Sechs Ausgaben, Seed zwölf",
+            "mach zwei davon",
+            "3 bilder",
+            "ein König auf einem Thron, 2 Stück",
+            "Ölgemälde-Stil, drei Stück bitte.",
+        ],
+        ["die vier Varianten", "drei Katzen", "zwei Stück Kuchen auf einem Teller", "ein Teller, zwei Stück Kuchen"],
         keys=(
             *("variant", "version", "variation", "option", "entw", "vorschl", "ergebnis", "ausgaben", "bilder"),
             *("davon", "stück", "stuck", "stueck"),
@@ -1409,6 +1430,19 @@ def extract_meta(norm: Norm) -> Meta:
     def value(m: re.Match[str]) -> tuple[float | None, int]:
         return _signed(t, m, _first_group(m))
 
+    def free_matches(patterns: Iterable[LazyPattern]) -> Iterator[re.Match[str]]:
+        # Each pattern's matches that overlap nothing taken so far. Where one overlaps, the search goes on from
+        # the next character rather than after it, so that in "seed 42 steps 30" the steps rule, whose first
+        # match "42 steps" holds the seed's number, still finds "steps 30".
+        for pattern in patterns:
+            pos = 0
+            while (m := pattern.search(t, pos)) is not None:
+                if free(m):
+                    yield m
+                    pos = max(m.end(), m.start() + 1)
+                else:
+                    pos = m.start() + 1
+
     def refuse(m: re.Match[str], start: int, name: str, what: str = "", whole: bool = False) -> None:
         # ``start`` is where the number's minus sign is, when it stands before the match ("-3 seconds").
         a = min(m.start(), start)
@@ -1458,7 +1492,7 @@ def extract_meta(norm: Norm) -> Meta:
         # rules above decide.
         _orientation(norm, meta, free, take)
 
-    for m in (m for p in _rules("fps", norm, (_FPS,)) for m in p.finditer(t)):
+    for m in free_matches(_rules("fps", norm, (_FPS,))):
         if not free(m):
             continue
         v, start = value(m)
@@ -1467,7 +1501,7 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         elif v is not None:
             refuse(m, start, "fps")
-    for m in (m for p in _rules("frames", norm, (_FRAMES,)) for m in p.finditer(t)):
+    for m in free_matches(_rules("frames", norm, (_FRAMES,))):
         if not free(m):
             continue
         fv, start = value(m)
@@ -1500,7 +1534,7 @@ def extract_meta(norm: Norm) -> Meta:
                 take(m)
             elif v < 0:
                 refuse(m, start, "duration_s")
-    for m in (m for p in _rules("seed", norm, (_SEED,)) for m in p.finditer(t)):
+    for m in free_matches(_rules("seed", norm, (_SEED,))):
         v, start = value(m)
         if not free(m) or v is None:
             continue
@@ -1509,7 +1543,7 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         else:
             refuse(m, start, "seed", whole=v != int(v))
-    for m in (m for p in _rules("guidance", norm, (_GUIDANCE,)) for m in p.finditer(t)):
+    for m in free_matches(_rules("guidance", norm, (_GUIDANCE,))):
         v, start = value(m)
         if not free(m) or v is None:
             continue
@@ -1518,7 +1552,7 @@ def extract_meta(norm: Norm) -> Meta:
             take(m)
         else:
             refuse(m, start, "guidance_scale")
-    for m in (m for p in _rules("steps", norm, (_STEPS,)) for m in p.finditer(t)):
+    for m in free_matches(_rules("steps", norm, (_STEPS,))):
         v, start = value(m)
         if not free(m) or v is None:
             continue

@@ -491,8 +491,10 @@ def _plan_rows(
     uses_model = planner.name != "embedded"
     show_progress = sys.stderr.isatty() and (total > 200 or uses_model)
     errors = fallbacks = done = 0
-    chunks = [rows[i : i + _CHUNK] for i in range(0, total, _CHUNK)]
-    n_workers = _batch_workers(workers, planner, len(chunks))
+    n_workers = _batch_workers(workers, planner, -(-total // _CHUNK))
+    # One process plans row by row, so that progress (a model planner's, seconds a row) is shown as it goes.
+    size = _CHUNK if n_workers > 1 else 1
+    chunks = [rows[i : i + size] for i in range(0, total, size)]
     with contextlib.ExitStack() as stack:
         results: Iterator[list[tuple[str, int, int]]]
         if n_workers > 1:
@@ -509,13 +511,12 @@ def _plan_rows(
                 n_workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_batch_worker_init,
-                initargs=(planner, plan_detailed, True),
+                initargs=(planner, plan_detailed),
             )
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             results = pool.map(_plan_chunk, chunks)
         else:
-            _batch_worker_init(planner, plan_detailed)
-            results = map(_plan_chunk, chunks)
+            results = (_plan_chunk(chunk, planner, plan_detailed) for chunk in chunks)
         for chunk in results:
             for line, error, fallback in chunk:
                 out.write(line)
@@ -532,7 +533,7 @@ def _plan_rows(
 
 _CHUNK = 8  # rows a worker plans per task: small enough to balance, large enough to keep messages few
 _MAX_WORKERS = 8
-_BATCH: dict[str, Any] = {}  # the planner of this batch, in this process and in the forked workers
+_BATCH: dict[str, Any] = {}  # a forked worker's planner, set once when the worker starts
 
 
 def _workers_arg(value: str) -> int:
@@ -563,21 +564,27 @@ def _batch_workers(asked: int | None, planner: Any, chunks: int) -> int:
     return max(1, min(asked, chunks))
 
 
-def _batch_worker_init(planner: Any, plan_detailed: Callable[..., Any], forked: bool = False) -> None:
+def _batch_worker_init(planner: Any, plan_detailed: Callable[..., Any]) -> None:
+    """Start a forked batch worker: keep its planner, and leave signals to the parent."""
     _BATCH["planner"], _BATCH["plan_detailed"] = planner, plan_detailed
-    if forked:
-        # The parent handles Ctrl-C and termination (its cleanup removes the half-written output) and stops
-        # the pool; a worker just ends, without the parent's cancelling handlers it inherited.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for name in ("SIGTERM", "SIGHUP"):
-            signum = getattr(signal, name, None)
-            if signum is not None:
-                signal.signal(signum, signal.SIG_DFL)
+    # The parent handles Ctrl-C and termination (its cleanup removes the half-written output) and stops the
+    # pool; a worker just ends, without the parent's cancelling handlers it inherited.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
 
 
-def _plan_chunk(chunk: list[tuple[Any, tuple[str, list[str]] | str]]) -> list[tuple[str, int, int]]:
-    """Plan rows; returns each row's JSON line with whether it is an error and whether it fell back."""
-    planner, plan_detailed = _BATCH["planner"], _BATCH["plan_detailed"]
+def _plan_chunk(
+    chunk: list[tuple[Any, tuple[str, list[str]] | str]],
+    planner: Any = None,
+    plan_detailed: Callable[..., Any] | None = None,
+) -> list[tuple[str, int, int]]:
+    """Plan rows (with the forked worker's planner when none is given); returns each row's JSON line with
+    whether it is an error and whether it fell back."""
+    if planner is None or plan_detailed is None:
+        planner, plan_detailed = _BATCH["planner"], _BATCH["plan_detailed"]
     uses_model = planner.name != "embedded"
     done: list[tuple[str, int, int]] = []
     for rid, request in chunk:

@@ -155,10 +155,14 @@ def test_batch_workers_are_forked_only_where_that_is_safe(monkeypatch) -> None:
         name = "llm"
 
     monkeypatch.delitem(sys.modules, "av", raising=False)
+    monkeypatch.setattr(cli.threading, "active_count", lambda: 1)  # as in `unison plan`: no other thread
     assert cli._batch_workers(2, EmbeddedPlanner(), chunks=10) == 2
     assert cli._batch_workers(4, EmbeddedPlanner(), chunks=3) == 3  # no more workers than chunks
     assert cli._batch_workers(None, EmbeddedPlanner(), chunks=1) == 1
     assert cli._batch_workers(2, Model(), chunks=10) == 1  # a loaded model is not forked
+    monkeypatch.setattr(cli.threading, "active_count", lambda: 3)  # main() called in a threaded program
+    assert cli._batch_workers(2, EmbeddedPlanner(), chunks=10) == 1
+    monkeypatch.setattr(cli.threading, "active_count", lambda: 1)
     monkeypatch.setitem(sys.modules, "av", object())  # FFmpeg used here: a forked child would hang
     assert cli._batch_workers(2, EmbeddedPlanner(), chunks=10) == 1
 

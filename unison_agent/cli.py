@@ -548,15 +548,18 @@ def _workers_arg(value: str) -> int:
 
 def _batch_workers(asked: int | None, planner: Any, chunks: int) -> int:
     """How many processes plan a batch: 1 unless the planner is the embedded one, fork exists, PyAV is not
-    loaded in this process and there is more than one chunk of rows; then ``--workers`` or one per usable core
-    (at most 8)."""
+    loaded and no other thread runs in this process, and there is more than one chunk of rows; then
+    ``--workers`` or one per usable core (at most 8)."""
     import multiprocessing
 
     # Model-backed planners hold a loaded model or a client with threads: forking them is not safe. Nor is
-    # forking once PyAV has been loaded here: a child forked after FFmpeg has decoded a video hangs on its first.
+    # forking once PyAV has been loaded here: a child forked after FFmpeg has decoded a video hangs on its first
+    # decode (measured).
     if planner.name != "embedded" or chunks < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    if "av" in sys.modules:
+    if "av" in sys.modules or threading.active_count() > 1:
+        # A thread holding a lock at the fork leaves it held for ever in the child (a caller that runs main()
+        # inside a threaded program); FFmpeg's own threads are not Python's, hence the PyAV test.
         return 1
     if asked is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -147,6 +147,45 @@ def test_batch_mode_fails_clearly_when_a_worker_dies_and_writes_nothing(tmp_path
     assert list(tmp_path.glob("*out.jsonl*")) == []  # neither the output nor its temporary file
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers follow their parent through Linux prctl")
+def test_batch_workers_end_when_the_batch_is_killed_outright(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    src = tmp_path / "req.jsonl"  # long enough that the workers are still planning when the batch is killed
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": f"a red fox number {i} in the snow"}) + "\n" for i in range(6000))
+    )
+    argv = [sys.executable, "-m", "unison_agent.cli", "plan", "--jsonl", str(src), "--out", str(tmp_path / "o.jsonl")]
+    batch = subprocess.Popen([*argv, "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        try:
+            text = Path(f"/proc/{batch.pid}/task/{batch.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(pid) for pid in text.split()]
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 120
+    while len(children()) < 2 and batch.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = children()
+    assert len(workers) == 2, "the batch did not start its two workers"
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
+
+
 def test_batch_workers_are_forked_only_where_that_is_safe(monkeypatch) -> None:
     from unison_agent import cli
     from unison_agent.planning import EmbeddedPlanner

@@ -511,7 +511,7 @@ def _plan_rows(
                 n_workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_batch_worker_init,
-                initargs=(planner, plan_detailed),
+                initargs=(planner, plan_detailed, os.getpid()),
             )
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             results = pool.map(_plan_chunk, chunks)
@@ -567,9 +567,10 @@ def _batch_workers(asked: int | None, planner: Any, chunks: int) -> int:
     return max(1, min(asked, chunks))
 
 
-def _batch_worker_init(planner: Any, plan_detailed: Callable[..., Any]) -> None:
-    """Start a forked batch worker: keep its planner, and leave signals to the parent."""
+def _batch_worker_init(planner: Any, plan_detailed: Callable[..., Any], parent: int) -> None:
+    """Start a forked batch worker: keep its planner, leave signals to the parent, and end with the parent."""
     _BATCH["planner"], _BATCH["plan_detailed"] = planner, plan_detailed
+    _die_with(parent)
     # The parent handles Ctrl-C and termination (its cleanup removes the half-written output) and stops the
     # pool; a worker just ends, without the parent's cancelling handlers it inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -577,6 +578,22 @@ def _batch_worker_init(planner: Any, plan_detailed: Callable[..., Any]) -> None:
         signum = getattr(signal, name, None)
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies (Linux): a worker would otherwise wait on its queue
+    for ever after a `kill -9` of the batch, or an out-of-memory kill. Elsewhere nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # no libc to call: the worker just cannot follow its parent
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _plan_chunk(

@@ -25,7 +25,7 @@ import sys
 import zipfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -107,22 +107,19 @@ class _Linear:
         import numpy as np
 
         if self._dense is None:
-            rows = np.full(self.buckets, -1, dtype=np.int32)
-            rows[np.frombuffer(self.index, dtype=np.int32)] = np.arange(len(self.index), dtype=np.int32)
+            rows = _rows_by_bucket(self.buckets, self.index)
             weights = np.frombuffer(self.weights, dtype="<f2").reshape(len(self.index), len(self.bias))
             self._dense = (rows, weights.astype(np.float32), np.array(self.bias, dtype=np.float32))
 
     def logits(self, feats: dict[int, float]) -> list[float]:
         if self._dense is not None:
             return self._dense_logits(feats)
-        index, n, size, weights = self.index, len(self.index), self._row.size, self.weights
+        size, weights = self._row.size, self.weights
         rows: list[bytes | memoryview] = []
         values: list[float] = []
-        for bucket, value in feats.items():
-            i = bisect_left(index, bucket)
-            if i < n and index[i] == bucket:
-                rows.append(weights[i * size : (i + 1) * size])
-                values.append(value)
+        for i, value in _stored(self.index, feats):
+            rows.append(weights[i * size : (i + 1) * size])
+            values.append(value)
         k = len(self.bias)
         flat = struct.unpack(f"<{len(rows) * k}e", b"".join(rows))
         return [self.bias[c] + sum(map(operator.mul, values, flat[c::k])) for c in range(k)]
@@ -177,8 +174,7 @@ class _Network:
         import numpy as np
 
         if self._dense is None:
-            rows = np.full(self.buckets, -1, dtype=np.int32)
-            rows[np.frombuffer(self.index, dtype=np.int32)] = np.arange(len(self.index), dtype=np.int32)
+            rows = _rows_by_bucket(self.buckets, self.index)
             q = np.frombuffer(self.hidden_q, dtype=np.int8).reshape(len(self.index), self.width)
             self._dense = (
                 rows,
@@ -192,14 +188,12 @@ class _Network:
     def logits(self, feats: dict[int, float]) -> list[float]:
         if self._dense is not None:
             return self._dense_logits(feats)
-        index, n, width, q = self.index, len(self.index), self.width, self.hidden_q
+        width, q = self.width, self.hidden_q
         rows: list[bytes | memoryview] = []
         values: list[float] = []
-        for bucket, value in feats.items():
-            i = bisect_left(index, bucket)
-            if i < n and index[i] == bucket:
-                rows.append(q[i * width : (i + 1) * width])
-                values.append(value * self.hidden_scale[i])
+        for i, value in _stored(self.index, feats):
+            rows.append(q[i * width : (i + 1) * width])
+            values.append(value * self.hidden_scale[i])
         flat = struct.unpack(f"<{len(rows) * width}b", b"".join(rows))
         hidden = [max(0.0, b + sum(map(operator.mul, values, flat[u::width]))) for u, b in enumerate(self.hidden_bias)]
         return [
@@ -220,6 +214,25 @@ class _Network:
             hit = found[used]
             hidden = b1 + (values[used] * scale[hit]) @ q[hit].astype(np.float32)
         return list((np.maximum(hidden, 0.0) @ w2 + b2).tolist())
+
+
+def _stored(index: array[int], feats: dict[int, float]) -> Iterator[tuple[int, float]]:
+    """``(row, value)`` of each feature whose bucket has a stored row (``index`` holds the used buckets,
+    ascending); the others weigh nothing."""
+    n = len(index)
+    for bucket, value in feats.items():
+        i = bisect_left(index, bucket)
+        if i < n and index[i] == bucket:
+            yield i, value
+
+
+def _rows_by_bucket(buckets: int, index: array[int]) -> Any:
+    """A numpy array giving each bucket's stored row, or -1 (imports numpy)."""
+    import numpy as np
+
+    rows = np.full(buckets, -1, dtype=np.int32)
+    rows[np.frombuffer(index, dtype=np.int32)] = np.arange(len(index), dtype=np.int32)
+    return rows
 
 
 def read_npz(path: Path) -> dict[str, tuple[str, tuple[int, ...], bytes | memoryview]]:

@@ -1493,8 +1493,6 @@ def extract_meta(norm: Norm) -> Meta:
         _orientation(norm, meta, free, take)
 
     for m in free_matches(_rules("fps", norm, (_FPS,))):
-        if not free(m):
-            continue
         v, start = value(m)
         if v is not None and _in_range("fps", v):
             meta.fps = round(v)
@@ -1502,8 +1500,6 @@ def extract_meta(norm: Norm) -> Meta:
         elif v is not None:
             refuse(m, start, "fps")
     for m in free_matches(_rules("frames", norm, (_FRAMES,))):
-        if not free(m):
-            continue
         fv, start = value(m)
         if fv is None or fv != int(fv):
             continue
@@ -1536,7 +1532,7 @@ def extract_meta(norm: Norm) -> Meta:
                 refuse(m, start, "duration_s")
     for m in free_matches(_rules("seed", norm, (_SEED,))):
         v, start = value(m)
-        if not free(m) or v is None:
+        if v is None:
             continue
         if v == int(v) and _in_range("seed", v):
             meta.seed = int(v)
@@ -1545,7 +1541,7 @@ def extract_meta(norm: Norm) -> Meta:
             refuse(m, start, "seed", whole=v != int(v))
     for m in free_matches(_rules("guidance", norm, (_GUIDANCE,))):
         v, start = value(m)
-        if not free(m) or v is None:
+        if v is None:
             continue
         if _in_range("guidance_scale", v):
             meta.guidance = v
@@ -1554,7 +1550,7 @@ def extract_meta(norm: Norm) -> Meta:
             refuse(m, start, "guidance_scale")
     for m in free_matches(_rules("steps", norm, (_STEPS,))):
         v, start = value(m)
-        if not free(m) or v is None:
+        if v is None:
             continue
         keyword_first = m.group(2) if _STEPS.made(m) else m.groupdict().get("k")
         if v == int(v) and _in_range("steps", v) and v >= 2:

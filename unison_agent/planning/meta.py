@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import Any, Literal
 
 from unison_agent.planning.patterns import LazyPattern
 from unison_agent.planning.text import NUMBER_RE, NUMBER_RES, Norm, has_char_from, parse_number
@@ -1411,204 +1412,377 @@ def _sides(w: int, h: int) -> str:
     return " and ".join(bad)
 
 
-def extract_meta(norm: Norm) -> Meta:
-    """Find every meta setting in ``norm``. A setting stated with a value outside the contract's range ("2000
-    frames", "seed -1") is listed in ``Meta.out_of_range`` with the allowed range, and its words are cut like any
-    setting's; numbers that are content ("2000 cats", "a temple with 1000 steps") are left alone."""
-    t = norm.text
-    meta = Meta()
-    taken: list[Span] = []
-    refused: list[tuple[int, str]] = []
+class _Found:
+    """What one text states, found so far: the :class:`Meta` being filled, the spans already read (each part of
+    the text states one setting at most) and the settings refused, with the range each must be in."""
 
-    def free(m: re.Match[str]) -> bool:
-        return all(m.end() <= a or m.start() >= b for a, b in taken)
+    def __init__(self, norm: Norm) -> None:
+        self.norm = norm
+        self.text = norm.text
+        self.meta = Meta()
+        self.taken: list[Span] = []
+        self.refused: list[tuple[int, str]] = []
 
-    def take(m: re.Match[str]) -> None:
-        taken.append((m.start(), m.end()))
-        meta.add(m)
+    def free(self, m: re.Match[str]) -> bool:
+        """Whether ``m`` overlaps no span already read."""
+        return all(m.end() <= a or m.start() >= b for a, b in self.taken)
 
-    def value(m: re.Match[str]) -> tuple[float | None, int]:
-        return _signed(t, m, _first_group(m))
+    def take(self, m: re.Match[str]) -> None:
+        """Mark ``m`` as read and as a span to cut from the prompt."""
+        self.taken.append((m.start(), m.end()))
+        self.meta.add(m)
 
-    def free_matches(patterns: Iterable[LazyPattern]) -> Iterator[re.Match[str]]:
-        # Each pattern's matches that overlap nothing taken so far. Where one overlaps, the search goes on from
-        # the next character rather than after it, so that in "seed 42 steps 30" the steps rule, whose first
-        # match "42 steps" holds the seed's number, still finds "steps 30".
+    def value(self, m: re.Match[str]) -> tuple[float | None, int]:
+        """The number ``m`` states (its first group that matched) with its sign, and where it starts."""
+        return _signed(self.text, m, _first_group(m))
+
+    def refuse(self, m: re.Match[str], start: int, name: str, what: str = "", whole: bool = False) -> None:
+        """Record that ``m`` states setting ``name`` (``what``, when the message names it otherwise) outside
+        ``LIMITS[name]``, and cut it like a setting that was read."""
+        # ``start`` is where the number's minus sign is, when it stands before the match ("-3 seconds").
+        a = min(m.start(), start)
+        lo, hi = LIMITS[name]
+        phrase = _LEAD.sub("", self.norm.original[slice(*self.norm.span(a, m.end()))].strip())
+        number = "a whole number " if whole else ""
+        self.refused.append((a, f"{phrase}: {what or name} must be {number}{_fmt(lo)}..{_fmt(hi)}"))
+        self.taken.append((a, m.end()))
+        self.meta.spans.append((a, m.end()))
+
+    # How a setting's patterns are scanned (:attr:`_Setting.scan`).
+    def every(self, patterns: Iterable[LazyPattern]) -> Iterator[re.Match[str]]:
+        """Every match of each pattern in turn: the reader decides which span it would take."""
+        for pattern in patterns:
+            yield from pattern.finditer(self.text)
+
+    def untaken(self, patterns: Iterable[LazyPattern]) -> Iterator[re.Match[str]]:
+        """Each pattern's matches, as ``finditer`` finds them, that overlap nothing read so far."""
+        return (m for m in self.every(patterns) if self.free(m))
+
+    def free_matches(self, patterns: Iterable[LazyPattern]) -> Iterator[re.Match[str]]:
+        """Each pattern's matches that overlap nothing read so far, searched again past one that does."""
+        # Where one overlaps, the search goes on from the next character rather than after it, so that in "seed 42
+        # steps 30" the steps rule, whose first match "42 steps" holds the seed's number, still finds "steps 30".
         for pattern in patterns:
             pos = 0
-            while (m := pattern.search(t, pos)) is not None:
-                if free(m):
+            while (m := pattern.search(self.text, pos)) is not None:
+                if self.free(m):
                     yield m
                     pos = max(m.end(), m.start() + 1)
                 else:
                     pos = m.start() + 1
 
-    def refuse(m: re.Match[str], start: int, name: str, what: str = "", whole: bool = False) -> None:
-        # ``start`` is where the number's minus sign is, when it stands before the match ("-3 seconds").
-        a = min(m.start(), start)
-        lo, hi = LIMITS[name]
-        phrase = _LEAD.sub("", norm.original[slice(*norm.span(a, m.end()))].strip())
-        number = "a whole number " if whole else ""
-        refused.append((a, f"{phrase}: {what or name} must be {number}{_fmt(lo)}..{_fmt(hi)}"))
-        taken.append((a, m.end()))
-        meta.spans.append((a, m.end()))
 
-    for m in _WIDTH_HEIGHT.finditer(t):
-        if not free(m):
-            continue
-        w, h = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        if _in_range("width", int(w)) and _in_range("height", int(h)):
-            meta.width, meta.height = int(w), int(h)
-            take(m)
-        else:
-            refuse(m, m.start(), "width", _sides(int(w), int(h)))
-    for m in (m for p in _rules("size", norm, (_SIZE,)) for m in p.finditer(t)):
-        if not free(m) or _LENGTH_UNIT.match(t, m.end()):
-            continue  # "a 120x80 cm rug" is the size of a thing, not of the picture
-        w, h = int(m.group(1)), int(m.group(2))
-        if _in_range("width", w) and _in_range("height", h):
-            meta.width, meta.height = w, h
-            take(m)
-        elif 0 < w < 64 and 0 < h < 64 and w / h <= 4 and h / w <= 4:  # "16x9" is a ratio
-            meta.ratio = (float(w), float(h))
-            take(m)
-        else:
-            refuse(m, m.start(), "width", _sides(w, h))
-    for m in (m for p in _rules("ratio", norm, (_RATIO,)) for m in p.finditer(t)):
-        if not free(m) or _CLOCK_TIME.match(m.group(0)) or _CLOCK_BEFORE.search(t, max(0, m.start() - 24), m.start()):
-            continue  # "a clock showing 10:10", "07:30", "7:30 am" are times of day
-        a, b = _num(m.group(1)) or 0.0, _num(m.group(2)) or 0.0  # "九比十六": numerals too
-        if a >= 1 and b >= 1 and 0.2 <= a / b <= 5:
-            meta.ratio = (a, b)
-            take(m)
-    for m in (m for p in _rules("preset", norm, (_PRESET,)) for m in p.finditer(t)):
-        if not free(m) or _DEVICE_AFTER.match(t, m.end()):
-            continue  # "a 1080p monitor" is a thing in the picture
-        meta.preset = f"{m.group(1)}p" if m.group(1) else "1080p"
-        take(m)
-    _orientation_rules(norm, meta, taken)
-    if norm.lang not in ("es", "fr"):
-        # In Spanish and French the same words follow the noun they describe ("un jardín vertical"): their own
-        # rules above decide.
-        _orientation(norm, meta, free, take)
+# ------------------------------------------------------------------------------------------------ readers
+# What one match of a setting's patterns sets (:attr:`_Setting.read`). Settings that are a number in a range read
+# with _read_number; these are the ones that are not.
+def _read_width_height(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """ "width 768, height 512", either side first."""
+    w, h = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    if _in_range("width", int(w)) and _in_range("height", int(h)):
+        found.meta.width, found.meta.height = int(w), int(h)
+        found.take(m)
+    else:
+        found.refuse(m, m.start(), "width", _sides(int(w), int(h)))
 
-    for m in free_matches(_rules("fps", norm, (_FPS,))):
-        v, start = value(m)
-        if v is not None and _in_range("fps", v):
-            meta.fps = round(v)
-            take(m)
-        elif v is not None:
-            refuse(m, start, "fps")
-    for m in free_matches(_rules("frames", norm, (_FRAMES,))):
-        fv, start = value(m)
-        if fv is None or fv != int(fv):
+
+def _read_size(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """ "1280x720"; two small sides ("16x9") are a ratio."""
+    if _LENGTH_UNIT.match(found.text, m.end()):
+        return  # "a 120x80 cm rug" is the size of a thing, not of the picture
+    w, h = int(m.group(1)), int(m.group(2))
+    if _in_range("width", w) and _in_range("height", h):
+        found.meta.width, found.meta.height = w, h
+        found.take(m)
+    elif 0 < w < 64 and 0 < h < 64 and w / h <= 4 and h / w <= 4:  # "16x9" is a ratio
+        found.meta.ratio = (float(w), float(h))
+        found.take(m)
+    else:
+        found.refuse(m, m.start(), "width", _sides(w, h))
+
+
+def _read_ratio(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """ "16:9", "九比十六"; a time of day is not a ratio, nor is a shape too long or too thin to make."""
+    t = found.text
+    if _CLOCK_TIME.match(m.group(0)) or _CLOCK_BEFORE.search(t, max(0, m.start() - 24), m.start()):
+        return  # "a clock showing 10:10", "07:30", "7:30 am" are times of day
+    a, b = _num(m.group(1)) or 0.0, _num(m.group(2)) or 0.0  # "九比十六": numerals too
+    if a >= 1 and b >= 1 and 0.2 <= a / b <= 5:
+        found.meta.ratio = (a, b)
+        found.take(m)
+
+
+def _read_preset(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """ "720p", "full hd"."""
+    if _DEVICE_AFTER.match(found.text, m.end()):
+        return  # "a 1080p monitor" is a thing in the picture
+    found.meta.preset = f"{m.group(1)}p" if m.group(1) else "1080p"
+    found.take(m)
+
+
+def _read_orientation_rule(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """An orientation stated in another language. Only the orientation word and its format word are cut; a
+    medium that shows the word is a format ("un vídeo vertical", "竖版视频") stays in the prompt."""
+    word, fmt = _named(m, "o"), _named(m, "f")
+    if word is None:
+        return
+    a, b = (min(word[0], fmt[0]), max(word[1], fmt[1])) if fmt and fmt[0] < fmt[1] else word
+    if any(a < y and b > x for x, y in found.taken):
+        return
+    found.meta.orientation = _orientation_of(found.text[word[0] : word[1]])
+    found.meta.spans.append((a, b))
+    found.taken.append((a, b))
+
+
+# "vertical for reels": a shape stated for where the output will be shown. The platform goes with the shape.
+_FOR_PLATFORM = LazyPattern(
+    r"\s+for\s+(?:(?:my|our|the|a|an)\s+)?(?:tiktok|tik\s+tok|reels?|stories|story|shorts|instagram|insta|ig|"
+    r"youtube(?:\s+shorts)?|snapchat|pinterest|whatsapp|facebook|fb|linkedin|mobile|(?:a\s+)?phones?|"
+    r"(?:phone|desktop|lock\s*screen)\s+wallpapers?|desktop|(?:the\s+)?web)\b"
+)
+# A setting right after the shape word ("vertical 8s", "square 30 fps"): the shape is one of a list of settings.
+_SETTING_AFTER = LazyPattern(r"\s+\d+(?:\.\d+)?\s*(?:s|secs?|seconds?|fps|frames?|p)\b")
+_NOT_ORIENTATION = LazyPattern(
+    r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)", keys=("square",)
+)
+
+
+def _read_orientation(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """An orientation stated in English: "vertical", "in landscape format", "square for instagram"."""
+    t, meta = found.text, found.meta
+    word = m.group(1).replace(" ", "").replace("-", "")
+    after = t[m.end(1) : m.end(1) + 24]
+    before = t[max(0, m.start(1) - 8) : m.start(1)]
+    medium = re.match(rf"\s+({_ORIENT_MEDIA})\b", after)
+    tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (medium.group(1) if medium else "")
+    if (word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6))) or "times " in before:
+        return
+    # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
+    # orientation word, a neighbouring preset, or a bare list item counts.
+    standalone = re.match(r"\s*(?:[,.;:)!?/|]|$|\d{3,4}p|\s*-)", after) is not None
+    standalone = standalone or _SETTING_AFTER.match(t, m.end()) is not None
+    platform = _FOR_PLATFORM.match(t, m.end())
+    # "..., square please": a shape word that is a clause of its own but for a courtesy word.
+    courteous = re.match(r"\s*(?:please|pls|plz)\b\s*(?:[,.;:)!]|$)", after) is not None
+    near_preset = re.search(r"\d{3,4}\s*p", t[max(0, m.start() - 12) : m.end() + 12]) is not None
+    explicit = tail_word.split(" ")[0] in ("orientation", "mode", "format", "layout", "aspect", "ratio", "crop")
+    if word in ("portrait", "landscape"):
+        listed = (standalone or courteous or platform) and re.search(
+            r"(?:^|[,.;:!?(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]
+        ) is not None
+        if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
+            return
+    elif word in ("vertical", "horizontal", "square") and not (
+        explicit or standalone or courteous or near_preset or tail_word or platform
+    ):
+        return
+    meta.orientation = {
+        "vertical": "portrait",
+        "horizontal": "landscape",
+        "widescreen": "landscape",
+        "ultrawide": "landscape",
+    }.get(word, word)
+    if word == "widescreen" and meta.ratio is None:
+        meta.ratio = (16.0, 9.0)
+    if word == "ultrawide" and meta.ratio is None:
+        meta.ratio = (21.0, 9.0)
+    found.take(m)
+    if platform:
+        meta.spans.append(platform.span())
+
+
+def _read_number(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """A setting that is one number: ``setting.field`` becomes ``setting.store(value)`` where the value is in
+    ``LIMITS[setting.limit]``, whole unless ``setting.whole`` is "any", and at least ``setting.least``. A value in
+    range below ``least`` is content and left alone; any other is refused where ``setting.stated`` allows."""
+    v, start = found.value(m)
+    if v is None:
+        return
+    whole = v == int(v)
+    if not whole and setting.whole == "skip":
+        return
+    allowed = _in_range(setting.limit, v) and (whole or setting.whole == "any")
+    if allowed and (setting.least is None or v >= setting.least):
+        stored = setting.store(v)
+        if stored is not None:
+            setattr(found.meta, setting.field, stored)
+        found.take(m)
+    elif not allowed and (setting.stated is None or setting.stated(m)):
+        found.refuse(m, start, setting.limit, whole=setting.whole == "refuse" and not whole)
+
+
+def _as_read(v: float) -> float:
+    return v
+
+
+def _count_above_one(v: float) -> int | None:
+    """A count of outputs set by a key ("n=4"); ``None`` for 1, the default, which leaves a count already read."""
+    return int(v) if v > 1 else None
+
+
+def _steps_stated(m: re.Match[str]) -> bool:
+    """Whether a number of steps out of range was stated as steps: after its keyword ("steps 100000") or with a
+    word of sampling ("1000 inference steps"); a bare "1000 steps" may be a staircase and stays content."""
+    keyword_first = m.group(2) if _STEPS.made(m) else m.groupdict().get("k")
+    return bool(keyword_first or _STEPS_WORD.search(m.group(0)))
+
+
+def _read_seconds(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """A duration: "5 seconds", "2 minutes", "5s" (not a decade: "retro 60s style"), "5秒"."""
+    t = found.text
+    v, start = _signed(t, m, 1)
+    unit = m.group("unit") if "unit" in m.re.groupindex else m.group(2) if _SECONDS.made(m) else "s"
+    if v is None:
+        return
+    if unit.startswith(("m", "分")):
+        v *= 60
+    if unit == "s" and not re.match(r"\d", m.group(1)):
+        return  # "five s" is not a duration; "5s" is
+    if unit == "s" and _is_decade(t, m, v):
+        return  # "retro 60s style", "in her 40s": a decade or an age
+    # A duration longer than can be made, in words ("a 90 second video"), is still a duration: the planner
+    # refuses it with the limit instead of making 5 s. A bare "s" past the limit is a decade ("1970s").
+    if 0 < v <= (LIMITS["duration_s"][1] if unit == "s" else 3600):
+        found.meta.seconds = v
+        found.take(m)
+    elif v < 0:
+        found.refuse(m, start, "duration_s")
+
+
+def _output_counts(found: _Found, patterns: Iterable[LazyPattern]) -> Iterator[re.Match[str]]:
+    """The scan of counts of outputs: "4 product shots" where the text starts, then each pattern's matches; those
+    that overlap nothing read so far."""
+    lead = _OUTPUTS_LEAD.match(found.text)
+    return (m for m in chain([lead] if lead else [], found.every(patterns)) if found.free(m))
+
+
+def _read_output_count(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """A count of outputs before what is counted: "4 variations", "make 4 product shots", "a few versions, like 3"."""
+    t, meta = found.text, found.meta
+    v, start = found.value(m)
+    if v is None or v != int(v) or _DETERMINER_BEFORE.search(t, max(0, start - 12), start):
+        return
+    if _HAS_BEFORE.search(t, max(0, start - 16), start) and not _COUNT_NOUN.search(m.group(0)):
+        return  # "a poster with 4 photos of the team" shows them; "with 4 variations" asks for them
+    most = LIMITS["num_outputs"][1]
+    if 2 <= v <= most and (_OUTPUTS_MORE.made(m) or _OUTPUTS_LEAD.made(m)):
+        # Only the number is cut: "product shots" says what to make.
+        meta.num_outputs = int(v)
+        found.taken.append(m.span(1))
+        meta.add(m, 1)
+    elif 2 <= v <= most:
+        meta.num_outputs = int(v)
+        found.take(m)
+    elif (
+        not _in_range("num_outputs", v)
+        and _COUNT_NOUN.search(m.group(0))
+        and not _HAS_BEFORE.search(t, max(0, start - 16), start)
+    ):
+        # "100 variations" asks for outputs; "50 photos" or "20 posters" may be what one picture shows.
+        found.refuse(m, start, "num_outputs")
+
+
+def _read_bare_count(found: _Found, setting: _Setting, m: re.Match[str]) -> None:
+    """A count standing alone, where no count was read before: "generate three so I can choose", "x4"."""
+    t = found.text
+    if _OUTPUTS_TIMES.made(m) and not re.search(r"(?:^|[,.;:!?(|/\n])\s*$", t[: m.start()]):
+        return
+    word = m.group(_first_group(m))
+    v = {"a few": 3.0, "a couple": 2.0}.get(word) or _num(word)
+    if found.meta.num_outputs is not None or v is None or v != int(v):
+        return
+    if 2 <= v <= LIMITS["num_outputs"][1]:
+        found.meta.num_outputs = int(v)
+        found.take(m)
+    elif v > LIMITS["num_outputs"][1]:
+        found.refuse(m, m.start(), "num_outputs")
+
+
+# ------------------------------------------------------------------------------------------------ the settings
+@dataclass(frozen=True, eq=False)  # rows are told apart by identity: no __eq__/__hash__ to build
+class _Setting:
+    """One way :func:`extract_meta` reads a setting. The patterns tried are the :data:`RULES` of ``kind`` with
+    ``english`` among them in the order :func:`_rules` gives (``english`` alone where ``kind`` is empty); ``scan``
+    says which of their matches are read, ``read`` what each sets. Text in a language of ``not_in`` is left to
+    that language's rules.
+
+    The rest is for :func:`_read_number`: the :class:`Meta` ``field`` it sets (for other readers, the field they
+    mainly set), the ``LIMITS`` entry ``limit`` a value must be in, what a value with a fraction is (``"any"``:
+    a value like another, ``"refuse"``: refused as not whole, ``"skip"``: content), the ``least`` value that
+    states the setting where the limit allows less, ``store`` (the value as the field holds it; ``None`` sets
+    nothing) and ``stated`` (whether a value out of range is still this setting; unset: always)."""
+
+    field: str
+    kind: str
+    english: tuple[LazyPattern, ...]
+    scan: Callable[[_Found, Iterable[LazyPattern]], Iterator[re.Match[str]]]
+    read: Callable[[_Found, _Setting, re.Match[str]], None] = _read_number
+    limit: str = ""
+    whole: Literal["any", "refuse", "skip"] = "any"
+    least: float | None = None
+    store: Callable[[float], float | None] = _as_read
+    stated: Callable[[re.Match[str]], bool] | None = None
+    not_in: tuple[str, ...] = ()
+
+
+# Every setting, in the order read. A part of the text read by one setting is not read by those after it, so the
+# order decides between readings of the same words: "24 frames per second" is read by fps before frames sees
+# "24 frames".
+_SETTINGS: tuple[_Setting, ...] = (
+    _Setting("width", "", (_WIDTH_HEIGHT,), _Found.untaken, _read_width_height),
+    _Setting("width", "size", (_SIZE,), _Found.untaken, _read_size),
+    _Setting("ratio", "ratio", (_RATIO,), _Found.untaken, _read_ratio),
+    _Setting("preset", "preset", (_PRESET,), _Found.untaken, _read_preset),
+    _Setting("orientation", "orientation", (), _Found.every, _read_orientation_rule),
+    # In Spanish and French the same words follow the noun they describe ("un jardín vertical"): their own rules
+    # above decide.
+    _Setting("orientation", "", (_ORIENT,), _Found.untaken, _read_orientation, not_in=("es", "fr")),
+    _Setting("fps", "fps", (_FPS,), _Found.free_matches, limit="fps", store=round),
+    # 1 to 4 frames is not a clip: "a comic strip with 3 frames" is content.
+    _Setting("frames", "frames", (_FRAMES,), _Found.free_matches, limit="num_frames", whole="skip", least=5, store=int),
+    _Setting("seconds", "seconds", (_SECONDS, _SECONDS_ZH), _Found.untaken, _read_seconds),
+    _Setting("seed", "seed", (_SEED,), _Found.free_matches, limit="seed", whole="refuse", store=int),
+    _Setting("guidance", "guidance", (_GUIDANCE,), _Found.free_matches, limit="guidance_scale"),
+    # "one step at a time": a single step, though in range, is content.
+    _Setting(
+        "steps",
+        "steps",
+        (_STEPS,),
+        _Found.free_matches,
+        limit="steps",
+        whole="refuse",
+        least=2,
+        store=int,
+        stated=_steps_stated,
+    ),
+    _Setting("num_outputs", "outputs", (_OUTPUTS_MORE, _OUTPUTS_FEW, _OUTPUTS), _output_counts, _read_output_count),
+    _Setting(
+        "num_outputs", "", (_OUTPUTS_KEY,), _Found.untaken, limit="num_outputs", whole="skip", store=_count_above_one
+    ),
+    _Setting("num_outputs", "", (_OUTPUTS_BARE, _OUTPUTS_ALONE, _OUTPUTS_TIMES), _Found.untaken, _read_bare_count),
+)
+
+
+def extract_meta(norm: Norm) -> Meta:
+    """Find every meta setting in ``norm``. A setting stated with a value outside the contract's range ("2000
+    frames", "seed -1") is listed in ``Meta.out_of_range`` with the allowed range, and its words are cut like any
+    setting's; numbers that are content ("2000 cats", "a temple with 1000 steps") are left alone."""
+    t = norm.text
+    found = _Found(norm)
+    for setting in _SETTINGS:
+        if norm.lang in setting.not_in:
             continue
-        if 5 <= fv <= LIMITS["num_frames"][1]:
-            meta.frames = int(fv)
-            take(m)
-        elif not _in_range("num_frames", fv):
-            refuse(m, start, "num_frames")
-        # 1 to 4 frames is not a clip: "a comic strip with 3 frames" is content.
-    for pattern in _rules("seconds", norm, (_SECONDS, _SECONDS_ZH)):
-        for m in pattern.finditer(t):
-            if not free(m):
-                continue
-            v, start = _signed(t, m, 1)
-            unit = m.group("unit") if "unit" in m.re.groupindex else m.group(2) if pattern is _SECONDS else "s"
-            if v is None:
-                continue
-            if unit.startswith(("m", "分")):
-                v *= 60
-            if unit == "s" and not re.match(r"\d", m.group(1)):
-                continue  # "five s" is not a duration; "5s" is
-            if unit == "s" and _is_decade(t, m, v):
-                continue  # "retro 60s style", "in her 40s": a decade or an age
-            # A duration longer than can be made, in words ("a 90 second video"), is still a duration: the planner
-            # refuses it with the limit instead of making 5 s. A bare "s" past the limit is a decade ("1970s").
-            if 0 < v <= (LIMITS["duration_s"][1] if unit == "s" else 3600):
-                meta.seconds = v
-                take(m)
-            elif v < 0:
-                refuse(m, start, "duration_s")
-    for m in free_matches(_rules("seed", norm, (_SEED,))):
-        v, start = value(m)
-        if v is None:
-            continue
-        if v == int(v) and _in_range("seed", v):
-            meta.seed = int(v)
-            take(m)
-        else:
-            refuse(m, start, "seed", whole=v != int(v))
-    for m in free_matches(_rules("guidance", norm, (_GUIDANCE,))):
-        v, start = value(m)
-        if v is None:
-            continue
-        if _in_range("guidance_scale", v):
-            meta.guidance = v
-            take(m)
-        else:
-            refuse(m, start, "guidance_scale")
-    for m in free_matches(_rules("steps", norm, (_STEPS,))):
-        v, start = value(m)
-        if v is None:
-            continue
-        keyword_first = m.group(2) if _STEPS.made(m) else m.groupdict().get("k")
-        if v == int(v) and _in_range("steps", v) and v >= 2:
-            meta.steps = int(v)
-            take(m)
-        elif not (v == int(v) and _in_range("steps", v)) and (keyword_first or _STEPS_WORD.search(m.group(0))):
-            # "steps 100000", "1000 inference steps"; a bare "1000 steps" may be a staircase and stays content.
-            refuse(m, start, "steps", whole=v != int(v))
-    counts = (m for p in _rules("outputs", norm, (_OUTPUTS_MORE, _OUTPUTS_FEW, _OUTPUTS)) for m in p.finditer(t))
-    for m in chain([m for m in [_OUTPUTS_LEAD.match(t)] if m], counts):
-        v, start = value(m)
-        if not free(m) or v is None or v != int(v) or _DETERMINER_BEFORE.search(t, max(0, start - 12), start):
-            continue
-        if _HAS_BEFORE.search(t, max(0, start - 16), start) and not _COUNT_NOUN.search(m.group(0)):
-            continue  # "a poster with 4 photos of the team" shows them; "with 4 variations" asks for them
-        if 2 <= v <= LIMITS["num_outputs"][1] and (_OUTPUTS_MORE.made(m) or _OUTPUTS_LEAD.made(m)):
-            meta.num_outputs = int(v)
-            taken.append(m.span(1))
-            meta.add(m, 1)
-        elif 2 <= v <= LIMITS["num_outputs"][1]:
-            meta.num_outputs = int(v)
-            take(m)
-        elif (
-            not _in_range("num_outputs", v)
-            and _COUNT_NOUN.search(m.group(0))
-            and not _HAS_BEFORE.search(t, max(0, start - 16), start)
-        ):
-            # "100 variations" asks for outputs; "50 photos" or "20 posters" may be what one picture shows.
-            refuse(m, start, "num_outputs")
-    for m in _OUTPUTS_KEY.finditer(t):
-        v, start = value(m)
-        if not free(m) or v is None or v != int(v):
-            continue
-        if _in_range("num_outputs", v):
-            meta.num_outputs = int(v) if v > 1 else meta.num_outputs
-            take(m)
-        else:
-            refuse(m, start, "num_outputs")
-    for m in (m for p in (_OUTPUTS_BARE, _OUTPUTS_ALONE, _OUTPUTS_TIMES) for m in p.finditer(t)):
-        if _OUTPUTS_TIMES.made(m) and not re.search(r"(?:^|[,.;:!?(|/\n])\s*$", t[: m.start()]):
-            continue
-        word = m.group(_first_group(m))
-        v = {"a few": 3.0, "a couple": 2.0}.get(word) or _num(word)
-        if not free(m) or meta.num_outputs is not None or v is None or v != int(v):
-            continue
-        if 2 <= v <= LIMITS["num_outputs"][1]:
-            meta.num_outputs = int(v)
-            take(m)
-        elif v > LIMITS["num_outputs"][1]:
-            refuse(m, m.start(), "num_outputs")
-    _negative(norm, meta, taken)
-    _negative_rules(norm, meta, taken)
+        patterns = _rules(setting.kind, norm, setting.english) if setting.kind else setting.english
+        for m in setting.scan(found, patterns):
+            setting.read(found, setting, m)
+    meta = found.meta
+    _negative(norm, meta, found.taken)
+    _negative_rules(norm, meta, found.taken)
     # A label that introduces settings ("Settings: seed 5", "specs negative prompt - blur") goes with the first.
     for i, (a, b) in enumerate(meta.spans):
         label = _SETTINGS_LABEL.search(t, max(0, a - 16), a)
         if label:
             meta.spans[i] = (label.start(), b)
-    meta.out_of_range = [message for _, message in sorted(refused)]
+    meta.out_of_range = [message for _, message in sorted(found.refused)]
     meta.video_hint = any(x is not None for x in (meta.seconds, meta.frames, meta.fps))
     return meta
 
@@ -1706,83 +1880,6 @@ def _negative_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
             taken.append(cut)
 
 
-def _orientation_rules(norm: Norm, meta: Meta, taken: list[Span]) -> None:
-    """Orientations stated in the other languages. Only the orientation word and its format word are cut; a
-    medium that shows the word is a format ("un vídeo vertical", "竖版视频") stays in the prompt."""
-    for pattern in _rules("orientation", norm):
-        for m in pattern.finditer(norm.text):
-            word, fmt = _named(m, "o"), _named(m, "f")
-            if word is None:
-                continue
-            a, b = (min(word[0], fmt[0]), max(word[1], fmt[1])) if fmt and fmt[0] < fmt[1] else word
-            if any(a < y and b > x for x, y in taken):
-                continue
-            meta.orientation = _orientation_of(norm.text[word[0] : word[1]])
-            meta.spans.append((a, b))
-            taken.append((a, b))
-
-
-# "vertical for reels": a shape stated for where the output will be shown. The platform goes with the shape.
-_FOR_PLATFORM = LazyPattern(
-    r"\s+for\s+(?:(?:my|our|the|a|an)\s+)?(?:tiktok|tik\s+tok|reels?|stories|story|shorts|instagram|insta|ig|"
-    r"youtube(?:\s+shorts)?|snapchat|pinterest|whatsapp|facebook|fb|linkedin|mobile|(?:a\s+)?phones?|"
-    r"(?:phone|desktop|lock\s*screen)\s+wallpapers?|desktop|(?:the\s+)?web)\b"
-)
-# A setting right after the shape word ("vertical 8s", "square 30 fps"): the shape is one of a list of settings.
-_SETTING_AFTER = LazyPattern(r"\s+\d+(?:\.\d+)?\s*(?:s|secs?|seconds?|fps|frames?|p)\b")
-_NOT_ORIENTATION = LazyPattern(
-    r"times square|town square|square (?:meters?|metres?|feet|foot|root|miles?|km)", keys=("square",)
-)
-
-
-def _orientation(
-    norm: Norm, meta: Meta, free: Callable[[re.Match[str]], bool], take: Callable[[re.Match[str]], None]
-) -> None:
-    t = norm.text
-    for m in _ORIENT.finditer(t):
-        if not free(m):
-            continue
-        word = m.group(1).replace(" ", "").replace("-", "")
-        after = t[m.end(1) : m.end(1) + 24]
-        before = t[max(0, m.start(1) - 8) : m.start(1)]
-        medium = re.match(rf"\s+({_ORIENT_MEDIA})\b", after)
-        tail_word = m.group(0)[m.end(1) - m.start(0) :].strip() or (medium.group(1) if medium else "")
-        if (word == "square" and _NOT_ORIENTATION.match(t, max(0, m.start(1) - 6))) or "times " in before:
-            continue
-        # "portrait" and "landscape" are also subjects ("an oil painting portrait of ..."): only an explicit
-        # orientation word, a neighbouring preset, or a bare list item counts.
-        standalone = re.match(r"\s*(?:[,.;:)!?/|]|$|\d{3,4}p|\s*-)", after) is not None
-        standalone = standalone or _SETTING_AFTER.match(t, m.end()) is not None
-        platform = _FOR_PLATFORM.match(t, m.end())
-        # "..., square please": a shape word that is a clause of its own but for a courtesy word.
-        courteous = re.match(r"\s*(?:please|pls|plz)\b\s*(?:[,.;:)!]|$)", after) is not None
-        near_preset = re.search(r"\d{3,4}\s*p", t[max(0, m.start() - 12) : m.end() + 12]) is not None
-        explicit = tail_word.split(" ")[0] in ("orientation", "mode", "format", "layout", "aspect", "ratio", "crop")
-        if word in ("portrait", "landscape"):
-            listed = (standalone or courteous or platform) and re.search(
-                r"(?:^|[,.;:!?(\n-])\s*(?:in\s+|a\s+)?$", t[: m.start(1)]
-            ) is not None
-            if not (explicit or near_preset or listed or tail_word in ("video", "clip")):
-                continue
-        elif word in ("vertical", "horizontal", "square") and not (
-            explicit or standalone or courteous or near_preset or tail_word or platform
-        ):
-            continue
-        meta.orientation = {
-            "vertical": "portrait",
-            "horizontal": "landscape",
-            "widescreen": "landscape",
-            "ultrawide": "landscape",
-        }.get(word, word)
-        if word == "widescreen" and meta.ratio is None:
-            meta.ratio = (16.0, 9.0)
-        if word == "ultrawide" and meta.ratio is None:
-            meta.ratio = (21.0, 9.0)
-        take(m)
-        if platform:
-            meta.spans.append(platform.span())
-
-
 # ------------------------------------------------------------------------------------------------ cleaning
 # Words that carry no content of their own: a clause made only of them (once its meta is cut) is dropped.
 _FILLER = frozenset(
@@ -1814,7 +1911,7 @@ def clean_prompt(original: str, spans: list[Span], drop_lead: bool = True) -> st
         for i in range(max(a, 0), min(b, len(original))):
             keep[i] = False
     # pieces: [kept text, is delimiter, lost a span]
-    pieces: list[list] = []
+    pieces: list[list[Any]] = []
     for m in _CLAUSE.finditer(original):
         a, b = m.span()
         seg = "".join(original[i] for i in range(a, b) if keep[i])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -135,3 +136,64 @@ def offline_tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+# ------------------------------------------------------------------------------------------ fake chat models
+SCRIPTED = "llm:fake:scripted"  # the planner choice that the `scripted_planner` fixture makes a scripted LLMPlanner
+
+
+class ScriptedChat:
+    """The tests' one stand-in for a chat model: each call gets the next scripted reply (a string, an AIMessage,
+    or an exception, which is raised), and every call's messages are kept in ``calls``."""
+
+    def __init__(self, *replies: object) -> None:
+        self.replies = list(replies)
+        self.calls: list[list[tuple[str, str]]] = []
+
+    def invoke(self, messages: Sequence[tuple[str, str]]) -> object:
+        self.calls.append(list(messages))
+        reply = self.replies.pop(0)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+
+@pytest.fixture
+def scripted_chat() -> type[ScriptedChat]:
+    """The :class:`ScriptedChat` class, for tests that build a planner over it themselves."""
+    return ScriptedChat
+
+
+@pytest.fixture
+def scripted_planner(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ScriptedChat]:
+    """``seed(*replies)``: from then on, every planner cache (CLI, graph, MCP server) makes the choice
+    ``llm:fake:scripted`` as an LLMPlanner over a :class:`ScriptedChat` giving ``replies``; returns that model.
+    Other choices are made as usual. ``$UNISON_PLANNER`` is cleared for the test."""
+    from unison_agent.planners import choice
+    from unison_agent.planning.llm import LLMPlanner
+
+    monkeypatch.delenv("UNISON_PLANNER", raising=False)
+    made = choice.make_planner
+
+    def seed(*replies: object) -> ScriptedChat:
+        model = ScriptedChat(*replies)
+
+        def make(key: str | choice.PlannerChoice, **options: Any) -> Any:
+            return LLMPlanner(model, name=SCRIPTED) if str(key) == SCRIPTED else made(key, **options)
+
+        monkeypatch.setattr(choice, "make_planner", make)
+        return model
+
+    return seed
+
+
+def tool_calling_chat_model(messages: Iterator[Any]) -> Any:
+    """A LangChain chat model for agent tests: replies with the next of ``messages`` whatever it is asked, and
+    accepts tools (``bind_tools``) as a real one does."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    class ToolCalling(GenericFakeChatModel):
+        def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ToolCalling:
+            return self
+
+    return ToolCalling(messages=messages)

@@ -10,52 +10,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from unison_agent.cli import main
-from unison_agent.planning.llm import LLMPlanner
-from unison_agent.tools import planners
 
-NAME = "llm:fake:scripted"
+NAME = "llm:fake:scripted"  # what the `scripted_planner` fixture (tests/conftest.py) makes a scripted model
+Seed = Callable[..., Any]  # the fixture: seed(*replies) -> the scripted chat model
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("UNISON_SHARED", ROOT.parent / "shared")) / "planning"
 
 
-class Scripted:
-    """A chat model that answers each call with the next scripted reply (a string, or an exception to raise)."""
-
-    def __init__(self, *replies: object) -> None:
-        self.replies = list(replies)
-        self.calls = 0
-
-    def invoke(self, messages: Sequence[tuple[str, str]]) -> object:
-        self.calls += 1
-        reply = self.replies.pop(0)
-        if isinstance(reply, BaseException):
-            raise reply
-        return reply
-
-
 def answer(**fields: Any) -> str:
     return json.dumps({"roles": {}, "missing": [], **fields})
-
-
-@pytest.fixture(autouse=True)
-def _own_planner_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with an empty planner cache (nothing it loads or seeds is left for other tests)."""
-    monkeypatch.setattr(planners, "_PLANNERS", {})
-    monkeypatch.delenv("UNISON_PLANNER", raising=False)
-
-
-def seed(monkeypatch: pytest.MonkeyPatch, *replies: object) -> Scripted:
-    """Make ``--planner llm:fake:scripted`` an LLMPlanner over a model that gives ``replies`` in turn."""
-    model = Scripted(*replies)
-    monkeypatch.setitem(planners._PLANNERS, NAME, LLMPlanner(model, name=NAME))
-    return model
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -114,7 +84,6 @@ def test_a_provider_whose_package_is_missing_exits_1_naming_the_install(capsys: 
     assert code == 1 and out == ""
     assert "unison plan: error: planner llm:openai:gpt-4o-mini" in err
     assert "pip install langchain-openai" in err
-    assert planners._PLANNERS == {}  # nothing half-made is cached
 
 
 def test_a_unison_checkpoint_that_is_not_there_exits_1_suggesting_the_embedded_planner(
@@ -132,13 +101,13 @@ def test_a_unison_checkpoint_that_is_not_there_exits_1_suggesting_the_embedded_p
 
 # ------------------------------------------------------------------------------------- a scripted model
 def test_plan_uses_the_models_answer_and_says_so(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, scripted_planner: Seed
 ) -> None:
     # The rules would make a picture of this; the model's video proves the model planned it.
-    model = seed(monkeypatch, answer(task="text_to_video", prompt="a cat on a sofa", width=480, height=832))
+    model = scripted_planner(answer(task="text_to_video", prompt="a cat on a sofa", width=480, height=832))
     code, out, err = run(capsys, "plan", "a cat on a sofa", "--planner", NAME, "--json")
     spec = json.loads(out)
-    assert code == 0 and model.calls == 1
+    assert code == 0 and len(model.calls) == 1
     assert (spec["task"], spec["prompt"], spec["width"], spec["height"]) == (
         "text_to_video",
         "a cat on a sofa",
@@ -150,9 +119,9 @@ def test_plan_uses_the_models_answer_and_says_so(
 
 
 def test_plan_falls_back_to_the_rules_when_the_model_fails_and_says_why(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, scripted_planner: Seed
 ) -> None:
-    seed(monkeypatch, RuntimeError("provider down"))
+    scripted_planner(RuntimeError("provider down"))
     code, out, err = run(capsys, "plan", "a cat on a sofa", "--planner", NAME)
     assert code == 0
     assert "task      text_to_image" in out and "prompt    a cat on a sofa" in out
@@ -161,10 +130,9 @@ def test_plan_falls_back_to_the_rules_when_the_model_fails_and_says_why(
 
 
 def test_batch_rows_carry_the_planner_the_fallback_and_the_notes(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, scripted_planner: Seed
 ) -> None:
-    seed(
-        monkeypatch,
+    scripted_planner(
         answer(task="text_to_video", prompt="a cat on a sofa"),  # a: used as it is
         RuntimeError("provider down"),  # b: falls back at once
         "no idea, sorry",  # c: not JSON, sent back once...
@@ -209,10 +177,14 @@ def test_batch_with_the_embedded_planner_keeps_its_rows_plain(
 
 
 def test_run_prints_the_planner_note_and_runs_the_models_plan(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, offline_tiny_cache: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    offline_tiny_cache: Path,
+    scripted_planner: Seed,
 ) -> None:
     # The rules would answer this question in text; the model asks for a small picture instead.
-    seed(monkeypatch, answer(task="text_to_image", prompt="a red fox", width=96, height=64, steps=2, seed=3))
+    scripted_planner(answer(task="text_to_image", prompt="a red fox", width=96, height=64, steps=2, seed=3))
     out_dir = tmp_path / "out"
     code, out, err = run(
         capsys, "run", "what does a red fox look like?", "--planner", NAME, "--profile", "tiny", "--out", str(out_dir)
@@ -225,9 +197,13 @@ def test_run_prints_the_planner_note_and_runs_the_models_plan(
 
 
 def test_run_quiet_leaves_the_planner_note_out(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, offline_tiny_cache: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    offline_tiny_cache: Path,
+    scripted_planner: Seed,
 ) -> None:
-    seed(monkeypatch, answer(task="text_to_image", prompt="a red fox", width=96, height=64, steps=1))
+    scripted_planner(answer(task="text_to_image", prompt="a red fox", width=96, height=64, steps=1))
     code, out, err = run(
         capsys, "run", "a fox", "--planner", NAME, "--profile", "tiny", "--out", str(tmp_path), "--json", "--quiet"
     )
@@ -237,9 +213,13 @@ def test_run_quiet_leaves_the_planner_note_out(
 
 
 def test_session_run_plans_each_step_with_the_chosen_planner(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, offline_tiny_cache: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    offline_tiny_cache: Path,
+    scripted_planner: Seed,
 ) -> None:
-    seed(monkeypatch, answer(task="text_to_image", prompt="a red fox", width=96, height=64, steps=1, seed=2))
+    scripted_planner(answer(task="text_to_image", prompt="a red fox", width=96, height=64, steps=1, seed=2))
     script = tmp_path / "one.yaml"
     script.write_text('- request: "what does a red fox look like?"\n')
     argv = ["session", "run", str(script), "--planner", NAME, "--profile", "tiny", "-w", str(tmp_path / "ws")]
@@ -289,7 +269,6 @@ def test_batch_with_a_local_transformers_model_labels_every_row(
         assert row["notes"][-1].endswith("used the embedded planner's plan")
     assert [r["spec"]["task"] for r in rows] == ["text_to_image", "text_understanding"]
     assert f"planned 2 requests with {choice} (0 errors, 2 fell back to the embedded planner)" in err
-    assert planners._PLANNERS[choice].name == choice  # loaded once, kept for the process
 
 
 # ------------------------------------------------------------------------------------------ light default

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from unison_agent import __version__
+from unison_agent.errors import MediaError, UnisonError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PLANNER_HELP = (
@@ -361,6 +362,8 @@ def _plan(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem)
 
+    from pydantic import ValidationError
+
     from unison_agent.planning import plan_detailed
     from unison_agent.spec import TaskSpec
 
@@ -369,8 +372,8 @@ def _plan(args: argparse.Namespace) -> int:
         return planner
     try:
         planned = plan_detailed(planner, args.text, args.attach)
-    except ValueError as e:
-        if _is_media_error(e):  # an unreadable attachment
+    except (UnisonError, ValidationError) as e:
+        if isinstance(e, MediaError):  # an unreadable attachment
             return _fail(str(e))
         return _fail(_one_line(e), EXIT_FAILED)  # a request the contract cannot express (e.g. 90 s of video)
     spec: TaskSpec = planned.spec
@@ -382,37 +385,31 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_media_error(e: BaseException) -> bool:
-    """Whether ``e`` is a ``media.MediaError``. ``media`` is not imported to find out: it imports numpy, Pillow
-    and PyAV (a fifth of a second), which a request without attachments never needs, and no MediaError can
-    exist before the planner has imported it to probe a file."""
-    media = sys.modules.get("unison_agent.media")
-    return media is not None and isinstance(e, media.MediaError)
-
-
-def _planner(args: argparse.Namespace, command: str) -> Any:
+def _planner(args: argparse.Namespace, command: str, planners: Any = None) -> Any:
     """The planner ``--planner`` (or $UNISON_PLANNER) names, or an exit code after saying what is wrong.
-    The embedded planner is taken without importing the tools (``unison plan`` stays light)."""
-    choice = (args.planner or os.environ.get("UNISON_PLANNER") or "embedded").strip()
-    if choice == "embedded":
+    The embedded planner is taken without importing the tools (``unison plan`` stays light). A model planner is
+    made in ``planners`` (a :class:`~unison_agent.planners.choice.Planners`) when given, so that the command's
+    graph finds it loaded."""
+    given = args.planner or os.environ.get("UNISON_PLANNER") or ""
+    if given.strip() in ("", "embedded"):
         from unison_agent.planning import EmbeddedPlanner
 
         return EmbeddedPlanner()
-    from unison_agent.tools import ToolError
-    from unison_agent.tools.planners import PlannerChoiceError, parse_choice, planner_for
+    from unison_agent.errors import PlanningError, UnisonError
+    from unison_agent.planners.choice import Planners, choice_from
 
     try:
-        parsed = parse_choice(choice)
-    except PlannerChoiceError as e:
+        parsed = choice_from(args.planner)
+    except PlanningError as e:
         return _fail(str(e), command=command)
     if parsed.kind != "embedded" and not getattr(args, "quiet", False):
         _say(f"unison {command}: loading planner {parsed}...", sys.stderr)
         sys.stderr.flush()
     try:
-        return planner_for(str(parsed))  # shared with the graph and the MCP server in this process
-    except PlannerChoiceError as e:
+        return (planners or Planners()).get(parsed)
+    except PlanningError as e:
         return _fail(str(e), command=command)
-    except ToolError as e:
+    except UnisonError as e:
         return _fail(str(e), EXIT_FAILED, command)
 
 
@@ -603,6 +600,8 @@ def _plan_chunk(
 ) -> list[tuple[str, int, int]]:
     """Plan rows (with the forked worker's planner when none is given); returns each row's JSON line with
     whether it is an error and whether it fell back."""
+    from pydantic import ValidationError
+
     if planner is None or plan_detailed is None:
         planner, plan_detailed = _BATCH["planner"], _BATCH["plan_detailed"]
     uses_model = planner.name != "embedded"
@@ -620,8 +619,8 @@ def _plan_chunk(
                 if uses_model:
                     row |= {"planner": planned.planner, "fallback": planned.fallback, "notes": list(planned.notes)}
                     fallback = int(planned.fallback)
-            except ValueError as e:
-                if _is_media_error(e):
+            except (UnisonError, ValidationError) as e:
+                if isinstance(e, MediaError):
                     row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
                 else:
                     row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
@@ -669,7 +668,8 @@ def _run(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem, command="run")
 
-    from unison_agent.media import MediaError
+    from pydantic import ValidationError
+
     from unison_agent.planning import plan_detailed
     from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
     from unison_agent.tools.errors import UnreadableInputError
@@ -688,7 +688,7 @@ def _run(args: argparse.Namespace) -> int:
             _planner_notes(planned, "run")
     except MediaError as e:
         return _fail(str(e), command="run")
-    except ValueError as e:
+    except (UnisonError, ValidationError) as e:
         return _fail(_one_line(e), EXIT_FAILED, command="run")
     if not spec.ready:
         need = ", ".join(r.value for r in spec.missing)
@@ -903,7 +903,10 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
         load_profile(args.profile)  # fail before any work
     except ProfileError as e:
         return _fail(str(e), command="session run")
-    planner = _planner(args, "session run")
+    from unison_agent.sessions.runner import Resources
+
+    resources = Resources()
+    planner = _planner(args, "session run", resources.planners)
     if isinstance(planner, int):
         return planner
 
@@ -934,6 +937,7 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
             workspace=workspace,
             profile=args.profile,
             planner=planner.name,
+            resources=resources,
             session=args.session,
             on_step=on_step,
             on_progress=on_progress,
@@ -960,11 +964,12 @@ def _mcp(args: argparse.Namespace) -> int:
         load_profile(args.profile)
     except ProfileError as e:
         return _fail(str(e), command="mcp")
-    from unison_agent.tools.planners import PlannerChoiceError, parse_choice
+    from unison_agent.errors import PlanningError
+    from unison_agent.planners.choice import choice_from
 
     try:  # the form is checked now; a model planner loads once the server runs (hosts do not wait for it)
-        planner = parse_choice(args.planner or os.environ.get("UNISON_PLANNER") or "embedded")
-    except PlannerChoiceError as e:
+        planner = choice_from(args.planner)
+    except PlanningError as e:
         return _fail(str(e), command="mcp")
     workspace = _workspace(args, "mcp")
     if isinstance(workspace, int):

@@ -36,6 +36,7 @@ from PIL import (  # noqa: F401
     WebPImagePlugin,
 )
 
+from unison_agent.errors import MediaError
 from unison_agent.spec import Media
 
 try:  # Pillow >= 11.2 reads AVIF when it was built with libavif.
@@ -81,20 +82,6 @@ _MAX_PACKETS = 256  # packets read while waiting for a video's first frame befor
 _MAX_SEEK_FRAMES = 48  # frames decoded from the keyframe before the middle of a clip that starts blank
 
 _ACCEPTED = f"accepted images: {' '.join(sorted(IMAGE_EXTENSIONS))}; videos: {' '.join(sorted(VIDEO_EXTENSIONS))}"
-
-
-class MediaError(ValueError):
-    """A file that cannot be used as an attachment.
-
-    ``str(err)`` is one line that names the file and says what is wrong (missing, empty, corrupt,
-    unsupported kind; for an unsupported kind it lists the accepted ones). ``path`` is the path as given.
-    """
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        name = os.path.basename(path.rstrip("/\\")) or path
-        super().__init__(" ".join(f"{name}: {problem}".split()))  # one line, whatever the cause said
 
 
 class Look(str, Enum):

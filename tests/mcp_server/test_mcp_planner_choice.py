@@ -5,7 +5,7 @@ scripted chat model placed in the process's planner cache."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +15,9 @@ from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import LoggingMessageNotificationParams
 
 from unison_agent.mcp_server.server import create_server
-from unison_agent.planning.llm import LLMPlanner
-from unison_agent.tools import planners
 
-NAME = "llm:fake:scripted"
-
-
-class Scripted:
-    """A chat model that answers each call with the next scripted reply (a string, or an exception to raise)."""
-
-    def __init__(self, *replies: object) -> None:
-        self.replies = list(replies)
-        self.calls = 0
-
-    def invoke(self, messages: Sequence[tuple[str, str]]) -> object:
-        self.calls += 1
-        reply = self.replies.pop(0)
-        if isinstance(reply, BaseException):
-            raise reply
-        return reply
-
-
-@pytest.fixture(autouse=True)
-def _own_planner_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(planners, "_PLANNERS", {})
-
-
-def seed(monkeypatch: pytest.MonkeyPatch, *replies: object) -> Scripted:
-    model = Scripted(*replies)
-    monkeypatch.setitem(planners._PLANNERS, NAME, LLMPlanner(model, name=NAME))
-    return model
+NAME = "llm:fake:scripted"  # what the `scripted_planner` fixture (tests/conftest.py) makes a scripted model
+Seed = Callable[..., Any]  # the fixture: seed(*replies) -> the scripted chat model
 
 
 def _call(
@@ -63,10 +36,12 @@ def _call(
     return anyio.run(go), logs
 
 
-def test_plan_returns_the_models_spec_and_logs_who_planned_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_returns_the_models_spec_and_logs_who_planned_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted_planner: Seed
+) -> None:
     # The rules would make a picture; the model's vertical video proves the model planned it.
     reply = {"task": "text_to_video", "prompt": "a cat on a sofa", "roles": {}, "missing": [], "width": 480}
-    model = seed(monkeypatch, json.dumps(reply | {"height": 832}))
+    model = scripted_planner(json.dumps(reply | {"height": 832}))
     result, logs = _call(tmp_path, NAME, "plan", {"request": "a cat on a sofa"})
     assert not result.isError, result.content
     spec = result.structuredContent
@@ -76,12 +51,14 @@ def test_plan_returns_the_models_spec_and_logs_who_planned_it(tmp_path: Path, mo
         480,
         832,
     )
-    assert model.calls == 1
+    assert len(model.calls) == 1
     assert [(m.level, m.data) for m in logs] == [("info", f"planned by {NAME}")]
 
 
-def test_plan_logs_the_fallback_and_why_when_the_model_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seed(monkeypatch, RuntimeError("provider down"))
+def test_plan_logs_the_fallback_and_why_when_the_model_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted_planner: Seed
+) -> None:
+    scripted_planner(RuntimeError("provider down"))
     result, logs = _call(tmp_path, NAME, "plan", {"request": "a cat on a sofa"})
     assert not result.isError, result.content
     assert result.structuredContent["task"] == "text_to_image"

@@ -14,7 +14,7 @@ import pytest
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["wan-vace", "chat-lm"])  # the two whose tokenizers are trained here
 def test_building_a_tiny_model_writes_nothing_to_stdout(name: str, tmp_path: Path) -> None:
-    code = f"from unison_agent.tools.backends.tiny import ensure_tiny; ensure_tiny({name!r})"
+    code = f"from unison_agent.tools.tiny import ensure_tiny; ensure_tiny({name!r})"
     env = {**os.environ, "UNISON_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, ValidationError
 
+from unison_agent.errors import UnisonError
 from unison_agent.graphs.session import UnisonContext, build_graph, new_request, run_and_store
-from unison_agent.media import MediaError
-from unison_agent.sessions import StoreError
 from unison_agent.spec import Media, Task, explain
-from unison_agent.tools import ToolError
 from unison_agent.tools.requests import TASK_REQUESTS, RunRequest, spec_from_request, tool_description
 
 __all__ = ["build_langchain_tools"]
@@ -33,7 +32,7 @@ def build_langchain_tools(context: UnisonContext, session: str | None = None) ->
     store = context.open_store()
     sid = session or store.new_session(title="langchain tools")
     graph = build_graph(InMemorySaver())
-    config = {"configurable": {"thread_id": sid}}
+    config: RunnableConfig = {"configurable": {"thread_id": sid}}
 
     def describe(ids: list[str]) -> list[dict[str, Any]]:
         out = []
@@ -44,7 +43,9 @@ def build_langchain_tools(context: UnisonContext, session: str | None = None) ->
         return out
 
     def unison_run(request: str, attachments: list[str] | None = None) -> dict[str, Any]:
-        state = graph.invoke({**new_request(request, attachments or []), "session": sid}, config, context=context)
+        value = new_request(request, attachments or [])
+        value["session"] = sid
+        state = graph.invoke(value, config, context=context)
         if "__interrupt__" in state:
             return {"question": state["__interrupt__"][0].value["question"]}
         if state.get("error"):
@@ -76,7 +77,7 @@ def build_langchain_tools(context: UnisonContext, session: str | None = None) ->
                 result = run_and_store(context, sid, f"{task.value}: {request.model_dump_json()}", spec, ids)
             except ValidationError as e:
                 return {"error": explain(e)}
-            except (ToolError, MediaError, StoreError, ValueError) as e:
+            except UnisonError as e:
                 return {"error": str(e)}
             return {"task": task.value, "text": result["text"], "outputs": describe(result["outputs"])}
 

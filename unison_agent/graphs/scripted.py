@@ -27,13 +27,15 @@ import yaml
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from unison_agent.graphs.session import UnisonContext, build_graph, run_request
-from unison_agent.sessions import ArtifactStore, Step
+from unison_agent.errors import SessionError
+from unison_agent.graphs.session import build_graph, run_request
+from unison_agent.sessions import ArtifactStore, Step, StoreError
+from unison_agent.sessions.runner import Resources, UnisonContext
 
 __all__ = ["ScriptError", "ScriptStep", "load_script", "run_script", "step_result"]
 
 
-class ScriptError(ValueError):
+class ScriptError(SessionError):
     """A script that cannot be read or has a malformed step; the message names the step."""
 
 
@@ -119,6 +121,7 @@ def run_script(
     workspace: str | os.PathLike[str],
     profile: str,
     planner: str = "embedded",
+    resources: Resources | None = None,
     session: str | None = None,
     on_step: Callable[[int, dict[str, Any]], None] | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
@@ -126,7 +129,9 @@ def run_script(
     """Run a script; returns ``{"session": id, "steps": [...]}``. With ``session`` given, steps already done in
     that session (by an earlier run of the same script) are not run again.
 
-    ``planner``: who plans each step (``embedded``, ``llm:<provider>:<model>``, ... see ``tools.planners``).
+    ``planner``: who plans each step (``embedded``, ``llm:<provider>:<model>``, ... see
+    :mod:`unison_agent.planners`); ``resources``: where its model and the tools' models are kept (a new
+    :class:`~unison_agent.sessions.runner.Resources` when not given).
 
     Raises :class:`ScriptError` for a bad script or an unknown session; a step that fails (a missing input, an
     unusable file) is reported in its result with ``error`` and stops the script.
@@ -139,10 +144,12 @@ def run_script(
     else:
         try:
             store.session(session)
-        except ValueError as e:
+        except StoreError as e:
             raise ScriptError(str(e)) from None
         done = _done(store, session)
-    ctx = UnisonContext(workspace=str(store.workspace), profile=profile, planner=planner, store=store)
+    ctx = UnisonContext(
+        workspace=str(store.workspace), profile=profile, planner=planner, store=store, resources=resources
+    )
     results = list(done)
     with sqlite3.connect(store.workspace / "checkpoints.db", check_same_thread=False) as conn:
         graph = build_graph(SqliteSaver(conn))

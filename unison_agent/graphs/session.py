@@ -6,9 +6,11 @@ refers to an earlier output ("now make it 9:16", "animate it", "what is in it?")
 input; one whose inputs are missing stops at ``clarify`` with ``interrupt()`` and resumes with the person's
 answer (``Command(resume={"attachments": [...]})`` or a text naming files or ``@ids``).
 
-Dependencies arrive through the runtime context (:class:`UnisonContext`): the workspace, the profile, and
-optionally an already-open store and model pool. Progress of the tool runs is streamed with
-``get_stream_writer()`` (``stream_mode="custom"``).
+Dependencies arrive through the runtime context (:class:`~unison_agent.sessions.runner.UnisonContext`): the
+workspace, the profile, the planner, and optionally an already-open store, model pool or
+:class:`~unison_agent.sessions.runner.Resources`; a context without resources (one sent as JSON by
+``langgraph dev``) uses the graph's own, so models load once per graph, not once per run. Progress of the tool
+runs is streamed with ``get_stream_writer()`` (``stream_mode="custom"``).
 
     graph = build_graph(checkpointer=SqliteSaver(...))
     graph.invoke({"request": "a cabin in the woods"}, {"configurable": {"thread_id": session_id}},
@@ -18,25 +20,26 @@ optionally an already-open store and model pool. Progress of the tool runs is st
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
+from langgraph.types import Checkpointer, interrupt
 
-from unison_agent.media import MediaError
-from unison_agent.planning import Attachment, Planned, plan, plan_detailed
-from unison_agent.sessions import ArtifactRecord, ArtifactStore, StoreError, find_references, resolve
+from unison_agent.errors import RunCancelled, UnisonError
+from unison_agent.planning import Attachment, plan
+from unison_agent.sessions import ArtifactRecord, ArtifactStore, find_references, resolve
+from unison_agent.sessions.runner import Resources, UnisonContext, run_and_store
 from unison_agent.spec import Media, Task, TaskSpec
-from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
-from unison_agent.tools.planners import planner_for
 from unison_agent.tools.results import ProgressEvent
 
 __all__ = [
+    "Resources",
+    "SessionGraph",
     "SessionState",
     "UnisonContext",
     "build_graph",
@@ -44,47 +47,7 @@ __all__ = [
     "new_request",
     "run_and_store",
     "run_request",
-    "shared_pool",
 ]
-
-_POOLS: dict[str, ModelPool] = {}
-
-
-def shared_pool(profile: str) -> ModelPool:
-    """The process's model pool for ``profile``: a graph served by ``langgraph dev`` gets its context as JSON,
-    so the loaded models must outlive one run somewhere; this is that place."""
-    return _POOLS.setdefault(profile, ModelPool())
-
-
-@dataclass
-class UnisonContext:
-    """What the graph needs from its host. ``store`` and ``pool`` may be passed in by an embedding program."""
-
-    workspace: str = "unison_workspace"
-    profile: str = "default"
-    planner: str = "embedded"  # embedded | llm:<provider>:<model> | hybrid:<provider>:<model> | unison:<path>
-    store: ArtifactStore | None = field(default=None, repr=False)
-    pool: ModelPool | None = field(default=None, repr=False)
-    cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps
-    # Set by a script runner to the number of the script step being run: the step's record is marked done in the
-    # same transaction, so a resumed script never runs it again (see graphs.scripted).
-    script_step: int | None = None
-
-    def open_store(self) -> ArtifactStore:
-        if self.store is None:
-            self.store = ArtifactStore(self.workspace)
-        return self.store
-
-    def plan(self, request: str, attachments: list[str]) -> Planned:
-        """Plan with the context's planner (model planners are loaded once per process and shared)."""
-        if self.planner == "embedded":
-            return Planned(plan(request, attachments), "embedded")
-        return plan_detailed(planner_for(self.planner), request, attachments)
-
-    def model_pool(self) -> ModelPool:
-        if self.pool is None:
-            self.pool = shared_pool(self.profile)
-        return self.pool
 
 
 class SessionState(TypedDict, total=False):
@@ -145,7 +108,7 @@ def plan_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
             spec = planned.spec
             if planned.worth_telling:
                 notes = planned.account()
-    except (StoreError, MediaError, ValueError, ToolError) as e:
+    except UnisonError as e:
         return {"session": sid, "error": str(e), "spec": None, "inputs": [], "outputs": [], "text": None}
     by_path = {r.path: r.id for r in records}
     inputs = [by_path[i.path] for i in spec.inputs if i.path in by_path]
@@ -191,54 +154,6 @@ def clarify_node(state: SessionState) -> dict[str, Any]:
     return {"attachments": kept + given}
 
 
-def run_and_store(
-    ctx: UnisonContext,
-    session: str,
-    request: str,
-    spec: TaskSpec,
-    inputs: list[str],
-    on_progress: Any = None,
-) -> dict[str, Any]:
-    """Run ``spec`` with the context's profile and pool, move its outputs into the store with ``inputs`` as their
-    parents, record the step (marked as script step ``ctx.script_step`` when that is set), and return
-    ``{"spec", "outputs" (ids), "text", "notes"}``.
-
-    Raises ToolError, ProfileError, MediaError or StoreError; a failed run records nothing and leaves no files.
-    """
-    store = ctx.open_store()
-    profile = load_profile(ctx.profile)
-    # The scratch folder is this process's while it runs: other processes opening the store leave it alone.
-    with store.scratch() as tmp:
-        result = run(
-            spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress, cancel=ctx.cancel
-        )
-        outputs = [
-            store.add_output(
-                session,
-                o.path,
-                media=o.media,
-                width=o.width,
-                height=o.height,
-                num_frames=o.num_frames,
-                fps=o.fps,
-                seed=o.seed,
-                spec=result.spec.model_copy(update={"seed": o.seed}).to_json_dict(),
-                parents=list(inputs),
-            ).id
-            for o in result.outputs
-        ]
-    store.record_step(
-        session,
-        request,
-        spec=result.spec.to_json_dict(),
-        inputs=list(inputs),
-        outputs=outputs,
-        text=result.text,
-        mark=ctx.script_step,
-    )
-    return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}
-
-
 def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str, Any]:
     """Run the spec with the profile's models; store its outputs with their lineage and record the step."""
     writer = get_stream_writer()
@@ -252,7 +167,7 @@ def tool_node(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str,
             runtime.context, state["session"], state.get("request", ""), spec, list(state.get("inputs", [])), progress
         )
         return {**done, "notes": [*(state.get("notes") or []), *done["notes"]]}  # the planner's notes first
-    except (ToolError, ProfileError, MediaError, StoreError, RunCancelled) as e:
+    except (UnisonError, RunCancelled) as e:
         return {"error": str(e), "outputs": []}
     except OSError as e:  # the machine's, not the request's: a full disk, a file removed under the run
         return {"error": f"the run could not read or write a file ({e.__class__.__name__}: {e})", "outputs": []}
@@ -279,15 +194,35 @@ def _after_plan(state: SessionState) -> Literal["clarify", "understand", "genera
     return "understand" if Task(spec["task"]).is_understanding else "generate"
 
 
-def build_graph(checkpointer: Any = None) -> Any:
+SessionGraph = CompiledStateGraph[SessionState, UnisonContext, SessionState, SessionState]
+"""The compiled session graph: state in and out :class:`SessionState`, context :class:`UnisonContext`."""
+
+
+def build_graph(checkpointer: Checkpointer = None, resources: Resources | None = None) -> SessionGraph:
     """The compiled session graph. Pass a checkpointer (e.g. ``SqliteSaver``) for sessions that survive a
-    restart and for ``interrupt()``; ``langgraph dev`` supplies its own."""
+    restart and for ``interrupt()``; ``langgraph dev`` supplies its own.
+
+    ``resources``: the model pools and planners of this graph's runs that bring none in their context (made
+    here when not given); a context's own ``resources``, ``pool`` or ``store`` win."""
+    shared = resources or Resources()
+
+    def bound(runtime: Runtime[UnisonContext]) -> Runtime[UnisonContext]:
+        if runtime.context.resources is None:
+            runtime.context.resources = shared
+        return runtime
+
+    def plan_step(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str, Any]:
+        return plan_node(state, bound(runtime))
+
+    def tool_step(state: SessionState, runtime: Runtime[UnisonContext]) -> dict[str, Any]:
+        return tool_node(state, bound(runtime))
+
     builder = StateGraph(SessionState, context_schema=UnisonContext)
-    builder.add_node("plan", plan_node)
+    builder.add_node("plan", plan_step)
     builder.add_node("clarify", clarify_node)
     # Two nodes, one tool function: the task family decides which backend the profile loads.
-    builder.add_node("understand", tool_node)
-    builder.add_node("generate", tool_node)
+    builder.add_node("understand", tool_step)
+    builder.add_node("generate", tool_step)
     builder.add_node("respond", respond_node)
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", _after_plan, ["clarify", "understand", "generate", "respond"])
@@ -299,7 +234,7 @@ def build_graph(checkpointer: Any = None) -> Any:
 
 
 def run_request(
-    graph: Any,
+    graph: SessionGraph,
     context: UnisonContext,
     session: str,
     request: str,
@@ -308,10 +243,13 @@ def run_request(
 ) -> dict[str, Any]:
     """One request through ``graph`` on thread ``session``; returns the final state (with ``__interrupt__``
     when it stopped to ask). Progress events go to ``on_progress`` as they are streamed."""
-    value = {**new_request(request, attachments), "session": session}
-    config = {"configurable": {"thread_id": session}}
+    value = new_request(request, attachments)
+    value["session"] = session
+    config: RunnableConfig = {"configurable": {"thread_id": session}}
     final: dict[str, Any] = {}
     for mode, chunk in graph.stream(value, config, context=context, stream_mode=["custom", "values"]):
+        if not isinstance(chunk, dict):
+            continue  # both modes carry dicts here: the progress events and the state
         if mode == "custom":
             if on_progress is not None:
                 on_progress(chunk)

@@ -11,15 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from unison_agent.errors import AccessError
 from unison_agent.media import MediaError, probe
 
 __all__ = ["AccessError", "FileGuard"]
 
 DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GiB: a long 4K clip; anything bigger is not an attachment
-
-
-class AccessError(ValueError):
-    """A path the server will not read; the message says why and what is allowed."""
 
 
 @dataclass(frozen=True)

@@ -43,13 +43,14 @@ from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
 from pydantic import AnyUrl, BaseModel, Field, ValidationError
 
-from unison_agent.graphs.session import UnisonContext, build_graph, run_and_store, run_request
+from unison_agent.errors import UnisonError
+from unison_agent.graphs.session import build_graph, run_request
 from unison_agent.mcp_server.guard import AccessError, FileGuard
 from unison_agent.media import MediaError
 from unison_agent.sessions import ArtifactStore, StoreError
+from unison_agent.sessions.runner import Resources, UnisonContext, run_and_store
 from unison_agent.spec import Media, Task, explain
 from unison_agent.tools import RunCancelled, ToolError
-from unison_agent.tools.planners import planner_for
 from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_request, tool_description
 
 __all__ = ["ServerState", "create_server"]
@@ -159,7 +160,7 @@ def create_server(
 ) -> FastMCP:
     """The server. ``roots`` are the folders files may be read from (default: the workspace and the current
     directory); outputs are written only into the workspace. ``planner``: who plans (``embedded``,
-    ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``tools.planners``)."""
+    ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``unison_agent.planners``)."""
     workspace = Path(workspace).expanduser().resolve()
     allowed = [workspace, Path.cwd()] if roots is None else [*roots, workspace]
 
@@ -167,11 +168,13 @@ def create_server(
     async def lifespan(app: FastMCP) -> AsyncIterator[ServerState]:
         assert isinstance(app, _UnisonMCP)  # the server built below (the SDK's type says FastMCP)
         store = ArtifactStore(workspace)
-        ctx = UnisonContext(workspace=str(workspace), profile=profile, planner=planner, store=store)
+        ctx = UnisonContext(
+            workspace=str(workspace), profile=profile, planner=planner, store=store, resources=Resources()
+        )
         if planner != "embedded":
             # Hosts give a server seconds to answer `initialize`; a model planner takes longer to load, so it
             # loads beside the session and the first plan waits for it (a load that fails is reported then).
-            threading.Thread(target=_warm_planner, args=(planner,), name="planner-load", daemon=True).start()
+            threading.Thread(target=_warm_planner, args=(ctx,), name="planner-load", daemon=True).start()
         runs = Runs()
         app.live_runs.add(runs)
         try:
@@ -487,11 +490,11 @@ def _preview(path: str) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _warm_planner(choice: str) -> None:
+def _warm_planner(ctx: UnisonContext) -> None:
     try:
-        planner_for(choice)
-    except (ToolError, ValueError) as e:  # said again, as a tool error, by every call that needs the planner
-        print(f"unison mcp: planner {choice} could not be loaded: {e}", file=sys.stderr, flush=True)
+        ctx.shared().planners.get(ctx.planner)
+    except UnisonError as e:  # said again, as a tool error, by every call that needs the planner
+        print(f"unison mcp: planner {ctx.planner} could not be loaded: {e}", file=sys.stderr, flush=True)
 
 
 def _explained(error: ValidationError) -> str:

@@ -11,14 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from unison_agent.errors import PlanningError
 from unison_agent.spec import MAX_REQUEST_CHARS, Media, TaskSpec
 
 __all__ = ["Attachment", "Planned", "Planner", "PlanningError", "check_request_length", "plan_detailed", "probed"]
-
-
-class PlanningError(ValueError):
-    """A request the contract cannot express (two source videos for one edit, 90 s of video...): the
-    message says what is wrong and what would work."""
 
 
 def check_request_length(text: str) -> None:

@@ -90,6 +90,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from unison_agent.errors import PlanningError
 from unison_agent.spec import Input, Media, Role, Task, TaskSpec, explain
 
 __all__ = [
@@ -160,7 +161,7 @@ _RES_SPLIT_RE = re.compile(r"[,xX×]")
 _EXCLUSIVE = (BOFIDX, BOEDIT, REF, CTRL)  # one task each; only BOEDIT + REF may meet
 
 
-class SignalTokenError(ValueError):
+class SignalTokenError(PlanningError):
     """A token string that is malformed, contradictory, or does not fit the attachments (one-line message)."""
 
 

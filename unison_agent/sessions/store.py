@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from unison_agent.errors import SessionError
 from unison_agent.media import probe
 from unison_agent.spec import Media
 
@@ -68,7 +69,7 @@ CREATE TABLE IF NOT EXISTS script_marks (
 """
 
 
-class StoreError(ValueError):
+class StoreError(SessionError):
     """A session, step or artifact that does not exist, or a file that cannot be stored."""
 
 

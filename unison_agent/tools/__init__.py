@@ -7,11 +7,11 @@
 Executors: ``understanding.py`` (the three understanding tasks) and ``generation.py`` (the nine generation
 tasks, one builder of VACE inputs per task family). ``frames.py`` reads attachments, ``control.py`` makes
 control maps without weights, ``outputs.py`` writes PNG/MP4 atomically, ``profiles.py`` reads profiles and
+``pool.py`` loads each model once, ``tiny.py`` builds the ``tiny`` profile's random-weight models and
 ``backends/`` holds every torch/diffusers/transformers import. Importing this package imports no torch.
 """
 
-from unison_agent.tools.backends import ModelPool
-from unison_agent.tools.errors import (
+from unison_agent.errors import (
     InputError,
     MissingDependencyError,
     ModelUnavailableError,
@@ -19,6 +19,7 @@ from unison_agent.tools.errors import (
     RunCancelled,
     ToolError,
 )
+from unison_agent.tools.pool import ModelPool
 from unison_agent.tools.profiles import Profile, load_profile
 from unison_agent.tools.results import Artifact, Progress, ProgressEvent, RunResult
 from unison_agent.tools.run import run

@@ -28,12 +28,12 @@ from typing import Any
 
 from PIL import Image
 
+import unison_agent.tools.control as control
 from unison_agent import __version__
+from unison_agent.errors import InputError, ModelUnavailableError, RunCancelled
 from unison_agent.media import Look, probe
 from unison_agent.spec import ControlType, Media, Role, Task, TaskSpec, duration_for_frames
-from unison_agent.tools import control
 from unison_agent.tools.backends import ExtractorBackend, GenerationBackend, GenerationRequest, VaceOptions
-from unison_agent.tools.errors import InputError, ModelUnavailableError, RunCancelled
 from unison_agent.tools.frames import binarise, fit, open_image, read_video
 from unison_agent.tools.outputs import resample, slug, unique_path, write_mp4, write_png
 from unison_agent.tools.results import Artifact, Progress, ProgressEvent, RunResult

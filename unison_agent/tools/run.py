@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from threading import Event
 
+from unison_agent.errors import InputError, RunCancelled
 from unison_agent.spec import ControlType, TaskSpec
-from unison_agent.tools.backends import ExtractorBackend, ModelPool, QwenVLOptions, VaceOptions
-from unison_agent.tools.errors import InputError, RunCancelled
+from unison_agent.tools.backends import ExtractorBackend, QwenVLOptions, VaceOptions
 from unison_agent.tools.generation import generate
+from unison_agent.tools.pool import ModelPool
 from unison_agent.tools.profiles import Profile
 from unison_agent.tools.results import Progress, ProgressEvent, RunResult
 from unison_agent.tools.understanding import understand
@@ -37,21 +38,23 @@ def run(
     if cancel is not None and cancel.is_set():
         raise RunCancelled("cancelled before the model was loaded")
     emit = on_progress or (lambda _e: None)
-    key, entry = profile.model_for(spec.task)
+    _key, entry = profile.model_for(spec.task)
     emit(ProgressEvent("load", 0, 1, message=f"{entry.backend}: {entry.model}"))
-    backend = pool.get(key, entry, profile)
-    emit(ProgressEvent("load", 1, 1))
     options = entry.parsed_options()
     if spec.task.is_understanding:
+        understanding = pool.understanding(spec.task, profile)
+        emit(ProgressEvent("load", 1, 1))
         assert isinstance(options, QwenVLOptions)
-        return understand(spec, backend, options=options, on_progress=on_progress, cancel=cancel)
+        return understand(spec, understanding, options=options, on_progress=on_progress, cancel=cancel)
+    backend = pool.generation(spec.task, profile)
+    emit(ProgressEvent("load", 1, 1))
 
     def extractor_for(ctype: ControlType) -> ExtractorBackend | None:
         name = profile.extractors.get(ctype)
         if name is None:
             return None
         emit(ProgressEvent("load", 0, 1, message=f"{ctype.value} extractor: {profile.models[name].model}"))
-        extractor: ExtractorBackend = pool.get(name, profile.models[name], profile)
+        extractor = pool.extractor(name, profile)
         emit(ProgressEvent("load", 1, 1))
         return extractor
 

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import torch
 
-from unison_agent.tools.errors import ModelUnavailableError
+from unison_agent.errors import ModelUnavailableError
 
 T = TypeVar("T")
 
@@ -43,15 +43,6 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     return _DTYPES[dtype]
 
 
-def model_path(model: str) -> str:
-    """Where to load ``model`` from: ``tiny:<name>`` is built into the local cache on first use."""
-    if model.startswith("tiny:"):
-        from unison_agent.tools.backends.tiny import ensure_tiny
-
-        return str(ensure_tiny(model.removeprefix("tiny:")))
-    return model
-
-
 def load_or_explain(
     model: str,
     backend: str,
@@ -70,7 +61,7 @@ def load_or_explain(
         with warnings.catch_warnings(), quiet_loading():
             # huggingface_hub deprecation noise raised from inside diffusers' own download call, not actionable
             warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*", category=UserWarning)
-            path = hub_source(model, backend, alternative) if hub and is_hub_id(model) else model_path(model)
+            path = hub_source(model, backend, alternative) if hub and is_hub_id(model) else model
             return load(path)
     except (OSError, ValueError, KeyError) as e:  # huggingface_hub's errors are OSError or ValueError subclasses
         reason = " ".join(str(e).split())[:300].rstrip(".") or e.__class__.__name__

@@ -14,9 +14,10 @@ from typing import Any
 
 import torch
 
+from unison_agent.errors import ModelUnavailableError
 from unison_agent.planning.signal_tokens import SPECIAL_TOKENS
 from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device, resolve_dtype
-from unison_agent.tools.errors import ModelUnavailableError
+from unison_agent.tools.tiny import resolve
 
 __all__ = ["UnisonGenerator"]
 
@@ -71,7 +72,9 @@ class UnisonGenerator:
             model: Any = AutoModelForImageTextToText.from_pretrained(folder, dtype=dt)
             return model.to(dev).eval(), processor
 
-        model, processor = load_or_explain(path, "unison-planner", _load, "plan without a model: --planner embedded")
+        model, processor = load_or_explain(
+            resolve(path), "unison-planner", _load, "plan without a model: --planner embedded"
+        )
         _check_tokens(path, model, processor)
         return cls(model, processor, dev, max_new_tokens, generate_kwargs)
 

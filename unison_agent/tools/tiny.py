@@ -1,4 +1,5 @@
-"""The ``tiny`` profile's models: the real classes with tiny configs and random weights, built locally.
+"""The ``tiny`` profile's models (``tiny:<name>`` ids, used by the profiles, the tests and the demo): the real
+classes with tiny configs and random weights, built locally.
 
 No model hub is needed: each model is built from a config, with a tokenizer trained in-process by
 ``tokenizers``, saved with ``save_pretrained`` into the cache, and then loaded by the backends through the same
@@ -17,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
+from unison_agent.errors import ModelUnavailableError
 
-from unison_agent.tools.errors import ModelUnavailableError
+__all__ = ["PREFIX", "TINY_MODELS", "cache_dir", "ensure_tiny", "resolve"]
 
-__all__ = ["TINY_MODELS", "cache_dir", "ensure_tiny"]
+PREFIX = "tiny:"  # a model id that names one of TINY_MODELS, e.g. tiny:wan-vace
 
 _VERSION = 1  # bump when a config below changes, so stale caches are not reused
 _CORPUS = [
@@ -45,6 +46,15 @@ def cache_dir() -> Path:
     return Path(base) / "unison-agent"
 
 
+def resolve(model: str) -> str:
+    """The folder to load for ``model``: a ``tiny:<name>`` id is built into the cache on first use (see
+    :func:`ensure_tiny`); any other id or path is returned as it is. Every loader of a model id calls this first
+    (the model pool, the planner models), so that the backends never need to know the ``tiny`` profile."""
+    if model.startswith(PREFIX):
+        return str(ensure_tiny(model.removeprefix(PREFIX)))
+    return model
+
+
 def ensure_tiny(name: str) -> Path:
     """The folder of tiny model ``name``, building it on first use. Raises ModelUnavailableError for an
     unknown name."""
@@ -56,12 +66,14 @@ def ensure_tiny(name: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
+        import torch
+
         from unison_agent.tools.backends.torch_env import quiet_loading
 
         with torch.random.fork_rng(devices=[]), quiet_loading():
             torch.manual_seed(0)
             TINY_MODELS[name](tmp)
-        (tmp / ".complete").write_text("built by unison_agent.tools.backends.tiny\n")
+        (tmp / ".complete").write_text("built by unison_agent.tools.tiny\n")
         try:
             tmp.rename(target)
         except OSError:  # another process finished first; its copy is identical

@@ -8,29 +8,40 @@ MCP server share.
 
 ``<provider>`` is any provider ``langchain.chat_models.init_chat_model`` knows (its package installed, e.g.
 ``langchain-openai``), or ``transformers``: a local causal LM run here (a folder, a hub id, a ``.gguf`` file, or
-``smollm2``, see :mod:`~unison_agent.tools.backends.chat_lm`). Model planners load once per process and are
-shared (:func:`planner_for`).
+``smollm2``, see :mod:`~unison_agent.planners.chat_lm`). A host keeps the planners it made in a
+:class:`Planners` (one per graph, server or CLI command), so a loaded model is shared by its requests.
 
-This lives in ``tools`` because it composes the planners (``planning``) with the model backends
-(``tools/backends``), and ``planning`` must not import ``tools``.
+This lives beside ``planning`` (not in it) because it composes the planners with model loading (torch,
+``tools/backends/torch_env``), and ``planning`` imports no torch.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+from unison_agent.errors import MissingDependencyError, ModelUnavailableError, PlanningError
 from unison_agent.planning import EmbeddedPlanner, Planner
-from unison_agent.tools.errors import MissingDependencyError, ModelUnavailableError
 
-__all__ = ["CHOICES", "PlannerChoice", "PlannerChoiceError", "make_planner", "parse_choice", "planner_for"]
+__all__ = [
+    "CHOICES",
+    "ENV_VAR",
+    "PlannerChoice",
+    "PlannerChoiceError",
+    "Planners",
+    "choice_from",
+    "make_planner",
+    "parse_choice",
+]
 
 CHOICES = "embedded | llm:<provider>:<model> | hybrid:<provider>:<model> | unison:<path>"
+ENV_VAR = "UNISON_PLANNER"  # the choice when none is given (--planner, a context's planner field)
 _JSON_START = '{"task": "'  # the local provider continues this: small models keep to the format with it
 
 
-class PlannerChoiceError(ValueError):
+class PlannerChoiceError(PlanningError):
     """A ``--planner`` value that does not name a planner: the message shows the forms that do."""
 
 
@@ -70,6 +81,15 @@ def parse_choice(choice: str) -> PlannerChoice:
     raise PlannerChoiceError(f"unknown planner {choice!r}; expected {CHOICES}")
 
 
+def choice_from(value: str | None) -> PlannerChoice:
+    """The one resolver of a planner choice for every front door: ``value`` (``--planner``, a context's or
+    server's setting) when given, else ``$UNISON_PLANNER``, else ``embedded``; checked, nothing loaded.
+
+    Raises :class:`PlannerChoiceError` (saying which forms exist) for a malformed value."""
+    given = value if value is not None and value.strip() else os.environ.get(ENV_VAR, "")
+    return parse_choice(given.strip() or "embedded")
+
+
 def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, device: str = "auto") -> Planner:
     """A new planner for ``choice``. Loads its model now, so that a model that cannot be had fails here; a
     hybrid planner's local model is only found now and loaded when the embedded planner first asks it.
@@ -80,15 +100,15 @@ def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, devic
     if c.kind == "embedded":
         return EmbeddedPlanner()
     if c.kind == "unison":
+        from unison_agent.planners.unison_lm import UnisonGenerator
         from unison_agent.planning.unison import UnisonPlanner
-        from unison_agent.tools.backends.unison_lm import UnisonGenerator
 
         return UnisonPlanner(UnisonGenerator.load(c.model, device=device), name=str(c))
     from unison_agent.planning.llm import LLMPlanner
 
     prefill = ""
     if c.provider == "transformers":
-        from unison_agent.tools.backends.chat_lm import LocalChatModel, resolve_local_model
+        from unison_agent.planners.chat_lm import LocalChatModel, resolve_local_model
 
         chat_model: Any = LocalChatModel(model=c.model, device=device, json_mode=True)
         if c.kind == "hybrid":
@@ -123,14 +143,36 @@ def _init_chat_model(c: PlannerChoice) -> Any:
         raise ModelUnavailableError(f"planner {c}: {e.__class__.__name__}: {' '.join(str(e).split())}") from None
 
 
-_PLANNERS: dict[str, Planner] = {}
-_LOCK = threading.Lock()
+class Planners:
+    """The planners a host has made, one per choice, each made on first use and then shared: a model planner
+    loads its weights once for all the requests of a graph, a server or a CLI command. Thread-safe: two
+    threads asking for the same choice wait for one load. This is the only place planners are kept (there is
+    no module-level cache): whoever holds the :class:`Planners` decides how long they live."""
 
+    def __init__(self, *, timeout_s: float = 120.0, device: str = "auto") -> None:
+        self._made: dict[str, Planner] = {}
+        self._lock = threading.Lock()
+        self._timeout_s = timeout_s
+        self._device = device
 
-def planner_for(choice: str) -> Planner:
-    """The process's planner for ``choice``, made on first use and shared (a loaded model is kept)."""
-    key = str(parse_choice(choice))
-    with _LOCK:
-        if key not in _PLANNERS:
-            _PLANNERS[key] = make_planner(key)
-        return _PLANNERS[key]
+    def get(self, choice: str | PlannerChoice | None) -> Planner:
+        """The planner for ``choice`` (resolved by :func:`choice_from`), made on first use.
+
+        Raises what :func:`make_planner` raises; a choice that failed is tried again on the next call."""
+        key = str(choice if isinstance(choice, PlannerChoice) else choice_from(choice))
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make_planner(key, timeout_s=self._timeout_s, device=self._device)
+            return self._made[key]
+
+    def put(self, choice: str, planner: Planner) -> None:
+        """Use ``planner`` for ``choice`` from now on (an embedding program's own instance, or a test's)."""
+        with self._lock:
+            self._made[str(choice_from(choice))] = planner
+
+    def __contains__(self, choice: str) -> bool:
+        """Whether a planner for ``choice`` has been made (never, for a malformed choice)."""
+        try:
+            return str(choice_from(choice)) in self._made
+        except PlannerChoiceError:
+            return False

@@ -18,12 +18,12 @@ import pytest
 import torch
 from langchain_core.messages import AIMessage
 
+from unison_agent.planners.chat_lm import LocalChatModel, _closes_object, _JsonDone, resolve_local_model
 from unison_agent.planning import EmbeddedPlanner
 from unison_agent.planning.llm import LLMPlanner
 from unison_agent.spec import Task, TaskSpec
-from unison_agent.tools.backends.chat_lm import LocalChatModel, _closes_object, _JsonDone, resolve_local_model
-from unison_agent.tools.backends.tiny import ensure_tiny
 from unison_agent.tools.errors import ModelUnavailableError
+from unison_agent.tools.tiny import ensure_tiny
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +246,7 @@ def test_the_real_smollm2_plans_a_request_into_a_valid_spec() -> None:
 def test_a_hybrid_planner_loads_its_model_only_when_the_rules_are_unsure(
     tiny_chat: Path, media: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from unison_agent.tools.planners import make_planner
+    from unison_agent.planners.choice import make_planner
 
     planner = make_planner(f"hybrid:transformers:{tiny_chat}", device="cpu")
     chat = planner.chat_model  # type: ignore[attr-defined]
@@ -265,7 +265,7 @@ def test_a_hybrid_planner_loads_its_model_only_when_the_rules_are_unsure(
 
 
 def test_a_hybrid_planner_whose_model_cannot_be_found_fails_when_chosen(tmp_path: Path) -> None:
-    from unison_agent.tools.planners import make_planner
+    from unison_agent.planners.choice import make_planner
 
     with pytest.raises(ModelUnavailableError, match=r"nothing\.gguf: no such GGUF file"):
         make_planner(f"hybrid:transformers:{tmp_path / 'nothing.gguf'}", device="cpu")

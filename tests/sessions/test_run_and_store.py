@@ -6,10 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from unison_agent.graphs.session import UnisonContext, run_and_store
+import pytest
+
 from unison_agent.planning import plan
 from unison_agent.sessions import ArtifactStore
+from unison_agent.sessions.runner import UnisonContext, run_and_store
 from unison_agent.tools.results import ProgressEvent
+
+pytestmark = pytest.mark.usefixtures("offline_tiny_cache")  # runs the tiny models, offline
 
 
 def test_a_store_opened_in_another_process_while_a_run_writes_leaves_the_run_its_files(tmp_path: Path) -> None:

@@ -1,0 +1,103 @@
+"""Every error unison-agent raises for a person to read: one base class, :class:`UnisonError`.
+
+Front doors (CLI, graph, LangChain tools, MCP server) catch :class:`UnisonError` and show its message, one line
+that says what is wrong and, where it can, what is allowed or how to fix it. Anything else that escapes is a
+bug and is reported as one, never dressed as a user's mistake. :class:`RunCancelled` stands apart: a cancelled
+run is not a failure, and front doors report it as a cancellation.
+
+    UnisonError
+    ├── PlanningError        a request the planning contract cannot express, a bad --planner value
+    ├── MediaError           an attachment that cannot be used (missing, corrupt, unsupported kind)
+    ├── SessionError         a session, step, artifact or script that does not exist or cannot be read
+    ├── AccessError          a path a server will not read (outside its roots, too big)
+    └── ToolError            a run that could not be done
+        ├── InputError           an attachment unusable as the spec asks
+        │   └── UnreadableInputError
+        ├── ProfileError         a profile that is unknown or names what does not exist
+        ├── ModelUnavailableError
+        └── MissingDependencyError
+
+The planning, media, session and access errors are also ``ValueError`` s, as they were before this base
+existed, so code written against those keeps working. This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "AccessError",
+    "InputError",
+    "MediaError",
+    "MissingDependencyError",
+    "ModelUnavailableError",
+    "PlanningError",
+    "ProfileError",
+    "RunCancelled",
+    "SessionError",
+    "ToolError",
+    "UnisonError",
+    "UnreadableInputError",
+]
+
+
+class UnisonError(Exception):
+    """Something a person can act on went wrong; ``str(err)`` is one line saying what and, where it can, how to
+    fix it."""
+
+
+class PlanningError(UnisonError, ValueError):
+    """A request the contract cannot express (two source videos for one edit, 90 s of video...) or a planner
+    that cannot be had: the message says what is wrong and what would work."""
+
+
+class MediaError(UnisonError, ValueError):
+    """A file that cannot be used as an attachment.
+
+    ``str(err)`` is one line that names the file and says what is wrong (missing, empty, corrupt,
+    unsupported kind; for an unsupported kind it lists the accepted ones). ``path`` is the path as given.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        name = os.path.basename(path.rstrip("/\\")) or path
+        super().__init__(" ".join(f"{name}: {problem}".split()))  # one line, whatever the cause said
+
+
+class SessionError(UnisonError, ValueError):
+    """A session, step, artifact or script that does not exist, or a file that cannot be stored."""
+
+
+class AccessError(UnisonError, ValueError):
+    """A path a server will not read; the message says why and what is allowed."""
+
+
+class ToolError(UnisonError):
+    """A run could not be done; the message says why and, where it can, how to fix it."""
+
+
+class InputError(ToolError):
+    """An attachment cannot be used as the spec asks (unreadable, wrong kind, mask and video lengths differ...)."""
+
+
+class UnreadableInputError(InputError):
+    """An attachment cannot be read (gone, corrupt, truncated), found only when the run decodes it: the fault the
+    planner reports as :class:`unison_agent.media.MediaError`, so front doors answer both alike (CLI: exit 2)."""
+
+
+class ProfileError(ToolError):
+    """A profile is unknown, unreadable or names something that does not exist."""
+
+
+class ModelUnavailableError(ToolError):
+    """A model could not be loaded (offline hub, wrong path, no extractor configured)."""
+
+
+class MissingDependencyError(ToolError):
+    """A backend needs an optional package that is not installed; the message names the ``pip install``."""
+
+
+class RunCancelled(Exception):
+    """The run was cancelled (by a cancel event, a client's cancellation or Ctrl-C); nothing it was writing is
+    left behind. Not a :class:`UnisonError`: a cancellation is not a failure."""

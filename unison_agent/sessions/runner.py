@@ -1,0 +1,137 @@
+"""Running a request of a session: the context a host gives (:class:`UnisonContext`), what it keeps between
+requests (:class:`Resources`: model pools and planners), and :func:`run_and_store`, which runs a spec and
+records its outputs and step in the artifact store.
+
+The graph (``graphs/session.py``), the LangChain tools, the MCP server and scripted sessions all run specs
+through :func:`run_and_store`, so a run is recorded the same way whichever door it came through.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from unison_agent.planners.choice import Planners, choice_from
+from unison_agent.planning import Planned, plan
+from unison_agent.planning.base import plan_detailed
+from unison_agent.sessions.store import ArtifactStore
+from unison_agent.spec import TaskSpec
+from unison_agent.tools import ModelPool, load_profile, run
+from unison_agent.tools.results import Progress
+
+__all__ = ["Resources", "UnisonContext", "run_and_store"]
+
+
+class Resources:
+    """What a host keeps between requests: one model pool per profile and the planners it has made.
+
+    A graph (:func:`~unison_agent.graphs.session.build_graph`), the MCP server and a CLI command each own one,
+    so models load once for all their requests and are freed with their owner; nothing is kept in module
+    globals. Thread-safe."""
+
+    def __init__(self, planners: Planners | None = None) -> None:
+        self.planners = planners or Planners()
+        self._pools: dict[str, ModelPool] = {}
+        self._lock = threading.Lock()
+
+    def pool(self, profile: str) -> ModelPool:
+        """The model pool of ``profile`` (made on first use)."""
+        with self._lock:
+            return self._pools.setdefault(profile, ModelPool())
+
+
+@dataclass
+class UnisonContext:
+    """What a session run needs from its host (LangGraph's ``context_schema`` of the session graph).
+
+    ``store``, ``pool`` and ``resources`` may be passed in by an embedding program; a context that arrives as
+    JSON (``langgraph dev``) has none, and the graph fills ``resources`` with its own, so that loaded models
+    outlive one run."""
+
+    workspace: str = "unison_workspace"
+    profile: str = "default"
+    planner: str = "embedded"  # embedded | llm:<provider>:<model> | hybrid:<provider>:<model> | unison:<path>
+    store: ArtifactStore | None = field(default=None, repr=False)
+    pool: ModelPool | None = field(default=None, repr=False)
+    cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps
+    # Set by a script runner to the number of the script step being run: the step's record is marked done in the
+    # same transaction, so a resumed script never runs it again (see graphs.scripted).
+    script_step: int | None = None
+    resources: Resources | None = field(default=None, repr=False)
+
+    def open_store(self) -> ArtifactStore:
+        """The context's artifact store (opened on first use)."""
+        if self.store is None:
+            self.store = ArtifactStore(self.workspace)
+        return self.store
+
+    def shared(self) -> Resources:
+        """The resources this context draws pools and planners from (made on first use when none was given)."""
+        if self.resources is None:
+            self.resources = Resources()
+        return self.resources
+
+    def plan(self, request: str, attachments: list[str]) -> Planned:
+        """Plan with the context's planner (a model planner is loaded once per :class:`Resources` and shared).
+
+        Raises :class:`~unison_agent.errors.UnisonError` subclasses: a malformed planner choice, a planner model
+        that cannot be had, a request the contract cannot express, an unusable attachment."""
+        choice = choice_from(self.planner)
+        if choice.kind == "embedded":
+            return Planned(plan(request, attachments), "embedded")
+        return plan_detailed(self.shared().planners.get(choice), request, attachments)
+
+    def model_pool(self) -> ModelPool:
+        """The context's model pool: the one given, else the shared one of its profile."""
+        if self.pool is None:
+            self.pool = self.shared().pool(self.profile)
+        return self.pool
+
+
+def run_and_store(
+    ctx: UnisonContext,
+    session: str,
+    request: str,
+    spec: TaskSpec,
+    inputs: list[str],
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run ``spec`` with the context's profile and pool, move its outputs into the store with ``inputs`` as their
+    parents, record the step (marked as script step ``ctx.script_step`` when that is set), and return
+    ``{"spec", "outputs" (ids), "text", "notes"}``.
+
+    Raises ToolError, ProfileError, MediaError or StoreError; a failed run records nothing and leaves no files.
+    """
+    store = ctx.open_store()
+    profile = load_profile(ctx.profile)
+    # The scratch folder is this process's while it runs: other processes opening the store leave it alone.
+    with store.scratch() as tmp:
+        result = run(
+            spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress, cancel=ctx.cancel
+        )
+        outputs = [
+            store.add_output(
+                session,
+                o.path,
+                media=o.media,
+                width=o.width,
+                height=o.height,
+                num_frames=o.num_frames,
+                fps=o.fps,
+                seed=o.seed,
+                spec=result.spec.model_copy(update={"seed": o.seed}).to_json_dict(),
+                parents=list(inputs),
+            ).id
+            for o in result.outputs
+        ]
+    store.record_step(
+        session,
+        request,
+        spec=result.spec.to_json_dict(),
+        inputs=list(inputs),
+        outputs=outputs,
+        text=result.text,
+        mark=ctx.script_step,
+    )
+    return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}

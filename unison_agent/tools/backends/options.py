@@ -1,0 +1,67 @@
+"""Each backend's options: the ``options`` table of a profile's model entry, validated by these models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DepthOptions", "FlowOptions", "PoseOptions", "QwenVLOptions", "VaceOptions"]
+
+
+class VaceOptions(BaseModel):
+    """Options of the ``wan-vace`` backend; the spec's own steps/guidance/negative prompt win over these."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: int = Field(default=50, ge=1, le=500)
+    guidance_scale: float = Field(default=5.0, ge=0, le=50)
+    flow_shift: float = Field(default=3.0, gt=0, description="UniPC flow shift: 3 for 480p, 5 for 720p (Wan's advice)")
+    negative_prompt: str = ""
+    conditioning_scale: float = Field(default=1.0, ge=0, le=4, description="strength of VACE's conditioning")
+
+
+class QwenVLOptions(BaseModel):
+    """Options of the ``qwen-vl`` backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_new_tokens: int = Field(default=512, ge=1, le=8192)
+    video_max_frames: int = Field(default=32, ge=2, le=768)
+    video_fps: float = Field(default=2.0, gt=0, le=30, description="frames per second sampled from a video")
+    max_pixels: int | None = Field(
+        default=None, ge=3136, description="per image/frame cap (processor default if unset)"
+    )
+
+
+class DepthOptions(BaseModel):
+    """Options of the ``depth`` extractor backend (none yet; the model decides)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PoseOptions(BaseModel):
+    """Options of the ``pose`` extractor backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_score: float = Field(
+        default=0.3, ge=0, description="keypoints whose score (heatmap peak, about 0..1) is below this are not drawn"
+    )
+
+
+class FlowOptions(BaseModel):
+    """Options of the ``flow`` extractor backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_flow_updates: int | None = Field(
+        default=None,
+        ge=1,
+        le=32,
+        description="RAFT refinement iterations (more: finer, slower); unset: the model's config.json, else 12",
+    )
+    max_side: int | None = Field(
+        default=None,
+        ge=128,
+        le=8192,
+        description="run RAFT with the longer side at most this (faster on a CPU); unset: at the frame size, as VACE",
+    )

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import anyio
 import anyio.from_thread
@@ -56,6 +56,14 @@ from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_re
 __all__ = ["ServerState", "create_server"]
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from mcp.server.session import ServerSession
+    from starlette.requests import Request
+
+    ToolContext = Context[ServerSession, "ServerState", Request]
+else:  # FastMCP finds the context parameter by its class, which a parameterised alias is not
+    ToolContext = Context
 
 PREVIEW_SIDE = 256  # inline previews stay small: hosts pass tool results to their model
 ARTIFACT_URI = "artifact://{aid}"
@@ -219,7 +227,7 @@ def create_server(
         description="A stored input or output (its file, as bytes), by id.",
         mime_type="application/octet-stream",  # what the template covers; each read names its file's own type
     )
-    def artifact(aid: str, ctx: Context) -> bytes:
+    def artifact(aid: str, ctx: ToolContext) -> bytes:
         return _artifact_file(_state(ctx).store, aid)[0]
 
     return mcp
@@ -377,7 +385,7 @@ def _artifact_file(store: ArtifactStore, aid: str) -> tuple[bytes, str]:
     return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def _state(ctx: Context) -> ServerState:
+def _state(ctx: ToolContext) -> ServerState:
     state: ServerState = ctx.request_context.lifespan_context
     return state
 
@@ -394,7 +402,7 @@ def _checked(state: ServerState, refs: list[str]) -> list[str]:
     return out
 
 
-async def _in_worker(ctx: Context, work: Callable[[UnisonContext, Callable[[dict[str, Any]], None]], Any]) -> Any:
+async def _in_worker(ctx: ToolContext, work: Callable[[UnisonContext, Callable[[dict[str, Any]], None]], Any]) -> Any:
     """Run ``work(unison, progress)`` in the worker thread, after every earlier call (one generation at a time).
 
     ``unison`` carries a cancel event of its own that the server sets when the session ends (the client went
@@ -475,7 +483,7 @@ def _graph_result(state: ServerState, final: dict[str, Any]) -> CallToolResult:
     return _result(state, final["spec"]["task"], final["outputs"], final.get("text"), {"spec": final["spec"]})
 
 
-def _job(ctx: Context, job: str) -> Job:
+def _job(ctx: ToolContext, job: str) -> Job:
     state = _state(ctx)
     if job not in state.jobs:
         raise ValueError(f"no job {job!r}; jobs of this server: {', '.join(state.jobs) or 'none'}")
@@ -511,7 +519,7 @@ _REFUSALS = (AccessError, StoreError, MediaError, ToolError, ValidationError, Va
 
 def _register(mcp: FastMCP) -> None:
     @mcp.tool(name="plan", description="Plan a request without running it: the TaskSpec a run would execute.")
-    async def plan(request: RequestText, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
+    async def plan(request: RequestText, ctx: ToolContext, attachments: list[str] | None = None) -> dict[str, Any]:
         state = _state(ctx)
         paths = [state.store.get(r).path if r.startswith("@") else r for r in _checked(state, attachments or [])]
         # A model planner takes seconds: off the event loop, like generation.
@@ -525,7 +533,7 @@ def _register(mcp: FastMCP) -> None:
         description="Do what the person asked, from their own words and attachments (absolute paths or @ids): "
         "answer, or make/edit pictures and videos. Follow-ups ('make it brighter') use earlier outputs.",
     )
-    async def run(request: RequestText, ctx: Context, attachments: list[str] | None = None) -> CallToolResult:
+    async def run(request: RequestText, ctx: ToolContext, attachments: list[str] | None = None) -> CallToolResult:
         state = _state(ctx)
         try:
             refs = _checked(state, attachments or [])
@@ -540,7 +548,7 @@ def _register(mcp: FastMCP) -> None:
         description="Like `run`, but returns a job id at once; poll `job_status`, then `job_result`. For long "
         "videos when the client's tool timeout is short.",
     )
-    async def start_job(request: RequestText, ctx: Context, attachments: list[str] | None = None) -> dict[str, Any]:
+    async def start_job(request: RequestText, ctx: ToolContext, attachments: list[str] | None = None) -> dict[str, Any]:
         state = _state(ctx)
         refs = _checked(state, attachments or [])  # refusals are reported now, not when the job runs
         job = Job(id=secrets.token_hex(4), request=request)
@@ -576,11 +584,11 @@ def _register(mcp: FastMCP) -> None:
         return job.facts()
 
     @mcp.tool(name="job_status", description="Where a job is: queued, running (step n of N), done, failed, cancelled.")
-    async def job_status(job: str, ctx: Context) -> dict[str, Any]:
+    async def job_status(job: str, ctx: ToolContext) -> dict[str, Any]:
         return _job(ctx, job).facts()
 
     @mcp.tool(name="job_result", description="The result of a finished job (as `run` returns it).")
-    async def job_result(job: str, ctx: Context) -> CallToolResult:
+    async def job_result(job: str, ctx: ToolContext) -> CallToolResult:
         found = _job(ctx, job)
         if found.result is None:
             return _error(f"job {job} is {found.status}; ask again when job_status says done")
@@ -589,7 +597,7 @@ def _register(mcp: FastMCP) -> None:
     @mcp.tool(
         name="cancel_job", description="Stop a job: a queued job never starts, a running one stops at its next step."
     )
-    async def cancel_job(job: str, ctx: Context) -> dict[str, Any]:
+    async def cancel_job(job: str, ctx: ToolContext) -> dict[str, Any]:
         found = _job(ctx, job)
         found.cancel.set()
         return found.facts()
@@ -598,17 +606,17 @@ def _register(mcp: FastMCP) -> None:
         mcp.add_tool(_task_tool(task, model), name=task.value, description=tool_description(task))
 
     @mcp.tool(name="list_artifacts", description="Every input and output of this server's session, oldest first.")
-    async def list_artifacts(ctx: Context) -> list[dict[str, Any]]:
+    async def list_artifacts(ctx: ToolContext) -> list[dict[str, Any]]:
         state = _state(ctx)
         return [a.model_dump(mode="json", exclude={"spec"}) for a in state.store.artifacts(state.session)]
 
     @mcp.tool(name="history", description="The steps of this session's current branch, oldest first.")
-    async def history(ctx: Context) -> list[dict[str, Any]]:
+    async def history(ctx: ToolContext) -> list[dict[str, Any]]:
         state = _state(ctx)
         return [s.model_dump(exclude={"spec"}) for s in state.store.history(state.session)]
 
     @mcp.tool(name="undo", description="Undo the last step: follow-ups then refer to the step before it.")
-    async def undo(ctx: Context) -> dict[str, Any]:
+    async def undo(ctx: ToolContext) -> dict[str, Any]:
         state = _state(ctx)
         step = state.store.undo(state.session)
         return {"undone": None if step is None else step.request}
@@ -617,7 +625,7 @@ def _register(mcp: FastMCP) -> None:
 def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
     """An async tool function whose flat signature is ``model``'s fields (plus the MCP context)."""
 
-    async def call(ctx: Context, **fields: Any) -> CallToolResult:
+    async def call(ctx: ToolContext, **fields: Any) -> CallToolResult:
         state = _state(ctx)
         try:
             request = model.model_validate({k: v for k, v in fields.items() if v is not None})
@@ -654,7 +662,7 @@ def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
             return _error(str(e))
         return _result(state, task.value, result["outputs"], result["text"], {"spec": result["spec"]})
 
-    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=ToolContext)]
     for name, info in model.model_fields.items():
         default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
         # The field's bounds and description go into the tool's input schema, where a host's model reads them.

@@ -7,6 +7,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_langgraph_dev_serves_the_session_graph_to_the_sdk(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_langgraph_dev_serves_the_session_graph_to_the_sdk(
+    tmp_path: Path, request: pytest.FixtureRequest, media: Callable[..., str]
+) -> None:
     cli = shutil.which("langgraph") or str(Path(sys.executable).with_name("langgraph"))
     port = _free_port()
     env = {**os.environ, "LANGGRAPH_CLI_NO_ANALYTICS": "1", "NO_COLOR": "1"}
@@ -30,13 +34,19 @@ def test_langgraph_dev_serves_the_session_graph_to_the_sdk(tmp_path: Path, reque
     with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as srv:
         try:
             assert srv.stdout is not None
-            seen = []
-            for line in srv.stdout:  # wait for the server to say it is up (no sleeping)
-                seen.append(line)
-                if "Application started up" in line:
-                    break
-            else:
-                pytest.fail("langgraph dev exited early:\n" + "".join(seen[-30:]))
+            seen: list[str] = []
+            up = threading.Event()
+
+            def read() -> None:  # the server's output, read aside so that waiting for it has a deadline
+                assert srv.stdout is not None
+                for line in srv.stdout:
+                    seen.append(line)
+                    if "Application started up" in line:
+                        up.set()
+
+            threading.Thread(target=read, daemon=True).start()
+            if not up.wait(timeout=180):
+                pytest.fail("langgraph dev did not start within 180 s:\n" + "".join(seen[-30:]))
             client = get_sync_client(url=f"http://127.0.0.1:{port}")
             request.addfinalizer(client.close)
             assert [a["graph_id"] for a in client.assistants.search()] == ["unison"]
@@ -44,6 +54,15 @@ def test_langgraph_dev_serves_the_session_graph_to_the_sdk(tmp_path: Path, reque
             context = {"workspace": str(tmp_path / "ws"), "profile": "tiny"}
             first = client.runs.wait(thread, "unison", input={"request": "a red fox, 128x96"}, context=context)
             assert isinstance(first, dict) and first["reply"].startswith("Done (text_to_image)")
+            # The README's interrupt example: a new thread, no photo, then the photo in a resume command.
+            other = client.threads.create()["thread_id"]
+            asked = client.runs.wait(
+                other, "unison", input={"request": "animate this photo, 1 second, 128x96"}, context=context
+            )
+            assert isinstance(asked, dict) and "first_frame" in asked["__interrupt__"][0]["value"]["question"]
+            photo = media("photo.png", "photo", size=(128, 96))
+            done = client.runs.wait(other, "unison", command={"resume": {"attachments": [photo]}}, context=context)
+            assert isinstance(done, dict) and done["reply"].startswith("Done (image_to_video)"), done
             chunks = list(
                 client.runs.stream(
                     thread,

@@ -9,6 +9,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,12 +61,19 @@ def test_http_needs_the_token_refuses_foreign_hosts_and_serves_the_tools(tmp_pat
     with subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as srv:
         try:
             assert srv.stderr is not None
-            found = None
-            for line in srv.stderr:  # wait for uvicorn to listen (no sleeping)
-                if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
-                    break
-            assert found, "the server never said where it listens"
-            port = int(found.group(1))
+            ports: list[int] = []
+            listening = threading.Event()
+
+            def read() -> None:  # the server's log, read aside (and drained) so that the wait has a deadline
+                assert srv.stderr is not None
+                for line in srv.stderr:
+                    if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
+                        ports.append(int(found.group(1)))
+                        listening.set()
+
+            threading.Thread(target=read, daemon=True).start()
+            assert listening.wait(timeout=120), "the server never said where it listens"
+            port = ports[0]
             assert port != 0
             url = f"http://127.0.0.1:{port}/mcp"
             assert httpx.post(url, json={}).status_code == 401

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from unison_agent import __version__
-from unison_agent.errors import MediaError, UnisonError
+from unison_agent.errors import MediaError, PlanningError, UnisonError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PLANNER_HELP = (
@@ -390,19 +390,17 @@ def _planner(args: argparse.Namespace, command: str, planners: Any = None) -> An
     The embedded planner is taken without importing the tools (``unison plan`` stays light). A model planner is
     made in ``planners`` (a :class:`~unison_agent.planners.choice.Planners`) when given, so that the command's
     graph finds it loaded."""
-    given = args.planner or os.environ.get("UNISON_PLANNER") or ""
-    if given.strip() in ("", "embedded"):
-        from unison_agent.planning import EmbeddedPlanner
-
-        return EmbeddedPlanner()
-    from unison_agent.errors import PlanningError, UnisonError
     from unison_agent.planners.choice import Planners, choice_from
 
     try:
         parsed = choice_from(args.planner)
     except PlanningError as e:
         return _fail(str(e), command=command)
-    if parsed.kind != "embedded" and not getattr(args, "quiet", False):
+    if parsed.kind == "embedded":
+        from unison_agent.planning import EmbeddedPlanner
+
+        return EmbeddedPlanner()
+    if not getattr(args, "quiet", False):
         _say(f"unison {command}: loading planner {parsed}...", sys.stderr)
         sys.stderr.flush()
     try:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from unison_agent import __version__
-from unison_agent.errors import MediaError, PlanningError, UnisonError
+from unison_agent.errors import MediaError, PlanningError, UnisonError, one_line
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PLANNER_HELP = (
@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("UNISON_DEBUG", "").strip() not in ("", "0"):
             raise
         return _fail(
-            f"{type(e).__name__}: {_one_line(e)}; this is a bug: please report it (UNISON_DEBUG=1 shows where)",
+            f"{type(e).__name__}: {_error_line(e)}; this is a bug: please report it (UNISON_DEBUG=1 shows where)",
             EXIT_FAILED,
             command,
         )
@@ -375,7 +375,7 @@ def _plan(args: argparse.Namespace) -> int:
     except (UnisonError, ValidationError) as e:
         if isinstance(e, MediaError):  # an unreadable attachment
             return _fail(str(e))
-        return _fail(_one_line(e), EXIT_FAILED)  # a request the contract cannot express (e.g. 90 s of video)
+        return _fail(_error_line(e), EXIT_FAILED)  # a request the contract cannot express (e.g. 90 s of video)
     spec: TaskSpec = planned.spec
     _planner_notes(planned, "plan")
     if args.json:
@@ -621,7 +621,7 @@ def _plan_chunk(
                 if isinstance(e, MediaError):
                     row = {"id": rid, "error": {"type": "bad_attachment", "message": str(e)}}
                 else:
-                    row = {"id": rid, "error": {"type": "unplannable", "message": _one_line(e)}}
+                    row = {"id": rid, "error": {"type": "unplannable", "message": _error_line(e)}}
         done.append((json_text(row) + "\n", int("error" in row), fallback))
     return done
 
@@ -643,7 +643,7 @@ def _batch_request(n: int, line: bytes) -> tuple[Any, tuple[str, list[str]] | st
     except UnicodeDecodeError as e:
         return rid, f"not UTF-8 text (byte {e.start + 1})"
     except ValueError as e:  # json.JSONDecodeError is a ValueError
-        return rid, _one_line(e)
+        return rid, _error_line(e)
     return rid, (text, atts)
 
 
@@ -687,7 +687,7 @@ def _run(args: argparse.Namespace) -> int:
     except MediaError as e:
         return _fail(str(e), command="run")
     except (UnisonError, ValidationError) as e:
-        return _fail(_one_line(e), EXIT_FAILED, command="run")
+        return _fail(_error_line(e), EXIT_FAILED, command="run")
     if not spec.ready:
         need = ", ".join(r.value for r in spec.missing)
         return _fail(
@@ -997,13 +997,14 @@ def _mcp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _one_line(e: BaseException) -> str:
+def _error_line(e: BaseException) -> str:
+    """``e``'s message on one line, its lines joined by "; " (a pydantic error: its explained problems)."""
     from pydantic import ValidationError
 
     from unison_agent.spec import explain
 
     text = explain(e) if isinstance(e, ValidationError) else str(e)
-    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    return one_line("; ".join(line for line in text.splitlines() if line.strip()))
 
 
 def summary(spec: Any) -> str:

@@ -38,6 +38,7 @@ __all__ = [
     "ToolError",
     "UnisonError",
     "UnreadableInputError",
+    "one_line",
 ]
 
 
@@ -101,3 +102,16 @@ class MissingDependencyError(ToolError):
 class RunCancelled(Exception):
     """The run was cancelled (by a cancel event, a client's cancellation or Ctrl-C); nothing it was writing is
     left behind. Not a :class:`UnisonError`: a cancellation is not a failure."""
+
+
+def one_line(text_or_error: str | BaseException, limit: int | None = None) -> str:
+    """``text_or_error`` (an error: its message) as one line: every run of whitespace, newlines included, becomes
+    one space. With ``limit``, a longer line is cut to ``limit`` characters, the last one an ellipsis (…).
+
+    Raises ``ValueError`` for a ``limit`` below 1."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1 (or None for no limit), got {limit}")
+    line = " ".join(str(text_or_error).split())
+    if limit is None or len(line) <= limit:
+        return line
+    return line[: limit - 1] + "…"

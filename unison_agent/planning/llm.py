@@ -1,11 +1,13 @@
 """Plan with any LangChain chat model: :class:`LLMPlanner`.
 
 The model gets the planning contract (written from ``spec.py``'s own tables, so it cannot drift) and the probed
-facts of each attachment (medium, size, length, what it looks like), and answers with one JSON object. The
-answer goes through three gates before it becomes a TaskSpec:
+facts of each attachment (medium, size, length, what it looks like), and answers with one JSON object: a model
+with tool calling (``with_structured_output``: OpenAI's, Anthropic's, Ollama's...) fills in :class:`PlanAnswer`,
+any other writes the object as text. The answer goes through three gates before it becomes a TaskSpec:
 
-1. **read**: the first JSON object in the reply, also from a code fence, with trailing commas, Python literals
-   or a reply cut off by a token limit;
+1. **read**: the structured answer as parsed; else the first JSON object in the reply (a structured answer that
+   did not fit its schema: its tool-call arguments), also from a code fence, with trailing commas, Python
+   literals or a reply cut off by a token limit;
 2. **repair**: fixes that need no judgement, each recorded as a note: field-name aliases (``frames``,
    ``seconds``), enum spellings (``"Image Editing"``), file names matched loosely, fields that do not apply to
    the task dropped, a role the model did not give filled by the embedded planner's rules, an empty prompt
@@ -13,6 +15,10 @@ answer goes through three gates before it becomes a TaskSpec:
 3. **validate** with :class:`~unison_agent.spec.TaskSpec`. What still fails is sent back to the model once,
    with the validation messages; if the second answer fails too (or the model raises, or takes longer than
    ``timeout_s``), the embedded planner's plan is used and :class:`~unison_agent.planning.base.Planned` says so.
+
+A model that takes longer than ``timeout_s`` is not left working: one that accepts a ``cancel`` event (the local
+``transformers`` model) is stopped and waited for; a provider's HTTP call is given ``timeout_s`` as its own
+request timeout where the planner is made (``planners.choice``), so it ends by itself.
 
 ``hybrid=True`` asks the model only when the embedded planner has doubts about its own plan (see
 ``EmbeddedPlanner.assess``): most requests cost a millisecond, the ambiguous ones get the model.
@@ -29,10 +35,12 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from unison_agent.errors import one_line
 from unison_agent.planning.base import Attachment, Planned, PlanningError, check_request_length
 from unison_agent.planning.base import probed as _probed
 from unison_agent.planning.embedded import EmbeddedPlanner
@@ -51,7 +59,7 @@ from unison_agent.spec import (
     explain,
 )
 
-__all__ = ["LLMPlanner", "ModelTimeout", "build_messages", "contract_text", "read_answer"]
+__all__ = ["FileRole", "LLMPlanner", "ModelTimeout", "PlanAnswer", "build_messages", "contract_text", "read_answer"]
 
 _VIDEO_ONLY = ("fps", "duration_s")
 _FIELDS = ("task", "prompt", "roles", "missing", *GENERATION_FIELDS)
@@ -156,6 +164,53 @@ _EXAMPLES: tuple[tuple[str, list[tuple[str, str]], dict[str, Any]], ...] = (
 
 class ModelTimeout(TimeoutError):
     """The chat model did not answer within the planner's ``timeout_s``."""
+
+
+# The contract's answer as a schema, for models that answer through tool calling. Its docstrings and descriptions
+# are what such a model reads beside the contract. Roles are a list, not a {file: role} object: strict JSON-schema
+# modes (OpenAI's) and Gemini's function declarations take no object with free keys. No ranges: a value out of
+# range is answered with the validation message, as for a text answer.
+class FileRole(BaseModel):
+    """One attached file and the part it plays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="The file's name as listed in the request.")
+    role: Role
+
+
+class PlanAnswer(BaseModel):
+    """The plan for the request: one task, the prompt, the role of every attached file, the roles still missing,
+    and only the settings the user stated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task
+    prompt: str = Field(
+        description="The content of the request without meta phrases; for understanding tasks, the question itself."
+    )
+    roles: list[FileRole] = Field(default_factory=list, description="Every attached file with its role.")
+    missing: list[Role] = Field(default_factory=list, description="Roles the task needs whose file is not attached.")
+    width: int | None = Field(default=None, description="Pixels, only when stated.")
+    height: int | None = Field(default=None, description="Pixels, only when stated.")
+    num_frames: int | None = Field(default=None, description="Videos: frames, only when stated.")
+    fps: int | None = Field(default=None, description="Videos: frames per second, only when stated.")
+    duration_s: float | None = Field(default=None, description="Videos: seconds, only when stated.")
+    control_type: ControlType | None = None
+    seed: int | None = None
+    num_outputs: int | None = Field(default=None, description="How many results, only when stated.")
+    steps: int | None = None
+    guidance_scale: float | None = None
+    negative_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """One answer of the model: ``text`` as shown back to it on a retry; ``data``, the answer's fields when they
+    came structured (``None``: ``text`` is read)."""
+
+    text: str
+    data: dict[str, Any] | None = None
 
 
 def contract_text() -> str:
@@ -341,18 +396,13 @@ def read_answer(reply: str) -> tuple[dict[str, Any], list[str]]:
         try:  # single quotes, True/None: a Python literal
             value = ast.literal_eval(literal)
         except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
-            raise ValueError(f"its JSON cannot be read ({e.__class__.__name__}: {_short(str(e), 80)})") from None
+            raise ValueError(f"its JSON cannot be read ({e.__class__.__name__}: {one_line(str(e), 80)})") from None
         notes.append("read the answer as a Python literal (single quotes or True/None)")
     if candidate != body:  # the text that was read is the one without trailing commas
         notes.append("removed trailing commas")
     if not isinstance(value, dict):
         raise ValueError(f"its JSON is a {type(value).__name__}, expected an object")
     return value, notes
-
-
-def _short(text: str, n: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _norm_key(key: str) -> str:
@@ -418,9 +468,9 @@ class _Answer:
                     ref = next((item[k] for k in ("path", "name", "file", "file_name", "filename") if k in item), None)
                     pairs.append((ref, item.get("role")))
                 else:
-                    self.problems.append(f"roles: expected {{file name: role}}, got {_short(repr(item), 60)}")
+                    self.problems.append(f"roles: expected {{file name: role}}, got {one_line(repr(item), 60)}")
         elif raw is not None:
-            self.problems.append(f"roles: expected {{file name: role}}, got {_short(repr(raw), 60)}")
+            self.problems.append(f"roles: expected {{file name: role}}, got {one_line(repr(raw), 60)}")
         out: dict[int, Role] = {}
         for ref, value in pairs:
             index = self._index(ref)
@@ -580,14 +630,21 @@ class LLMPlanner:
     """Plan requests with a LangChain chat model; every plan is a validated TaskSpec.
 
     ``chat_model``: any ``langchain_core`` chat model (``init_chat_model("openai:gpt-4o-mini")``, a local
-    one...). ``hybrid``: ask the model only when the embedded planner is unsure. ``timeout_s``: how long one
-    model call may take before the embedded plan is used (the call itself cannot be stopped; it finishes in
-    the background and is ignored). ``retries``: how many times an invalid answer is sent back (default 1).
-    ``name``: how plans are labelled (``llm:<provider>:<model>``). ``prefill``: text the answer must start with,
-    sent as the start of the model's own turn (``'{"task": "'``); only for models that continue a final
-    assistant message (Anthropic's, the local ``transformers`` provider); small models follow the format far
-    more often with it.
+    one...); one with tool calling is asked for :class:`PlanAnswer` through ``with_structured_output``, any other
+    for the JSON object as text. ``hybrid``: ask the model only when the embedded planner is unsure.
+    ``timeout_s``: how long one model call may take before the embedded plan is used. A model that declares
+    ``accepts_cancel = True`` gets ``invoke(messages, cancel=<threading.Event>)``; the event is set when the time
+    is up, and the planner then waits up to ``stop_wait_s`` for the call to end (the local ``transformers`` model
+    stops after the token it is making). Any other call cannot be stopped from here: it finishes in the
+    background and is ignored (``planners.choice`` gives a provider's client ``timeout_s`` as its own request
+    timeout, so that call ends by itself). ``retries``: how many times an invalid answer is sent back (default
+    1). ``name``: how plans are labelled (``llm:<provider>:<model>``). ``prefill``: text the answer must start
+    with, sent as the start of the model's own turn (``'{"task": "'``); only for text answers of models that
+    continue a final assistant message (Anthropic's, the local ``transformers`` provider); small models follow
+    the format far more often with it.
     """
+
+    stop_wait_s = 10.0  # how long a stopped call may take to end: one token of a large model on a CPU
 
     def __init__(
         self,
@@ -615,6 +672,7 @@ class LLMPlanner:
         self.retries = retries
         self.rules = rules or EmbeddedPlanner()
         self.prefill = prefill
+        self._structured = _structured(chat_model)
 
     def plan(self, text: str, attachments: Sequence[str | os.PathLike[str] | Attachment] = ()) -> TaskSpec:
         """The TaskSpec for ``text`` (see :meth:`plan_detailed` for how it was made)."""
@@ -647,7 +705,7 @@ class LLMPlanner:
                 why = str(e)
                 break
             except Exception as e:  # any provider error means: use the rules
-                why = f"the model failed ({e.__class__.__name__}: {_short(str(e), 200)})"
+                why = f"the model failed ({e.__class__.__name__}: {one_line(str(e), 200)})"
                 break
             spec, answer_notes, problems = self._check(reply, text, atts)
             if spec is not None:
@@ -659,7 +717,7 @@ class LLMPlanner:
                 notes.append(f"try {attempt + 1}: {why}")
                 messages = [
                     *messages,
-                    ("ai", reply),
+                    ("ai", reply.text),
                     (
                         "human",
                         "That answer is not a valid plan: "
@@ -672,12 +730,16 @@ class LLMPlanner:
         notes.append(f"{why}; used the embedded planner's plan")
         return Planned(fallback, "embedded", tuple(notes), fallback=True, model_calls=calls)
 
-    def _check(self, reply: str, text: str, atts: list[Attachment]) -> tuple[TaskSpec | None, list[str], list[str]]:
+    def _check(self, reply: _Reply, text: str, atts: list[Attachment]) -> tuple[TaskSpec | None, list[str], list[str]]:
         """``(spec, notes, problems)`` for one reply; ``spec`` is ``None`` when the reply cannot be made valid."""
-        try:
-            data, notes = read_answer(reply)
-        except ValueError as e:
-            return None, [], [f"{e}; the reply began {_short(reply, 80)!r}"]
+        notes: list[str] = []
+        if reply.data is not None:
+            data = reply.data
+        else:
+            try:
+                data, notes = read_answer(reply.text)
+            except ValueError as e:
+                return None, [], [f"{e}; the reply began {one_line(reply.text, 80)!r}"]
         answer = _Answer(text, atts, self.rules)
         fields = answer.fields(data)
         notes += answer.notes
@@ -697,18 +759,28 @@ class LLMPlanner:
         try:
             ensure()
         except Exception as e:  # a model that cannot be had means: use the rules
-            return f"the model could not be loaded ({e.__class__.__name__}: {_short(str(e), 200)})"
+            return f"the model could not be loaded ({e.__class__.__name__}: {one_line(str(e), 200)})"
         return ""
 
-    def _ask(self, messages: list[tuple[str, str]]) -> str:
-        """One model call, in a daemon thread so that a hung model cannot hold the planner past ``timeout_s``."""
-        box: dict[str, Any] = {}
-        if self.prefill:
+    def _ask(self, messages: list[tuple[str, str]]) -> _Reply:
+        """One model call, in a daemon thread so that a hung model cannot hold the planner past ``timeout_s``;
+        raises :class:`ModelTimeout` when the time is up (after stopping the call where the model can be stopped),
+        else what the model raised."""
+        structured = self._structured
+        stoppable = structured is None and getattr(self.chat_model, "accepts_cancel", False) is True
+        if self.prefill and structured is None:
             messages = [*messages, ("ai", self.prefill)]
+        cancel = threading.Event()
+        box: dict[str, Any] = {}
 
         def call() -> None:
             try:
-                box["reply"] = self.chat_model.invoke(messages)
+                if structured is not None:
+                    box["reply"] = structured.invoke(messages)
+                elif stoppable:
+                    box["reply"] = self.chat_model.invoke(messages, cancel=cancel)
+                else:
+                    box["reply"] = self.chat_model.invoke(messages)
             except BaseException as e:  # handed to the caller's thread
                 box["error"] = e
 
@@ -716,13 +788,53 @@ class LLMPlanner:
         worker.start()
         worker.join(self.timeout_s)
         if worker.is_alive():
-            raise ModelTimeout(f"the model did not answer within {self.timeout_s:g} s")
+            why = f"the model did not answer within {self.timeout_s:g} s"
+            if stoppable:  # a local model would otherwise keep a CPU or GPU busy for an answer no one reads
+                cancel.set()
+                worker.join(self.stop_wait_s)
+                if worker.is_alive():
+                    why += f" (nor stopped within {self.stop_wait_s:g} s of being asked to; it is left to finish)"
+            raise ModelTimeout(why)
         if "error" in box:
             raise box["error"]
+        if structured is not None:
+            return _structured_reply(box.get("reply"))
         reply = _content(box.get("reply"))
         if self.prefill and not reply.lstrip().startswith(self.prefill.strip()):
             reply = self.prefill + reply  # the model continued the prefilled start of its turn
-        return reply
+        return _Reply(reply)
+
+
+def _structured(chat_model: Any) -> Any:
+    """``chat_model`` asked for :class:`PlanAnswer` as structured output with its raw reply kept, or ``None`` for
+    a model that cannot answer in a schema (no tool calling: the local ``transformers`` model, plain fakes)."""
+    ask = getattr(chat_model, "with_structured_output", None)
+    if not callable(ask):
+        return None
+    try:
+        return ask(PlanAnswer, include_raw=True)
+    except NotImplementedError:  # BaseChatModel's answer for a model without bind_tools
+        return None
+
+
+def _structured_reply(out: Any) -> _Reply:
+    """The answer in a structured-output result (``{"raw", "parsed", "parsing_error"}``). An answer that did not fit
+    :class:`PlanAnswer` (a task spelled "Image Editing", arguments that are not quite JSON, text instead of a
+    tool call) is handed on as the model gave it, for the same repairs as a text answer."""
+    if not isinstance(out, dict):
+        raise ValueError(f"the model returned {type(out).__name__}, not a structured answer")
+    parsed, raw = out.get("parsed"), out.get("raw")
+    if isinstance(parsed, PlanAnswer):
+        data = parsed.model_dump(mode="json", exclude_none=True)
+        return _Reply(json.dumps(data), data)
+    calls = getattr(raw, "tool_calls", None) or []
+    if calls and isinstance(calls[0].get("args"), dict):
+        args = calls[0]["args"]
+        return _Reply(json.dumps(args), args)
+    broken = getattr(raw, "invalid_tool_calls", None) or []
+    if broken and isinstance(broken[0].get("args"), str):
+        return _Reply(broken[0]["args"])
+    return _Reply(_content(raw))
 
 
 def _content(message: Any) -> str:

@@ -90,7 +90,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from unison_agent.errors import PlanningError
+from unison_agent.errors import PlanningError, one_line
 from unison_agent.spec import Input, Media, Role, Task, TaskSpec, explain
 
 __all__ = [
@@ -488,17 +488,12 @@ def _attachment(item: Any, index: int) -> tuple[str, Media]:
         raise ValueError(f"attachment {index} ({path}): media must be 'image' or 'video', got {media!r}") from None
 
 
-def _short(tokens: str) -> str:
-    one_line = " ".join(tokens.split())
-    return repr(one_line if len(one_line) <= 120 else one_line[:117] + "...")
-
-
 def _spec(data: dict[str, Any], tokens: str) -> TaskSpec:
     try:
         return TaskSpec(**data)
     except ValidationError as err:
         problems = "; ".join(line for line in explain(err).splitlines() if line)
-        raise SignalTokenError(f"{_short(tokens)} gives no valid TaskSpec: {problems}") from err
+        raise SignalTokenError(f"{one_line(tokens, 120)!r} gives no valid TaskSpec: {problems}") from err
 
 
 def decode(
@@ -533,7 +528,7 @@ def decode(
         medias = {media for _, media in atts}
         if len(medias) > 1:
             raise SignalTokenError(
-                f"{_short(tokens)} has no signal token, so it answers an understanding request, which takes "
+                f"{one_line(tokens, 120)!r} has no signal token, so it answers an understanding request, which takes "
                 "attachments of one medium: expected only images or only videos, got both"
             )
         task = (

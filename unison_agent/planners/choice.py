@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from unison_agent.errors import MissingDependencyError, ModelUnavailableError, PlanningError
+from unison_agent.errors import MissingDependencyError, ModelUnavailableError, PlanningError, one_line
 from unison_agent.planning import EmbeddedPlanner, Planner
 
 __all__ = [
@@ -93,6 +93,8 @@ def choice_from(value: str | None) -> PlannerChoice:
 def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, device: str = "auto") -> Planner:
     """A new planner for ``choice``. Loads its model now, so that a model that cannot be had fails here; a
     hybrid planner's local model is only found now and loaded when the embedded planner first asks it.
+    ``timeout_s``: how long one model call may take before the embedded plan is used; a provider's client gets
+    it as its own request timeout, so that a call given up on ends by itself.
 
     Raises :class:`PlannerChoiceError` for a malformed choice, :class:`MissingDependencyError` for a missing
     package and :class:`ModelUnavailableError` for a model that cannot be loaded (each says how to fix it)."""
@@ -119,11 +121,14 @@ def make_planner(choice: str | PlannerChoice, *, timeout_s: float = 120.0, devic
             chat_model.load()
         prefill = _JSON_START
     else:
-        chat_model = _init_chat_model(c)
+        chat_model = _init_chat_model(c, timeout_s)
     return LLMPlanner(chat_model, name=str(c), hybrid=c.kind == "hybrid", timeout_s=timeout_s, prefill=prefill)
 
 
-def _init_chat_model(c: PlannerChoice) -> Any:
+def _init_chat_model(c: PlannerChoice, timeout_s: float) -> Any:
+    """The provider's chat model, its HTTP requests limited to ``timeout_s`` where its class takes a limit: the
+    planner stops waiting after ``timeout_s``, and a call in a thread cannot be stopped from outside, so the
+    request itself must end (see :func:`_request_limits`)."""
     try:
         from langchain.chat_models import init_chat_model
     except ImportError:
@@ -131,16 +136,42 @@ def _init_chat_model(c: PlannerChoice) -> Any:
             f"planner {c}: chat model providers need langchain: pip install 'unison-agent[llm]'"
         ) from None
     try:
-        return init_chat_model(c.model, model_provider=c.provider, temperature=0)
+        model = init_chat_model(c.model, model_provider=c.provider, temperature=0)
+        limits = _request_limits(type(model), timeout_s)
+        if not limits:
+            return model
+        # init_chat_model hands its keywords to the provider's class, which makes its HTTP client from them: the
+        # model is made again with the limits (a copy would keep the client made without them).
+        return init_chat_model(c.model, model_provider=c.provider, temperature=0, **limits)
     except ImportError as e:
         package = f"langchain-{c.provider.replace('_', '-')}"
         raise MissingDependencyError(
             f"planner {c}: the {c.provider} provider needs {package}: pip install {package} ({e})"
         ) from None
     except ValueError as e:  # unknown provider, missing settings
-        raise PlannerChoiceError(f"planner {c}: {' '.join(str(e).split())}") from None
+        raise PlannerChoiceError(f"planner {c}: {one_line(e)}") from None
     except Exception as e:  # provider clients raise their own types for a missing API key
-        raise ModelUnavailableError(f"planner {c}: {e.__class__.__name__}: {' '.join(str(e).split())}") from None
+        raise ModelUnavailableError(f"planner {c}: {e.__class__.__name__}: {one_line(e)}") from None
+
+
+_TIMEOUT_FIELDS = ("timeout", "request_timeout", "default_request_timeout")
+
+
+def _request_limits(cls: type, timeout_s: float) -> dict[str, Any]:
+    """Keywords for provider class ``cls`` that end its HTTP request after ``timeout_s``: its request timeout field
+    (ChatOpenAI and the OpenAI-compatible ones, ChatGroq: ``request_timeout``, given as ``timeout``;
+    ChatAnthropic: ``default_request_timeout``, given as ``timeout``; ChatMistralAI, ChatGoogleGenerativeAI:
+    ``timeout``) with ``max_retries=0`` (each retry would wait ``timeout_s`` again), or, for a class that
+    configures its HTTP client through ``client_kwargs`` (ChatOllama), the client's ``timeout`` there. Only
+    fields the class declares: some providers send keywords they do not know to the API with the request."""
+    fields = getattr(cls, "model_fields", {})
+    keyword = {info.alias or name: name for name, info in fields.items()}  # the keyword each field is given by
+    timeout = next((key for key, name in keyword.items() if key in _TIMEOUT_FIELDS or name in _TIMEOUT_FIELDS), None)
+    if timeout is not None:
+        return {timeout: timeout_s} | ({"max_retries": 0} if "max_retries" in keyword else {})
+    if "client_kwargs" in keyword:
+        return {"client_kwargs": {"timeout": timeout_s}}
+    return {}
 
 
 class Planners:

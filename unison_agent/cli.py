@@ -71,6 +71,17 @@ def _port(text: str) -> int:
     return port
 
 
+def _hours(text: str) -> float:
+    """argparse type of ``--job-ttl``: a positive number of hours."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time to live: give a positive number of hours")
+    return hours
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="unison", description="Plan and run multimodal requests.")
     parser.add_argument("--version", action="version", version=f"unison-agent {__version__}")
@@ -166,6 +177,13 @@ def _build_parser() -> argparse.ArgumentParser:
     m.add_argument("--port", type=_port, default=8000, help="HTTP port (default 8000; 0: any free port, printed)")
     m.add_argument(
         "--token", default=None, help="require 'Authorization: Bearer TOKEN' over HTTP (default: $UNISON_MCP_TOKEN)"
+    )
+    m.add_argument(
+        "--job-ttl",
+        type=_hours,
+        default=7 * 24.0,
+        metavar="HOURS",
+        help="finished jobs are deleted after this many hours (default 168: a week)",
     )
 
     sub.add_parser("schema", help="print the TaskSpec JSON schema")
@@ -979,6 +997,7 @@ def _mcp(args: argparse.Namespace) -> int:
         roots=args.root,
         host=args.host,
         port=args.port,
+        job_ttl_s=args.job_ttl * 3600,
     )
     if args.http:
         given = args.token if args.token is not None else os.environ.get("UNISON_MCP_TOKEN") or None

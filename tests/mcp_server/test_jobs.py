@@ -179,6 +179,7 @@ def test_a_job_that_fails_unexpectedly_is_failed_and_the_server_goes_on(
     assert not after.isError and after.structuredContent["task"] == "text_to_image"
 
 
+@pytest.mark.slow
 def test_a_running_job_is_stopped_when_its_session_ends_and_records_nothing(tmp_path: Path, held: Held) -> None:
     seen: list[dict[str, Any]] = []
 
@@ -197,6 +198,7 @@ def test_a_running_job_is_stopped_when_its_session_ends_and_records_nothing(tmp_
 
 
 # ------------------------------------------------------------------------------------------------ restarts
+@pytest.mark.slow
 def test_jobs_outlive_their_server_done_ones_with_their_result_stopped_ones_as_failed(
     tmp_path: Path, held: Held
 ) -> None:
@@ -411,6 +413,7 @@ def test_a_waiting_call_is_told_its_place_and_a_running_one_a_time_left_that_shr
     assert values == sorted(set(values))  # MCP: the progress value grows with every notification
 
 
+@pytest.mark.slow
 def test_a_queued_job_is_told_its_place_and_a_running_one_its_time_left(tmp_path: Path, held: Held) -> None:
     held.step = 2  # the running job has measured a step: it knows its rate
     server = _server(tmp_path)
@@ -434,6 +437,7 @@ def test_a_queued_job_is_told_its_place_and_a_running_one_its_time_left(tmp_path
     assert later["status"] == "done" and later["queue_position"] is None
 
 
+@pytest.mark.slow
 def test_eight_concurrent_calls_all_finish_one_generation_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -471,3 +475,30 @@ def test_eight_concurrent_calls_all_finish_one_generation_at_a_time(
     assert all(r is not None and not r.isError for r in results)
     assert len({r.structuredContent["outputs"][0]["id"] for r in results}) == 8
     assert most[0] == 1
+
+
+def test_unison_mcp_gives_the_server_the_jobs_time_to_live_in_hours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import unison_agent.mcp_server.server as server_module
+    from unison_agent.cli import main
+
+    given: dict[str, Any] = {}
+
+    class Served:
+        signalled = False
+
+        def run(self, transport: str) -> None:
+            given["transport"] = transport
+
+    def create(**kwargs: Any) -> Served:
+        given.update(kwargs)
+        return Served()
+
+    monkeypatch.setattr(server_module, "create_server", create)
+    workspace = str(tmp_path / "ws")
+    assert main(["mcp", "--profile", "tiny", "--workspace", workspace, "--job-ttl", "1.5"]) == 0
+    assert given["job_ttl_s"] == 5400 and given["transport"] == "stdio"
+    with pytest.raises(SystemExit):
+        main(["mcp", "--workspace", workspace, "--job-ttl", "-2"])
+    assert "'-2' is not a time to live: give a positive number of hours" in capsys.readouterr().err

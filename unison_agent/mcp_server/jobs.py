@@ -41,7 +41,7 @@ from unison_agent.mcp_server.results import RunResult
 from unison_agent.mcp_server.worker import Runs, Ticket, Working, in_worker
 from unison_agent.sessions import StoreError
 from unison_agent.sessions.runner import UnisonContext
-from unison_agent.tools.requests import RequestText
+from unison_agent.tools.requests import Attachments, RequestText
 
 if sys.platform != "win32":
     import fcntl
@@ -310,7 +310,8 @@ class JobHost(Protocol):
         ...
 
     def present(self, final: dict[str, Any]) -> CallToolResult:
-        """A final state as ``run`` returns it (an error result when it did not make anything)."""
+        """A final state as ``run`` returns it; raises (FastMCP's ToolError, saying why) when the run made
+        nothing, and the job is failed with that message."""
         ...
 
 
@@ -364,9 +365,13 @@ async def _run_job(host: JobHost, record: JobRecord, ticket: Ticket) -> None:
             traceback.print_exc(file=sys.stderr)
             why = f"the job failed unexpectedly ({e.__class__.__name__}: {e})"
             final = {"error": f"{why}; this is a bug, please report it with the server's log"}
-        shown = None if final is None else host.present(final)
-        if shown is not None and not shown.isError:
-            assert final is not None
+        shown, failure = None, None
+        if final is not None:
+            try:
+                shown = host.present(final)
+            except Exception as e:  # the run made nothing; the message says why
+                failure = str(e)
+        if final is not None and shown is not None and not shown.isError:
             status, result = "done", {k: final[k] for k in ("spec", "outputs", "text", "notes") if k in final}
         elif ticket.cancel.is_set() and host.runs.stopped and final is None:
             status, error = "failed", _STOPPED_QUEUED
@@ -375,12 +380,16 @@ async def _run_job(host: JobHost, record: JobRecord, ticket: Ticket) -> None:
         elif ticket.cancel.is_set():
             status = "cancelled"
         else:
-            assert shown is not None
-            status, error = "failed", "; ".join(c.text for c in shown.content if c.type == "text")
+            shown_text = [] if shown is None else [c.text for c in shown.content if c.type == "text"]
+            status, error = "failed", failure or "; ".join(shown_text) or "the run made nothing"
         try:
             host.jobs.finish(record.id, status, step=ticket.step, steps=ticket.steps, error=error, result=result)
         except sqlite3.Error as e:  # the next start of a server fails it (its owner is gone by then)
             print(f"unison mcp: job {record.id} ended {status} but could not be recorded: {e}", file=sys.stderr)
+
+
+JobId = Annotated[str, Field(description="the job's id, as start_job or list_jobs gave it")]
+"""A job id as a tool parameter."""
 
 
 def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> None:
@@ -395,7 +404,7 @@ def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> N
             title="Start a job", readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False
         ),
     )
-    async def start_job(request: RequestText, ctx: JobContext, attachments: list[str] | None = None) -> JobFacts:
+    async def start_job(request: RequestText, ctx: JobContext, attachments: Attachments = None) -> JobFacts:
         state = host(ctx)
         refs = state.check(attachments or [])  # refusals are reported now, not when the job runs
         record = state.jobs.add(state.session, request, refs)
@@ -410,7 +419,7 @@ def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> N
         "failed (why), cancelled.",
         annotations=ToolAnnotations(title="Job status", readOnlyHint=True, openWorldHint=False),
     )
-    async def job_status(job: str, ctx: JobContext) -> JobFacts:
+    async def job_status(job: JobId, ctx: JobContext) -> JobFacts:
         state = host(ctx)
         return _facts(state.jobs.get(job), state.working)
 
@@ -419,7 +428,7 @@ def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> N
         description="The result of a finished job (as `run` returns it), also after the server restarted.",
         annotations=ToolAnnotations(title="Job result", readOnlyHint=True, openWorldHint=False),
     )
-    async def job_result(job: str, ctx: JobContext) -> Annotated[CallToolResult, RunResult]:
+    async def job_result(job: JobId, ctx: JobContext) -> Annotated[CallToolResult, RunResult]:
         state = host(ctx)
         found = state.jobs.get(job)
         if found.status == "done" and found.result is not None:
@@ -437,7 +446,7 @@ def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> N
             title="Cancel a job", readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False
         ),
     )
-    async def cancel_job(job: str, ctx: JobContext) -> JobFacts:
+    async def cancel_job(job: JobId, ctx: JobContext) -> JobFacts:
         state = host(ctx)
         ticket = state.working.ticket_of(job)
         if ticket is not None:

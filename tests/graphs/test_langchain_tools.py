@@ -32,6 +32,26 @@ def test_tools_expose_the_shared_request_models_names_and_fields(tmp_path: Path)
     assert set(TASK_REQUESTS[Task.IMAGE_TO_VIDEO].model_fields) >= {"first_frame", "last_frame", "num_frames", "fps"}
 
 
+def test_every_tool_argument_says_what_it_holds(tmp_path: Path) -> None:
+    for tool in build_langchain_tools(_context(tmp_path)):
+        schema = tool.tool_call_schema.model_json_schema()  # what a chat model is shown
+        for field, spec in schema["properties"].items():
+            assert spec.get("description"), f"{tool.name}.{field} has no description"
+    edit = TASK_REQUESTS[Task.IMAGE_EDITING].model_json_schema()["properties"]
+    assert "absolute file path" in edit["source"]["description"] and "@id" in edit["mask"]["description"]
+
+
+def test_a_typed_tool_refuses_fields_that_do_not_fit_in_one_line(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    sid = context.open_store().new_session()
+    tools = {t.name: t for t in build_langchain_tools(context, sid)}
+    refused = tools["text_to_image"].invoke({"prompt": "a kite", "width": 128})
+    assert "width and height must both be given" in refused["error"] and "\n" not in refused["error"]
+    too_big = tools["text_to_image"].invoke({"prompt": "a kite", "width": 99999, "height": 64})
+    assert too_big == "width: Input should be less than or equal to 4096"  # checked by LangChain, told in one line
+    assert context.open_store().history(sid) == []
+
+
 def test_typed_tools_chain_through_artifact_ids(tmp_path: Path) -> None:
     tools = {t.name: t for t in build_langchain_tools(_context(tmp_path))}
     made = tools["text_to_image"].invoke({"prompt": "a red fox", "width": 128, "height": 96, "steps": 1, "seed": 3})

@@ -32,8 +32,13 @@ def test_the_mcp_inspector_cli_lists_and_calls_the_tools(tmp_path: Path) -> None
     base = ["npx", "--yes", INSPECTOR, "--cli", sys.executable, *_server_args(tmp_path)]
     listed = subprocess.run([*base, "--method", "tools/list"], capture_output=True, text=True, timeout=300)
     assert listed.returncode == 0, listed.stderr
-    names = {t["name"] for t in json.loads(listed.stdout)["tools"]}
-    assert {"plan", "run", "start_job", "image_editing", "undo"} <= names
+    tools = {t["name"]: t for t in json.loads(listed.stdout)["tools"]}
+    assert {"plan", "run", "start_job", "image_editing", "undo"} <= set(tools)
+    for name, tool in tools.items():  # what a host sees: hints and result schemas on every tool
+        assert tool["annotations"]["openWorldHint"] is False and "readOnlyHint" in tool["annotations"], name
+        assert tool["outputSchema"]["type"] == "object", name
+    assert tools["plan"]["annotations"]["readOnlyHint"] and not tools["run"]["annotations"]["readOnlyHint"]
+    assert "outputs" in tools["run"]["outputSchema"]["properties"]
     called = subprocess.run(
         [*base, "--method", "tools/call", "--tool-name", "run", "--tool-arg", "request=a red fox, 128x96, 2 steps"],
         capture_output=True,
@@ -51,6 +56,7 @@ class _ScriptedChatModel(GenericFakeChatModel):
         return self
 
 
+@pytest.mark.slow
 def test_a_langgraph_agent_uses_the_tools_through_langchain_mcp_adapters(tmp_path: Path) -> None:
     client = MultiServerMCPClient(
         {

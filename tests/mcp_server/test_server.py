@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
+import av
+import jsonschema
+import numpy as np
 import pytest
 from mcp.shared.memory import create_connected_server_and_client_session
-from mcp.types import ImageContent, ResourceLink, TextContent
+from mcp.types import ImageContent, ResourceLink, TextContent, Tool
+from PIL import Image
 
 from unison_agent.mcp_server.server import create_server
 from unison_agent.spec import LIMITS, MAX_REQUEST_CHARS, Task
@@ -55,10 +60,20 @@ def test_run_makes_an_image_with_a_preview_a_link_and_progress(tmp_path: Path) -
     assert [p[0] for p in progress] == [1, 2, 3] and progress[-1][1] == 3
 
 
-def test_run_makes_a_video_as_a_link_only(tmp_path: Path) -> None:
-    result = anyio.run(_call, _serve(tmp_path), "run", {"request": "a video of waves, 128x96, 1 second, 2 steps"})
-    assert [type(c) for c in result.content] == [TextContent, ResourceLink]
-    assert result.structuredContent["outputs"][0]["num_frames"] == 17
+@pytest.mark.slow
+def test_run_makes_a_video_as_a_link_with_its_first_frame_as_a_small_poster(tmp_path: Path) -> None:
+    result = anyio.run(_call, _serve(tmp_path), "run", {"request": "a video of waves, 320x192, 1 second, 2 steps"})
+    assert [type(c) for c in result.content] == [TextContent, ImageContent, ResourceLink]
+    [out] = result.structuredContent["outputs"]
+    assert out["num_frames"] == 17 and result.content[2].uri.unicode_string() == f"artifact://{out['id']}"
+    poster = result.content[1]
+    assert poster.mimeType == "image/png"
+    with Image.open(io.BytesIO(base64.b64decode(poster.data))) as im:
+        assert im.format == "PNG" and im.size == (256, 154)  # 320x192 scaled to a longer side of 256
+        shown = np.asarray(im.convert("RGB"), dtype=np.int16)
+    with av.open(out["path"]) as clip:
+        first = next(clip.decode(video=0)).to_image().resize((256, 154))
+    assert np.abs(shown - np.asarray(first, dtype=np.int16)).mean() < 8  # the first frame, not another
 
 
 def test_plan_returns_the_spec_as_structured_content(tmp_path: Path, media: Callable[..., str]) -> None:
@@ -235,3 +250,103 @@ def test_text_over_the_cap_is_refused_in_one_line_naming_the_limit_and_the_serve
     assert texts[-1].startswith("width: ") and str(LIMITS["width"][1]) in texts[-1]
     assert all("\n" not in t for t in texts)
     assert after.structuredContent["task"] == "text_to_image" and listed.structuredContent["result"] == []
+
+
+def _tools(tmp_path: Path) -> dict[str, Tool]:
+    async def go() -> dict[str, Tool]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            return {t.name: t for t in (await client.list_tools()).tools}
+
+    return anyio.run(go)
+
+
+_READ_ONLY = {"plan", "list_artifacts", "history", "job_status", "job_result", "list_jobs"}
+
+
+def test_every_tool_parameter_says_what_it_holds(tmp_path: Path) -> None:
+    for name, tool in _tools(tmp_path).items():
+        for field, schema in tool.inputSchema["properties"].items():
+            assert schema.get("description"), f"{name}.{field} has no description"
+    edit = _tools(tmp_path)["image_editing"].inputSchema["properties"]
+    assert "absolute file path" in edit["source"]["description"] and "@id" in edit["source"]["description"]
+    assert "pixels" in edit["width"]["description"]
+
+
+def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -> None:
+    tools = _tools(tmp_path)
+    for name, tool in tools.items():
+        hints = tool.annotations
+        assert hints is not None and tool.outputSchema is not None, name
+        assert hints.readOnlyHint is (name in _READ_ONLY), name
+        assert hints.openWorldHint is False, name  # local models and local files only
+    for name in ["run", "undo", *(t.value for t in Task)]:
+        assert tools[name].annotations.destructiveHint is False, name  # nothing stored is deleted or overwritten
+    for name in ["run", "start_job", *(t.value for t in Task)]:
+        assert tools[name].annotations.idempotentHint is False, name  # a new seed each time unless one is given
+    assert tools["run"].outputSchema["properties"]["outputs"]["type"] == "array"
+    assert tools["plan"].outputSchema["properties"]["task"]
+
+
+@pytest.mark.slow
+def test_structured_results_match_their_tools_output_schemas(tmp_path: Path, media: Callable[..., str]) -> None:
+    photo = _in(tmp_path, media("photo.png", size=(128, 96)))
+
+    async def go() -> tuple[dict[str, Tool], dict[str, Any]]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            calls = {
+                "plan": ("plan", {"request": "animate this", "attachments": [photo]}),
+                "run": ("run", {"request": "what is in this picture?", "attachments": [photo]}),
+                "image_to_video": (
+                    "image_to_video",
+                    {"prompt": "waves", "first_frame": photo, "width": 64, "height": 64, "num_frames": 5, "steps": 1},
+                ),
+                "text_to_image": ("text_to_image", {"prompt": "a kite", "width": 64, "height": 64, "steps": 1}),
+                "list_artifacts": ("list_artifacts", {}),
+                "history": ("history", {}),
+                "undo": ("undo", {}),
+            }
+            results = {}
+            for key, (name, args) in calls.items():
+                results[key] = await client.call_tool(name, args)
+            return tools, results
+
+    tools, results = anyio.run(go)
+    for name, result in results.items():
+        assert not result.isError, (name, result.content)
+        jsonschema.validate(result.structuredContent, tools[name].outputSchema)
+    assert results["run"].structuredContent["text"] and results["run"].structuredContent["outputs"] == []
+    assert results["image_to_video"].structuredContent["outputs"][0]["media"] == "video"
+
+
+def test_every_tool_reports_a_refused_file_the_same_way(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    outside = "/etc/hostname"
+    calls = [
+        ("plan", {"request": "what is in this picture?", "attachments": [outside]}),
+        ("run", {"request": "what is in this picture?", "attachments": [outside]}),
+        ("start_job", {"request": "what is in this picture?", "attachments": [outside]}),
+        ("image_understanding", {"prompt": "what is it?", "files": [outside]}),
+        ("image_editing", {"prompt": "purple sky", "source": outside}),
+    ]
+
+    async def go() -> list[Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            return [await client.call_tool(name, args) for name, args in calls]
+
+    results = anyio.run(go)
+    texts = [r.content[0].text for r in results]
+    assert all(r.isError for r in results), texts
+    assert len(set(texts)) == 1, texts  # one message, whichever tool: no tool name or exception class added
+    assert texts[0].startswith("/etc/hostname is outside the allowed folders") and "\n" not in texts[0]
+
+
+def test_an_unknown_artifact_id_is_reported_the_same_way_by_plan_and_run(tmp_path: Path) -> None:
+    async def go() -> list[Any]:
+        async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
+            args = {"request": "animate it", "attachments": ["@abc123"]}
+            return [await client.call_tool(name, args) for name in ("plan", "run")]
+
+    plan, run = anyio.run(go)
+    assert plan.isError and run.isError
+    assert plan.content[0].text == run.content[0].text and plan.content[0].text.startswith("no artifact @abc123")

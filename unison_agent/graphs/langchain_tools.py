@@ -15,10 +15,11 @@ from langchain_core.tools import StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, ValidationError
 
-from unison_agent.errors import UnisonError
-from unison_agent.graphs.session import UnisonContext, build_graph, new_request, run_and_store
-from unison_agent.spec import Media, Task, explain
-from unison_agent.tools.requests import TASK_REQUESTS, RunRequest, spec_from_request, tool_description
+from unison_agent.errors import RunCancelled, UnisonError
+from unison_agent.graphs.session import UnisonContext, build_graph, new_request
+from unison_agent.sessions.runner import run_task_request
+from unison_agent.spec import Task, explain
+from unison_agent.tools.requests import TASK_REQUESTS, RunRequest, tool_description
 
 __all__ = ["build_langchain_tools"]
 
@@ -26,8 +27,11 @@ __all__ = ["build_langchain_tools"]
 def build_langchain_tools(context: UnisonContext, session: str | None = None) -> list[StructuredTool]:
     """``unison_run`` plus one tool per task, all working in one session of ``context``'s workspace.
 
-    Tool errors (a bad file, a missing input, a model that cannot load) come back as the tool's result text, so
-    the agent can tell the person; they never raise into the agent loop.
+    Tool errors (a bad file, a missing input, a model that cannot load) come back as the tool's result
+    (``{"error": "<one line>"}``), so the agent can tell the person; they never raise into the agent loop.
+    Arguments that do not fit a tool's schema are checked by LangChain before the tool runs: they come back as
+    one line of text, ``field: problem; ...`` (a ToolMessage with status "error" in an agent). The typed tools
+    run through :func:`~unison_agent.sessions.runner.run_task_request`, as the MCP server's do.
     """
     store = context.open_store()
     sid = session or store.new_session(title="langchain tools")
@@ -54,36 +58,34 @@ def build_langchain_tools(context: UnisonContext, session: str | None = None) ->
 
     tools = [
         StructuredTool.from_function(
-            func=unison_run, name="unison_run", description=RunRequest.__doc__ or "", args_schema=RunRequest
+            func=unison_run,
+            name="unison_run",
+            description=RunRequest.__doc__ or "",
+            args_schema=RunRequest,
+            handle_validation_error=_explained,
         )
     ]
 
     def make(task: Task, model: type[BaseModel]) -> StructuredTool:
         def call(**fields: Any) -> dict[str, Any]:
             try:
-                request = model.model_validate(fields)
-                records: dict[str, Any] = {}
-
-                def media_of(ref: str) -> Media:
-                    record = store.get(ref) if ref.startswith("@") else store.add_input(sid, ref)
-                    records[ref] = record
-                    return record.media
-
-                spec = spec_from_request(task, request, media_of)
-                spec = spec.model_copy(
-                    update={"inputs": [i.model_copy(update={"path": records[i.path].path}) for i in spec.inputs]}
-                )
-                ids = [records[ref].id for ref in records]
-                result = run_and_store(context, sid, f"{task.value}: {request.model_dump_json()}", spec, ids)
-            except ValidationError as e:
-                return {"error": explain(e)}
-            except UnisonError as e:
+                result = run_task_request(context, sid, task, fields)
+            except (UnisonError, RunCancelled) as e:
                 return {"error": str(e)}
             return {"task": task.value, "text": result["text"], "outputs": describe(result["outputs"])}
 
         return StructuredTool.from_function(
-            func=call, name=task.value, description=tool_description(task), args_schema=model
+            func=call,
+            name=task.value,
+            description=tool_description(task),
+            args_schema=model,
+            handle_validation_error=_explained,
         )
 
     tools += [make(task, model) for task, model in TASK_REQUESTS.items()]
     return tools
+
+
+def _explained(error: Exception) -> str:
+    """Arguments refused by a tool's schema, in one line: ``field: problem; field: problem``."""
+    return explain(error).replace("\n", "; ") if isinstance(error, ValidationError) else str(error)

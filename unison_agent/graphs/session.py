@@ -28,7 +28,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Checkpointer, interrupt
+from langgraph.types import Checkpointer, Command, interrupt
 
 from unison_agent.errors import RunCancelled, UnisonError
 from unison_agent.planning import Attachment, plan
@@ -45,6 +45,7 @@ __all__ = [
     "build_graph",
     "graph",
     "new_request",
+    "resume_request",
     "run_and_store",
     "run_request",
 ]
@@ -245,6 +246,28 @@ def run_request(
     when it stopped to ask). Progress events go to ``on_progress`` as they are streamed."""
     value = new_request(request, attachments)
     value["session"] = session
+    return _streamed(graph, value, context, session, on_progress)
+
+
+def resume_request(
+    graph: SessionGraph,
+    context: UnisonContext,
+    session: str,
+    attachments: list[str],
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Answer the question a request of thread ``session`` stopped at (see :func:`run_request`) with
+    ``attachments`` (paths or @ids) and run it on; returns the final state, as :func:`run_request` does."""
+    return _streamed(graph, Command(resume={"attachments": attachments}), context, session, on_progress)
+
+
+def _streamed(
+    graph: SessionGraph,
+    value: SessionState | Command[Any],
+    context: UnisonContext,
+    session: str,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
     config: RunnableConfig = {"configurable": {"thread_id": session}}
     final: dict[str, Any] = {}
     for mode, chunk in graph.stream(value, config, context=context, stream_mode=["custom", "values"]):

@@ -3,7 +3,11 @@
 Tools: ``plan`` (request -> TaskSpec), ``run`` (request -> answer or files, the automatic path), one typed tool
 per task (from the shared request models), and session tools (``list_artifacts``, ``history``, ``undo``).
 Artifacts are resources (``artifact://{id}``): a picture comes back as a small inline preview plus a link to
-the full file; a video only as a link. Structured content carries the spec and the output facts.
+the full file, a video as its first frame (a small poster) plus a link. Structured content carries the spec and
+the output facts (:mod:`~unison_agent.mcp_server.results`, each tool's ``outputSchema``); every tool carries
+annotations (read-only or not; none destructive; closed world). A person's mistake is reported alike by every
+tool: a result with ``isError`` and one line saying what is wrong. A request that misses a file asks the person
+for it (MCP elicitation) when the client can ask.
 
 Generation runs in a worker thread, one at a time in the order the calls came, never on the event loop (see
 :mod:`~unison_agent.mcp_server.worker`): a waiting call is told its place in line, a running one its step and
@@ -39,21 +43,44 @@ from mcp.server.fastmcp.exceptions import ResourceError
 from mcp.server.fastmcp.exceptions import ToolError as FastMCPToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.stdio import stdio_server
-from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
+from mcp.types import (
+    CallToolResult,
+    ClientCapabilities,
+    ElicitationCapability,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    ToolAnnotations,
+)
 from PIL import Image
 from pydantic import AnyUrl, BaseModel, Field, ValidationError
 
 from unison_agent.errors import UnisonError
-from unison_agent.graphs.session import build_graph, run_request
-from unison_agent.mcp_server.guard import AccessError, FileGuard
+from unison_agent.graphs.session import build_graph, resume_request, run_request
+from unison_agent.mcp_server.guard import FileGuard
 from unison_agent.mcp_server.jobs import DEFAULT_JOB_TTL_S, JobStore, register_job_tools
+from unison_agent.mcp_server.results import (
+    ArtifactFacts,
+    RunResult,
+    StepFacts,
+    UndoResult,
+    output_facts,
+)
 from unison_agent.mcp_server.worker import Runs, Ticket, Working, in_worker
-from unison_agent.media import MediaError
+from unison_agent.media import probe
 from unison_agent.sessions import ArtifactStore, StoreError
-from unison_agent.sessions.runner import Resources, UnisonContext, run_and_store
-from unison_agent.spec import Media, Task, explain
-from unison_agent.tools import RunCancelled, ToolError
-from unison_agent.tools.requests import TASK_REQUESTS, RequestText, spec_from_request, tool_description
+from unison_agent.sessions.runner import Resources, UnisonContext, run_task_request
+from unison_agent.spec import Media, Task, TaskSpec, explain
+from unison_agent.tools import RunCancelled
+from unison_agent.tools.frames import read_video
+from unison_agent.tools.requests import (
+    TASK_REQUESTS,
+    Attachments,
+    RequestText,
+    file_fields,
+    missing_files,
+    tool_description,
+)
 
 __all__ = ["ServerState", "create_server"]
 
@@ -95,7 +122,7 @@ class ServerState:
         return _run_graph(self, request, refs, unison, progress)
 
     def present(self, final: dict[str, Any]) -> CallToolResult:
-        """A final state of the graph as ``run`` returns it."""
+        """A final state of the graph as ``run`` returns it (raises as :func:`_graph_result` does)."""
         return _graph_result(self, final)
 
 
@@ -253,12 +280,22 @@ class _UnisonMCP(FastMCP):
             runs.stop()
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
-        """As FastMCP; raises FastMCP's ToolError, with a validation failure said as ``field: problem``."""
+        """As FastMCP, after asking the person (elicitation, when the client offers it) for each file a typed
+        tool requires and the call left out.
+
+        Every tool reports a person's mistake the same way: it raises, and this raises FastMCP's ToolError with
+        the one-line message (the client gets a result with ``isError`` and that text): a validation failure as
+        ``field: problem``, a :class:`UnisonError`, a cancellation or a tool's own ToolError as its message,
+        without the tool name FastMCP puts before it. Anything else is a bug and keeps FastMCP's wording."""
+        arguments = await _with_asked_files(self.get_context(), name, arguments)
         try:
             return await super().call_tool(name, arguments)
         except FastMCPToolError as e:
-            if isinstance(e.__cause__, ValidationError):  # the arguments did not fit the tool's input schema
-                raise FastMCPToolError(_explained(e.__cause__)) from None
+            cause = e.__cause__
+            if isinstance(cause, ValidationError):  # the arguments did not fit the tool's input schema
+                raise FastMCPToolError(_explained(cause)) from None
+            if isinstance(cause, (UnisonError, RunCancelled, FastMCPToolError)):
+                raise FastMCPToolError(str(cause)) from None
             raise
 
     async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
@@ -367,39 +404,33 @@ async def _in_worker(ctx: ToolContext, work: Callable[[UnisonContext, Callable[[
     )
 
 
-def _result(
-    state: ServerState, task: str, outputs: list[str], text: str | None, extra: dict[str, Any]
-) -> CallToolResult:
+def _result(state: ServerState, done: RunResult) -> CallToolResult:
+    """A run's tool result: a one-line summary (or the answer), then for each output a small PNG (a picture's
+    preview, a video's first frame as its poster) beside a link to the full file; ``done`` as structured
+    content."""
     content: list[Any] = []
-    facts = []
-    for aid in outputs:
-        a = state.store.get(aid)
-        facts.append(
-            {
-                "id": a.id,
-                "uri": f"artifact://{a.id}",
-                "path": a.path,
-                "media": a.media.value,
-                "width": a.width,
-                "height": a.height,
-                "num_frames": a.num_frames,
-                "fps": a.fps,
-                "seed": a.seed,
-            }
-        )
-        mime = mimetypes.guess_type(a.path)[0] or "application/octet-stream"
-        if a.media is Media.IMAGE:
-            content.append(ImageContent(type="image", data=_preview(a.path), mimeType="image/png"))
+    for out in done.outputs:
+        mime = mimetypes.guess_type(out.path)[0] or "application/octet-stream"
+        content.append(ImageContent(type="image", data=_preview(out.path, out.media), mimeType="image/png"))
         content.append(
-            ResourceLink(type="resource_link", uri=f"artifact://{a.id}", name=Path(a.path).name, mimeType=mime)  # type: ignore[arg-type]
+            ResourceLink(type="resource_link", uri=out.uri, name=Path(out.path).name, mimeType=mime)  # type: ignore[arg-type]
         )
-    summary = (
-        text
-        if text is not None
-        else f"{task}: " + ", ".join(f"@{f['id']} ({f['media']} {f['width']}x{f['height']})" for f in facts)
+    made = ", ".join(f"@{o.id} ({o.media.value} {o.width}x{o.height})" for o in done.outputs)
+    summary = done.text if done.text is not None else f"{done.task.value}: {made}"
+    return CallToolResult(
+        content=[TextContent(type="text", text=summary), *content], structuredContent=done.model_dump(mode="json")
     )
-    content.insert(0, TextContent(type="text", text=summary))
-    return CallToolResult(content=content, structuredContent={"task": task, "text": text, "outputs": facts, **extra})
+
+
+def _done(state: ServerState, task: str, run: dict[str, Any]) -> RunResult:
+    """What a run returned (``run_and_store``'s dict, or the graph's final state) as a :class:`RunResult`."""
+    return RunResult(
+        task=Task(task),
+        text=run.get("text"),
+        outputs=[output_facts(state.store.get(aid)) for aid in run.get("outputs", [])],
+        spec=run["spec"],
+        notes=run.get("notes") or [],
+    )
 
 
 def _run_graph(
@@ -414,20 +445,101 @@ def _run_graph(
 
 
 def _graph_result(state: ServerState, final: dict[str, Any]) -> CallToolResult:
-    if "__interrupt__" in final or (final.get("spec") or {}).get("missing"):
-        missing = ", ".join((final.get("spec") or {}).get("missing", []))
-        return _error(f"this request needs a {missing}: attach the file (absolute path) or name an output (@id)")
+    """A final state of the graph as ``run`` returns it. Raises FastMCP's ToolError, saying what to do, when the
+    request still misses an input or failed."""
+    if missing := _missing(final):
+        need = ", ".join(missing)
+        raise FastMCPToolError(f"this request needs a {need}: attach the file (absolute path) or name an output (@id)")
     if final.get("error"):
-        return _error(final["error"])
-    return _result(state, final["spec"]["task"], final["outputs"], final.get("text"), {"spec": final["spec"]})
+        raise FastMCPToolError(final["error"])
+    return _result(state, _done(state, final["spec"]["task"], final))
 
 
-def _preview(path: str) -> str:
-    with Image.open(path) as im:
-        im.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-        buf = io.BytesIO()
-        im.convert("RGB").save(buf, format="PNG")
+def _missing(final: dict[str, Any]) -> list[str]:
+    """The roles a final state of the graph still misses (it stopped to ask for them)."""
+    if "__interrupt__" in final:
+        return [str(role) for role in final["__interrupt__"][0].value["missing"]]
+    return [str(role) for role in (final.get("spec") or {}).get("missing", [])]
+
+
+def _preview(path: str, media: Media) -> str:
+    """A small PNG (longer side at most PREVIEW_SIDE), base64: the picture, or a video's first frame."""
+    if media is Media.VIDEO:
+        picture = read_video(path, fps=1.0, max_frames=1).frames[0]  # frame 0, whatever the sampling rate
+    else:
+        with Image.open(path) as opened:
+            opened.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+            picture = opened.convert("RGB")
+    picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# --------------------------------------------------------------------------- asking for a missing file
+
+ASKS = 3  # an answer that cannot be used is asked again, twice at most
+
+
+class _FileAnswer(BaseModel):
+    """The form a person fills in when a request misses a file (MCP elicitation)."""
+
+    file: str = Field(
+        description="the absolute path of the file (a picture or a video, in an allowed folder) or an earlier "
+        "output's @id"
+    )
+
+
+def _can_ask(ctx: ToolContext) -> bool:
+    """Whether the client declared the elicitation capability (it can put a question to the person)."""
+    wanted = ClientCapabilities(elicitation=ElicitationCapability())
+    return ctx.request_context.session.check_client_capability(wanted)
+
+
+def _usable(state: ServerState, ref: str) -> str:
+    """``ref`` as ``_checked`` makes it, once known to be an artifact or a readable picture or video; raises the
+    UnisonError that says why not."""
+    [checked] = _checked(state, [ref])
+    if not checked.startswith("@"):
+        probe(checked)  # a file that is not media is refused now, while the person can still give another
+    return checked
+
+
+async def _ask_for_file(ctx: ToolContext, state: ServerState, task: str, role: str) -> str | None:
+    """Ask the person for the ``role`` file ``task`` needs; returns the usable answer (see :func:`_usable`), or
+    None when the person declines or cancels. Raises FastMCP's ToolError after ASKS answers that cannot be used,
+    saying why the last one could not."""
+    folders = ", ".join(str(root) for root in state.guard.roots)
+    question = f"{task} needs a {role}: give the absolute path of the file (in {folders}) or an earlier output's @id"
+    refused: UnisonError | None = None
+    for _ in range(ASKS):
+        told = question if refused is None else f"That file cannot be used ({refused}). {question}"
+        answer = await ctx.elicit(told, schema=_FileAnswer)
+        if answer.action != "accept":
+            return None
+        try:
+            return await anyio.to_thread.run_sync(_usable, state, answer.data.file.strip())
+        except UnisonError as e:
+            refused = e
+    raise FastMCPToolError(f"no usable {role} was given in {ASKS} answers; the last: {refused}")
+
+
+async def _with_asked_files(ctx: ToolContext, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a call to tool ``name``, with each file a typed task tool needs and the call left out
+    (see :func:`~unison_agent.tools.requests.missing_files`) asked of the person, when the client can ask; other
+    calls' arguments unchanged. A person who declines leaves the arguments as they were: the tool then says what
+    is missing, as to a client that cannot ask."""
+    task = {t.value: t for t in Task}.get(name)
+    if task is None or not (needed := missing_files(task, arguments)) or not _can_ask(ctx):
+        return arguments
+    filled = dict(arguments)
+    for field_name in needed:
+        role, several = file_fields(task)[field_name]
+        answer = await _ask_for_file(ctx, _state(ctx), task.value, role.value)
+        if answer is None:
+            return arguments
+        filled[field_name] = [answer] if several else answer
+    return filled
 
 
 def _warm_planner(ctx: UnisonContext) -> None:
@@ -442,111 +554,153 @@ def _explained(error: ValidationError) -> str:
     return explain(error).replace("\n", "; ")
 
 
-def _error(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], isError=True)
+def _reads(title: str) -> ToolAnnotations:
+    """The hints of a tool that only reads: it changes nothing, so calling it again is harmless."""
+    return ToolAnnotations(title=title, readOnlyHint=True, openWorldHint=False)
 
 
-_REFUSALS = (AccessError, StoreError, MediaError, ToolError, ValidationError, ValueError)
+def _changes(title: str, *, idempotent: bool = False) -> ToolAnnotations:
+    """The hints of a tool that changes the session. None is destructive: runs add files and steps, and undo moves
+    the session back a step; nothing stored is deleted or overwritten (undone steps and their files stay, listed
+    by ``list_artifacts``). Runs are not idempotent: each call makes new files, with a new seed unless one is
+    given. Closed world: local models and local files only."""
+    return ToolAnnotations(
+        title=title, readOnlyHint=False, destructiveHint=False, idempotentHint=idempotent, openWorldHint=False
+    )
 
 
 def _register(mcp: FastMCP) -> None:
-    @mcp.tool(name="plan", description="Plan a request without running it: the TaskSpec a run would execute.")
-    async def plan(request: RequestText, ctx: ToolContext, attachments: list[str] | None = None) -> dict[str, Any]:
+    @mcp.tool(
+        name="plan",
+        description="Plan a request without running it: the TaskSpec a run would execute.",
+        annotations=_reads("Plan a request"),
+        structured_output=True,
+    )
+    async def plan(request: RequestText, ctx: ToolContext, attachments: Attachments = None) -> TaskSpec:
         state = _state(ctx)
         paths = [state.store.get(r).path if r.startswith("@") else r for r in _checked(state, attachments or [])]
         # A model planner takes seconds: off the event loop, like generation.
         planned = await anyio.to_thread.run_sync(lambda: state.unison.plan(request, paths))
         if planned.worth_telling:
             await ctx.info("; ".join(planned.account()))
-        return planned.spec.to_json_dict()
+        return planned.spec
 
     @mcp.tool(
         name="run",
         description="Do what the person asked, from their own words and attachments (absolute paths or @ids): "
-        "answer, or make/edit pictures and videos. Follow-ups ('make it brighter') use earlier outputs.",
+        "answer, or make/edit pictures and videos. Follow-ups ('make it brighter') use earlier outputs. A request "
+        "that misses a file asks the person for it when the client can ask.",
+        annotations=_changes("Do what the person asked"),
+        structured_output=True,
     )
-    async def run(request: RequestText, ctx: ToolContext, attachments: list[str] | None = None) -> CallToolResult:
+    async def run(
+        request: RequestText, ctx: ToolContext, attachments: Attachments = None
+    ) -> Annotated[CallToolResult, RunResult]:
         state = _state(ctx)
-        try:
-            refs = _checked(state, attachments or [])
-        except _REFUSALS as e:
-            return _error(str(e))
-
+        refs = _checked(state, attachments or [])
         final = await _in_worker(ctx, lambda unison, progress: _run_graph(state, request, refs, unison, progress))
+        # The graph stopped to ask for a missing input: ask the person (each answer is checked as an attachment
+        # is) and resume it, a few rounds at most (an answer can make the planner see another need).
+        for _ in range(ASKS):
+            missing = _missing(final)
+            if not missing or not _can_ask(ctx):
+                break
+            task = (final.get("spec") or {}).get("task", "this request")
+            given = [await _ask_for_file(ctx, state, task, role) for role in missing]
+            answers = [ref for ref in given if ref is not None]
+            if len(answers) < len(given):
+                break  # declined: say what is missing, as to a client that cannot ask
+
+            def resume(
+                unison: UnisonContext, progress: Callable[[dict[str, Any]], None], answers: list[str] = answers
+            ) -> dict[str, Any]:
+                return resume_request(state.graph, unison, state.session, answers, progress)
+
+            final = await _in_worker(ctx, resume)
         return _graph_result(state, final)
 
     register_job_tools(mcp, _state)
 
     for task, model in TASK_REQUESTS.items():
-        mcp.add_tool(_task_tool(task, model), name=task.value, description=tool_description(task))
+        mcp.add_tool(
+            _task_tool(task, model),
+            name=task.value,
+            description=tool_description(task),
+            annotations=_changes(task.value.replace("_", " ").capitalize()),
+            structured_output=True,
+        )
 
-    @mcp.tool(name="list_artifacts", description="Every input and output of this server's session, oldest first.")
-    async def list_artifacts(ctx: ToolContext) -> list[dict[str, Any]]:
+    @mcp.tool(
+        name="list_artifacts",
+        description="Every input and output of this server's session, oldest first.",
+        annotations=_reads("List artifacts"),
+        structured_output=True,
+    )
+    async def list_artifacts(ctx: ToolContext) -> list[ArtifactFacts]:
         state = _state(ctx)
-        return [a.model_dump(mode="json", exclude={"spec"}) for a in state.store.artifacts(state.session)]
+        return [ArtifactFacts.model_validate(a.model_dump()) for a in state.store.artifacts(state.session)]
 
-    @mcp.tool(name="history", description="The steps of this session's current branch, oldest first.")
-    async def history(ctx: ToolContext) -> list[dict[str, Any]]:
+    @mcp.tool(
+        name="history",
+        description="The steps of this session's current branch, oldest first.",
+        annotations=_reads("Session history"),
+        structured_output=True,
+    )
+    async def history(ctx: ToolContext) -> list[StepFacts]:
         state = _state(ctx)
-        return [s.model_dump(exclude={"spec"}) for s in state.store.history(state.session)]
+        return [StepFacts.model_validate(s.model_dump()) for s in state.store.history(state.session)]
 
-    @mcp.tool(name="undo", description="Undo the last step: follow-ups then refer to the step before it.")
-    async def undo(ctx: ToolContext) -> dict[str, Any]:
+    @mcp.tool(
+        name="undo",
+        description="Undo the last step: follow-ups then refer to the step before it. Nothing is deleted.",
+        annotations=_changes("Undo the last step"),
+        structured_output=True,
+    )
+    async def undo(ctx: ToolContext) -> UndoResult:
         state = _state(ctx)
         step = state.store.undo(state.session)
-        return {"undone": None if step is None else step.request}
+        return UndoResult(undone=None if step is None else step.request)
 
 
 def _task_tool(task: Task, model: type[BaseModel]) -> Callable[..., Any]:
-    """An async tool function whose flat signature is ``model``'s fields (plus the MCP context)."""
+    """An async tool function whose flat signature is ``model``'s fields (plus the MCP context); it runs
+    :func:`~unison_agent.sessions.runner.run_task_request` in the worker, every path through the file guard."""
 
     async def call(ctx: ToolContext, **fields: Any) -> CallToolResult:
         state = _state(ctx)
-        try:
-            request = model.model_validate({k: v for k, v in fields.items() if v is not None})
-            records: dict[str, Any] = {}
-
-            def media_of(ref: str) -> Media:
-                checked = _checked(state, [ref])[0]
-                record = (
-                    state.store.get(checked)
-                    if checked.startswith("@")
-                    else state.store.add_input(state.session, checked)
-                )
-                records[ref] = record
-                return record.media
-
-            spec = spec_from_request(task, request, media_of)
-        except ValidationError as e:
-            return _error(_explained(e))
-        except _REFUSALS as e:
-            return _error(str(e))
-        spec = spec.model_copy(
-            update={"inputs": [i.model_copy(update={"path": records[i.path].path}) for i in spec.inputs]}
-        )
-        ids = [r.id for r in records.values()]
+        # Paths refused before the call queues behind other runs; the worker checks each again as it reads it.
+        _checked(state, [ref for name in file_fields(task) for ref in _refs(fields.get(name))])
 
         def work(unison: UnisonContext, progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-            return run_and_store(
-                unison, state.session, f"{task.value}: {request.model_dump_json()}", spec, ids, _adapt(progress)
+            return run_task_request(
+                unison,
+                state.session,
+                task,
+                fields,
+                check_ref=lambda ref: _checked(state, [ref])[0],
+                on_progress=_adapt(progress),
             )
 
-        try:
-            result = await _in_worker(ctx, work)
-        except (*_REFUSALS, RunCancelled) as e:
-            return _error(str(e))
-        return _result(state, task.value, result["outputs"], result["text"], {"spec": result["spec"]})
+        return _result(state, _done(state, task.value, await _in_worker(ctx, work)))
 
+    returns = Annotated[CallToolResult, RunResult]
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=ToolContext)]
     for name, info in model.model_fields.items():
         default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
         # The field's bounds and description go into the tool's input schema, where a host's model reads them.
         annotation: Any = Annotated[info.rebuild_annotation(), Field(description=info.description)]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
-    call.__signature__ = inspect.Signature(params, return_annotation=CallToolResult)  # type: ignore[attr-defined]
-    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": CallToolResult}
+    call.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
     call.__name__ = task.value
     return call
+
+
+def _refs(value: str | list[str] | None) -> list[str]:
+    """A file field's value as a list of references (none, one, or the list given)."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _adapt(progress: Callable[[dict[str, Any]], None]) -> Callable[[Any], None]:

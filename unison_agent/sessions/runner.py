@@ -3,24 +3,32 @@ requests (:class:`Resources`: model pools and planners), and :func:`run_and_stor
 records its outputs and step in the artifact store.
 
 The graph (``graphs/session.py``), the LangChain tools, the MCP server and scripted sessions all run specs
-through :func:`run_and_store`, so a run is recorded the same way whichever door it came through.
+through :func:`run_and_store`, so a run is recorded the same way whichever door it came through. The typed
+task tools (one per task, MCP and LangChain alike) go through :func:`run_task_request`, which turns a task's
+request fields into that spec.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from unison_agent.errors import PlanningError
+from unison_agent.media import probe
 from unison_agent.planners.choice import Planners, choice_from
 from unison_agent.planning import Planned, plan
 from unison_agent.planning.base import plan_detailed
-from unison_agent.sessions.store import ArtifactStore
-from unison_agent.spec import TaskSpec
+from unison_agent.sessions.store import ArtifactRecord, ArtifactStore
+from unison_agent.spec import Media, Task, TaskSpec, explain
 from unison_agent.tools import ModelPool, load_profile, run
+from unison_agent.tools.requests import TASK_REQUESTS, spec_from_request
 from unison_agent.tools.results import Progress
 
-__all__ = ["Resources", "UnisonContext", "run_and_store"]
+__all__ = ["Resources", "UnisonContext", "run_and_store", "run_task_request"]
 
 
 class Resources:
@@ -135,3 +143,51 @@ def run_and_store(
         mark=ctx.script_step,
     )
     return {"spec": result.spec.to_json_dict(), "outputs": outputs, "text": result.text, "notes": result.notes}
+
+
+def run_task_request(
+    ctx: UnisonContext,
+    session: str,
+    task: Task,
+    fields: Mapping[str, Any],
+    *,
+    check_ref: Callable[[str], str] | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run one typed request of ``task`` (its fields as in ``TASK_REQUESTS[task]``; a None value counts as not
+    given) in ``session``, and return what :func:`run_and_store` returns.
+
+    Each file field holds a path or an earlier output's ``@id``. A path goes through ``check_ref`` first (a server
+    refuses paths outside its folders there by raising; it returns the path to read), and is copied into the
+    store only once the whole request is known to be valid, so a refused request stores nothing. The spec runs
+    on the stored copies, which become the parents of the outputs. The step is recorded as
+    ``"<task>: <fields as JSON>"``.
+
+    Raises :class:`~unison_agent.errors.PlanningError` (one line, ``field: problem; ...``) for fields that do not
+    fit the task, and the :class:`~unison_agent.errors.UnisonError` of a refused path, an unusable file, an
+    unknown ``@id`` or a failed run; :class:`~unison_agent.errors.RunCancelled` when ``ctx.cancel`` stops it.
+    """
+    store = ctx.open_store()
+    readable: dict[str, str] = {}  # each path as given -> the path to read
+    known: dict[str, ArtifactRecord] = {}  # each @id as given -> its artifact
+
+    def media_of(ref: str) -> Media:
+        if ref.startswith("@"):
+            known[ref] = known.get(ref) or store.get(ref)
+            return known[ref].media
+        if ref not in readable:
+            readable[ref] = check_ref(ref) if check_ref is not None else ref
+        return probe(readable[ref]).media
+
+    try:
+        request = TASK_REQUESTS[task].model_validate({k: v for k, v in fields.items() if v is not None})
+        spec = spec_from_request(task, request, media_of)
+    except ValidationError as e:
+        raise PlanningError(explain(e).replace("\n", "; ")) from None
+    refs = dict.fromkeys(i.path for i in spec.inputs)  # in the spec's order, each once
+    records = {ref: known[ref] if ref in known else store.add_input(session, readable[ref]) for ref in refs}
+    spec = spec.model_copy(
+        update={"inputs": [i.model_copy(update={"path": records[i.path].path}) for i in spec.inputs]}
+    )
+    inputs = [records[ref].id for ref in refs]
+    return run_and_store(ctx, session, f"{task.value}: {request.model_dump_json()}", spec, inputs, on_progress)

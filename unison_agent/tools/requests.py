@@ -8,6 +8,7 @@ prompt, one field per attachment role (a file path or an ``@id``), and the task'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -32,6 +33,7 @@ __all__ = [
     "RequestText",
     "RunRequest",
     "file_fields",
+    "missing_files",
     "spec_from_request",
     "tool_description",
 ]
@@ -132,6 +134,18 @@ def file_fields(task: Task) -> dict[str, tuple[Role, bool]]:
     roles. A field is required when its role is in ``task.required_roles``."""
     ordered = sorted(task.roles, key=lambda r: list(Role).index(r))
     return {_ROLE_FIELDS[role][0]: (role, _ROLE_FIELDS[role][1]) for role in ordered}
+
+
+def missing_files(task: Task, fields: Mapping[str, Any]) -> list[str]:
+    """The file fields of ``task``'s request that ``fields`` (a request's values, None or empty = not given) must
+    still have for the task to run: each required one left out, and, for a task that needs one of its optional
+    files (image_to_video: a first or a last frame), the first of them when none is given."""
+    files = file_fields(task)
+    given = {name for name in files if fields.get(name)}
+    needed = [name for name, (role, _) in files.items() if role in task.required_roles and name not in given]
+    if files and not task.required_roles and not given:
+        needed.append(next(iter(files)))
+    return needed
 
 
 def _file_help(role: Role, several: bool) -> str:

@@ -187,13 +187,15 @@ def scripted_planner(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ScriptedC
     return seed
 
 
-def tool_calling_chat_model(messages: Iterator[Any]) -> Any:
-    """A LangChain chat model for agent tests: replies with the next of ``messages`` whatever it is asked, and
-    accepts tools (``bind_tools``) as a real one does."""
+@pytest.fixture
+def agent_chat_model() -> Callable[[Iterator[Any]], Any]:
+    """``make(messages)``: a LangChain chat model for agent tests, which replies with the next of ``messages``
+    (AIMessages, with tool calls or not) whatever it is asked, and accepts tools (``bind_tools``) as a real one
+    does."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
     class ToolCalling(GenericFakeChatModel):
         def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ToolCalling:
             return self
 
-    return ToolCalling(messages=messages)
+    return lambda messages: ToolCalling(messages=messages)

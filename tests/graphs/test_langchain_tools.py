@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain.agents import create_agent
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 
 from unison_agent.graphs.langchain_tools import build_langchain_tools
@@ -65,14 +64,9 @@ def test_typed_tools_chain_through_artifact_ids(tmp_path: Path) -> None:
     assert "missing.png" in refused["error"]
 
 
-class _ScriptedChatModel(GenericFakeChatModel):
-    """Replies with the next scripted message whatever it is asked; accepts tools like a real chat model."""
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> _ScriptedChatModel:
-        return self
-
-
-def test_an_agent_driven_by_a_scripted_chat_model_uses_the_tools(tmp_path: Path, media: Callable[..., str]) -> None:
+def test_an_agent_driven_by_a_scripted_chat_model_uses_the_tools(
+    tmp_path: Path, media: Callable[..., str], agent_chat_model: Callable[..., Any]
+) -> None:
     photo = media("cabin.png", "photo", size=(128, 96))
     script: Iterator[AIMessage] = iter(
         [
@@ -92,7 +86,7 @@ def test_an_agent_driven_by_a_scripted_chat_model_uses_the_tools(tmp_path: Path,
             AIMessage(content="Here is your winter cabin."),
         ]
     )
-    agent = create_agent(model=_ScriptedChatModel(messages=script), tools=build_langchain_tools(_context(tmp_path)))
+    agent = create_agent(model=agent_chat_model(script), tools=build_langchain_tools(_context(tmp_path)))
     result = agent.invoke({"messages": [{"role": "user", "content": "make my cabin wintry, then describe it"}]})
     tool_results = [json.loads(m.content) for m in result["messages"] if isinstance(m, ToolMessage)]
     edit, question = tool_results

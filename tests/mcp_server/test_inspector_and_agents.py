@@ -8,14 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from langchain.agents import create_agent
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_mcp_adapters.client import MultiServerMCPClient
 
@@ -51,13 +50,10 @@ def test_the_mcp_inspector_cli_lists_and_calls_the_tools(tmp_path: Path) -> None
     assert [c["type"] for c in result["content"]] == ["text", "image", "resource_link"]
 
 
-class _ScriptedChatModel(GenericFakeChatModel):
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> _ScriptedChatModel:
-        return self
-
-
 @pytest.mark.slow
-def test_a_langgraph_agent_uses_the_tools_through_langchain_mcp_adapters(tmp_path: Path) -> None:
+def test_a_langgraph_agent_uses_the_tools_through_langchain_mcp_adapters(
+    tmp_path: Path, agent_chat_model: Callable[..., Any]
+) -> None:
     client = MultiServerMCPClient(
         {
             "unison": {
@@ -80,7 +76,7 @@ def test_a_langgraph_agent_uses_the_tools_through_langchain_mcp_adapters(tmp_pat
                 AIMessage(content="Made it."),
             ]
         )
-        agent = create_agent(model=_ScriptedChatModel(messages=script), tools=tools)
+        agent = create_agent(model=agent_chat_model(script), tools=tools)
         return await agent.ainvoke({"messages": [{"role": "user", "content": "draw a lighthouse"}]})
 
     result = anyio.run(go)

@@ -434,10 +434,10 @@ def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> N
         if found.status == "done" and found.result is not None:
             return state.present(found.result)
         if found.status in _UNFINISHED:
-            raise ValueError(f"job {job} is {found.status}; ask again when job_status says done")
+            raise StoreError(f"job {job} is {found.status}; ask again when job_status says done")
         if found.status == "cancelled":
-            raise ValueError(f"job {job} was cancelled; it kept nothing")
-        raise ValueError(f"job {job} failed: {found.error}")
+            raise StoreError(f"job {job} was cancelled; it kept nothing")
+        raise StoreError(f"job {job} failed: {found.error}")
 
     @mcp.tool(
         name="cancel_job",
@@ -456,7 +456,7 @@ def register_job_tools(mcp: FastMCP, host: Callable[[JobContext], JobHost]) -> N
         if found.status in _UNFINISHED and state.jobs.fail_abandoned():
             found = state.jobs.get(job)
         if found.status in _UNFINISHED:
-            raise ValueError(f"job {job} runs in another server on this workspace; cancel it there")
+            raise StoreError(f"job {job} runs in another server on this workspace; cancel it there")
         return _facts(found, state.working)  # already over: cancelling it again changes nothing
 
     @mcp.tool(

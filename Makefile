@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed-dev
 SHARED ?= ../shared
 
-.PHONY: demo test lint bench clean train-planner
+.PHONY: demo test test-fast lint bench clean train-planner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lint: $(DEV)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The developer's loop: every test not marked `slow` (those take more than ~3 s each: subprocesses, the shared
+# scorer, real models, property tests), spread over the machine's cores by pytest-xdist (at most 4 workers: each
+# one imports torch and builds the tiny models for itself). No lint here; `make lint` runs it.
+test-fast: $(DEV)
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --maxprocesses=4
 
 bench: $(DEV)
 	$(BIN)/python scripts/bench_planner.py --shared $(SHARED)

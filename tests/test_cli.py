@@ -124,6 +124,7 @@ def _cli(*argv: str, before: str = "pass") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_batch_mode_with_worker_processes_writes_the_same_rows_in_order(tmp_path: Path) -> None:
     src = _mixed_batch(tmp_path, copies=20)  # 100 rows: several chunks for each worker
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"

@@ -250,6 +250,7 @@ def test_plan_with_the_tiny_unison_checkpoint_gives_a_valid_spec_and_says_who_pl
     assert err.rstrip().endswith("used the embedded planner's plan")
 
 
+@pytest.mark.slow
 def test_batch_with_a_local_transformers_model_labels_every_row(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, offline_tiny_cache: Path
 ) -> None:
@@ -288,6 +289,7 @@ def test_the_embedded_planner_imports_no_torch_and_no_langchain(how: str) -> Non
 
 
 # ------------------------------------------------------------------------------------------ shared scorer
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "score.py").exists(), reason="shared/planning is not beside the checkout")
 def test_the_shared_scorer_drives_a_model_planner(tmp_path: Path, offline_tiny_cache: Path) -> None:
     cases = [line for line in (SHARED / "dev.jsonl").read_text().splitlines() if line.strip()]

@@ -121,6 +121,7 @@ def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     assert failed == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_module_imports_in_any_order(seed: int) -> None:
     names = sorted(MODULES)

@@ -440,6 +440,7 @@ def test_probe_reads_a_large_jpeg_photo_at_reduced_scale(tmp_path: Path) -> None
     assert (info.width, info.height, info.look, info.orientation) == (4000, 3000, Look.PHOTO, "landscape")
 
 
+@pytest.mark.slow
 def test_dev_set_attachments_are_classified_as_their_content(tmp_path: Path) -> None:
     if not SCORE_PY.is_file():
         pytest.skip(f"{SCORE_PY} (the planner dev set's attachment synthesiser) is not present")

@@ -24,6 +24,7 @@ SIX_STEPS = """\
 """
 
 
+@pytest.mark.slow
 def test_six_step_script_prints_the_lineage_and_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "six.yaml"
     script.write_text(SIX_STEPS)
@@ -91,6 +92,7 @@ def test_a_step_missing_its_input_stops_the_script_with_exit_1(
     assert code == 1 and len(report["steps"]) == 1 and "add `attach: [file]`" in report["steps"][0]["error"]
 
 
+@pytest.mark.slow
 def test_a_run_killed_mid_step_resumes_with_nothing_lost_and_nothing_half_written(tmp_path: Path) -> None:
     script = tmp_path / "long.yaml"
     script.write_text(
@@ -174,6 +176,7 @@ def _resume(script: Path, ws: Path, sid: str, capsys: pytest.CaptureFixture[str]
     return report
 
 
+@pytest.mark.slow
 def test_a_step_killed_right_after_its_commit_is_not_run_again_on_resume(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -194,6 +197,7 @@ def test_a_step_killed_right_after_its_commit_is_not_run_again_on_resume(
     assert not (ws / "scripts").exists()  # progress lives in the database only
 
 
+@pytest.mark.slow
 def test_an_undo_killed_right_after_its_commit_is_not_undone_twice_on_resume(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -253,6 +257,7 @@ _LISTER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_script_finishes_every_step_while_another_process_lists_sessions_in_a_loop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,6 +27,7 @@ def _invoke(graph: Any, ctx: UnisonContext, thread: str, value: Any) -> dict[str
     return out
 
 
+@pytest.mark.slow
 def test_six_steps_generate_edit_reshape_undo_animate_describe_keep_the_lineage(ctx: UnisonContext) -> None:
     graph = build_graph(InMemorySaver())
     store = ctx.open_store()

@@ -23,6 +23,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 
+@pytest.mark.slow
 def test_stdio_run_makes_an_image_and_a_video_with_progress(tmp_path: Path) -> None:
     params = StdioServerParameters(
         command=sys.executable,

@@ -256,6 +256,7 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
     assert shas[0] == shas[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "cases", "not_english", "case_accuracy", "task_accuracy"),
     [

@@ -96,6 +96,7 @@ def _combinations(seed: int = 11) -> list[tuple[str, ...]]:
     return small + random.Random(seed).sample(triples, 60)
 
 
+@pytest.mark.slow
 def test_no_request_and_no_mix_of_files_ends_in_an_internal_message(probed: dict[str, list[Attachment]]) -> None:
     failures: list[str] = []
     planned = refused = 0

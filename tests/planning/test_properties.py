@@ -6,6 +6,7 @@ import re
 import string
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def _valid(spec: TaskSpec) -> None:
         assert item.role in spec.task.roles
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(TEXT)
 def test_no_text_crashes_the_planner_and_every_spec_validates(text: str) -> None:
@@ -43,6 +45,7 @@ def test_no_text_crashes_the_planner_and_every_spec_validates(text: str) -> None
     _valid(spec)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=int(__import__("os").environ.get("UNISON_PROPERTY_EXAMPLES", 120)),
     deadline=None,

@@ -16,6 +16,7 @@ from unison_agent.tools.results import ProgressEvent
 pytestmark = pytest.mark.usefixtures("offline_tiny_cache")  # runs the tiny models, offline
 
 
+@pytest.mark.slow
 def test_a_store_opened_in_another_process_while_a_run_writes_leaves_the_run_its_files(tmp_path: Path) -> None:
     ctx = UnisonContext(workspace=str(tmp_path / "ws"), profile="tiny")
     store = ctx.open_store()

@@ -118,6 +118,7 @@ def test_run_prints_paths_and_notes_without_json(tmp_path: Path, capsys: pytest.
     assert out.startswith("task      text_to_image")
 
 
+@pytest.mark.slow
 def test_the_installed_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
     # Once through a real process: the console script, profile files shipped as package data, progress on stderr.
     proc = subprocess.run(

@@ -351,6 +351,9 @@ def test_a_call_the_client_cancels_stops_its_generation_at_the_next_step_and_lea
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(call)
                     await _until(held.reached.is_set)
+                    # The step's progress notice travels on its own; the cancel must not overtake it (once a
+                    # request is cancelled, the client drops its progress).
+                    await _until(lambda: "step 1 of 40" in told)
                     # The call in flight is the session's newest request (the SDK numbers requests in order).
                     request_id = client._request_id - 1
                     params = CancelledNotificationParams(requestId=request_id, reason="the person changed their mind")

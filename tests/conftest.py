@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,29 +90,53 @@ def _scribble(w: int, h: int) -> Image.Image:
 DRAW = {"photo": _photo, "mask": _mask, "pose": _skeleton, "depth": _depth, "edge": _edges, "scribble": _scribble}
 
 
+@pytest.fixture(scope="session")
+def _drawn(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str, tuple[int, int], int, int], Path]:
+    """Each distinct file (kind, look, size, frames, fps) is drawn and encoded once per test session; tests get
+    copies (encoding a clip costs a few tenths of a second, and hundreds of tests attach the same ones)."""
+    folder = tmp_path_factory.mktemp("drawn")
+    made: dict[tuple[str, str, tuple[int, int], int, int], Path] = {}
+
+    def draw(suffix: str, look: str, size: tuple[int, int], frames: int, fps: int) -> Path:
+        key = (suffix, look, size, frames, fps)
+        if key not in made:
+            path = folder / f"{len(made)}{suffix}"
+            _write(path, look, size, frames, fps)
+            made[key] = path
+        return made[key]
+
+    return draw
+
+
+def _write(path: Path, look: str, size: tuple[int, int], frames: int, fps: int) -> None:
+    w, h = size
+    if path.suffix.lower() in (".mp4", ".mov", ".webm"):
+        codec = "libvpx-vp9" if path.suffix.lower() == ".webm" else "libx264"
+        with av.open(str(path), "w") as out:
+            stream = out.add_stream(codec, rate=fps)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            for i in range(frames):
+                draw = DRAW[look]
+                img = draw(w, h, i / 3) if look in ("pose", "depth", "edge") else draw(w, h)
+                out.mux(stream.encode(av.VideoFrame.from_image(img.convert("RGB"))))
+            out.mux(stream.encode())
+    else:
+        img = DRAW[look](w, h)
+        if path.suffix.lower() in (".jpg", ".jpeg"):
+            img = img.convert("RGB")
+        img.save(path)
+
+
 @pytest.fixture
-def media(tmp_path: Path) -> Callable[..., str]:
+def media(tmp_path: Path, _drawn: Callable[[str, str, tuple[int, int], int, int], Path]) -> Callable[..., str]:
     """``media("IMG_1.jpg", "photo", size=(640, 480))`` draws a file of that look and returns its path.
-    A video extension (.mp4/.mov/.webm) writes a short clip (``frames`` at ``fps``)."""
+    A video extension (.mp4/.mov/.webm) writes a short clip (``frames`` at ``fps``). Each call gets its own
+    file (a copy of one drawn once per session), so a test may damage or remove it."""
 
     def make(name: str, look: str = "photo", size: tuple[int, int] = (640, 480), frames: int = 12, fps: int = 8) -> str:
         path = tmp_path / name
-        w, h = size
-        if path.suffix.lower() in (".mp4", ".mov", ".webm"):
-            codec = "libvpx-vp9" if path.suffix.lower() == ".webm" else "libx264"
-            with av.open(str(path), "w") as out:
-                stream = out.add_stream(codec, rate=fps)
-                stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-                for i in range(frames):
-                    draw = DRAW[look]
-                    img = draw(w, h, i / 3) if look in ("pose", "depth", "edge") else draw(w, h)
-                    out.mux(stream.encode(av.VideoFrame.from_image(img.convert("RGB"))))
-                out.mux(stream.encode())
-        else:
-            img = DRAW[look](w, h)
-            if path.suffix.lower() in (".jpg", ".jpeg"):
-                img = img.convert("RGB")
-            img.save(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_drawn(path.suffix.lower(), look, tuple(size), frames, fps), path)  # type: ignore[arg-type]
         return str(path)
 
     return make

@@ -137,6 +137,7 @@ def test_batch_mode_with_worker_processes_writes_the_same_rows_in_order(tmp_path
     assert "100 requests with embedded (40 errors)" in second.stderr
 
 
+@pytest.mark.slow
 def test_batch_mode_fails_clearly_when_a_worker_dies_and_writes_nothing(tmp_path: Path) -> None:
     src = _mixed_batch(tmp_path, copies=10)
     dst = tmp_path / "out.jsonl"
@@ -148,6 +149,7 @@ def test_batch_mode_fails_clearly_when_a_worker_dies_and_writes_nothing(tmp_path
     assert list(tmp_path.glob("*out.jsonl*")) == []  # neither the output nor its temporary file
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers follow their parent through Linux prctl")
 def test_batch_workers_end_when_the_batch_is_killed_outright(tmp_path: Path) -> None:
     import os
@@ -238,6 +240,7 @@ def test_plan_does_not_import_torch() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_importing_the_tools_does_not_import_torch() -> None:
     # Profiles, results and errors are usable (and the CLI starts fast) without loading any backend.
     code = (

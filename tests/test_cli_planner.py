@@ -86,6 +86,7 @@ def test_a_provider_whose_package_is_missing_exits_1_naming_the_install(capsys: 
     assert "pip install langchain-openai" in err
 
 
+@pytest.mark.slow
 def test_a_unison_checkpoint_that_is_not_there_exits_1_suggesting_the_embedded_planner(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,6 +177,7 @@ def test_batch_with_the_embedded_planner_keeps_its_rows_plain(
     assert "planned 1 requests with embedded (0 errors)" in err and "fell back" not in err
 
 
+@pytest.mark.slow
 def test_run_prints_the_planner_note_and_runs_the_models_plan(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -232,6 +234,7 @@ def test_session_run_plans_each_step_with_the_chosen_planner(
 
 
 # ------------------------------------------------------------------------------------ tiny real models
+@pytest.mark.slow
 def test_plan_with_the_tiny_unison_checkpoint_gives_a_valid_spec_and_says_who_planned(
     capsys: pytest.CaptureFixture[str], offline_tiny_cache: Path
 ) -> None:

@@ -198,6 +198,7 @@ def test_a_model_answer_with_control_characters_is_escaped_on_the_terminal_and_e
     assert json.loads(out)["text"] == answer
 
 
+@pytest.mark.slow
 def test_text_a_terminal_cannot_encode_is_escaped_and_json_stays_parseable(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONIOENCODING": "ascii", "UNISON_DEBUG": "1"}
     request = "un café au lait 🦊, 16:9"

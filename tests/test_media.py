@@ -718,6 +718,7 @@ def valid_files(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
     return files
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.integers(0, 6),

@@ -34,6 +34,7 @@ def test_a_limit_below_one_is_refused(limit: int) -> None:
         one_line("text", limit)
 
 
+@pytest.mark.slow
 def test_no_module_writes_its_own_one_line_helper() -> None:
     package = Path(unison_agent.__file__).parent
     own = [

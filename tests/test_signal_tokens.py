@@ -423,6 +423,7 @@ def task_specs(draw: st.DrawFn) -> TaskSpec:
     return TaskSpec(task=task, inputs=inputs, missing=missing, **kw)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(task_specs())
 def test_decode_of_encode_equals_the_spec_on_every_field_the_format_carries(the_spec: TaskSpec) -> None:
@@ -433,6 +434,7 @@ def test_decode_of_encode_equals_the_spec_on_every_field_the_format_carries(the_
     assert parse(tokens).render() == tokens
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(task_specs())
 def test_decode_of_encode_with_the_uncarried_fields_as_defaults_gives_the_whole_spec(the_spec: TaskSpec) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 
@@ -51,6 +52,7 @@ def test_a_typed_tool_refuses_fields_that_do_not_fit_in_one_line(tmp_path: Path)
     assert context.open_store().history(sid) == []
 
 
+@pytest.mark.slow
 def test_typed_tools_chain_through_artifact_ids(tmp_path: Path) -> None:
     tools = {t.name: t for t in build_langchain_tools(_context(tmp_path))}
     made = tools["text_to_image"].invoke({"prompt": "a red fox", "width": 128, "height": 96, "steps": 1, "seed": 3})
@@ -64,6 +66,7 @@ def test_typed_tools_chain_through_artifact_ids(tmp_path: Path) -> None:
     assert "missing.png" in refused["error"]
 
 
+@pytest.mark.slow
 def test_an_agent_driven_by_a_scripted_chat_model_uses_the_tools(
     tmp_path: Path, media: Callable[..., str], agent_chat_model: Callable[..., Any]
 ) -> None:

@@ -56,6 +56,7 @@ def test_six_steps_generate_edit_reshape_undo_animate_describe_keep_the_lineage(
     ]
 
 
+@pytest.mark.slow
 def test_missing_input_interrupts_and_resumes_with_the_persons_file(
     ctx: UnisonContext, media: Callable[..., str]
 ) -> None:
@@ -70,6 +71,7 @@ def test_missing_input_interrupts_and_resumes_with_the_persons_file(
     assert [store.get(i).name for i in done["inputs"]] == ["photo.png", "mask.png"]
 
 
+@pytest.mark.slow
 def test_a_session_survives_a_restart_with_the_sqlite_checkpointer(ctx: UnisonContext, tmp_path: Path) -> None:
     db = tmp_path / "checkpoints.db"
     with sqlite3.connect(db, check_same_thread=False) as conn:

@@ -117,6 +117,7 @@ def _left_behind(tmp_path: Path) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------------------ jobs
+@pytest.mark.slow
 def test_a_job_returns_at_once_and_its_result_is_fetched_later(tmp_path: Path) -> None:
     async def go() -> tuple[Any, dict[str, Any], Any]:
         async with create_connected_server_and_client_session(_server(tmp_path)) as client:
@@ -131,6 +132,7 @@ def test_a_job_returns_at_once_and_its_result_is_fetched_later(tmp_path: Path) -
     assert result.structuredContent["outputs"][0]["num_frames"] == 17
 
 
+@pytest.mark.slow
 def test_a_cancelled_job_stops_at_its_next_step_and_leaves_no_output(tmp_path: Path, held: Held) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, Any], Any]:
         async with create_connected_server_and_client_session(_server(tmp_path)) as client:
@@ -322,6 +324,7 @@ def test_finished_jobs_older_than_their_time_to_live_are_deleted(tmp_path: Path)
 
 
 # ------------------------------------------------------------------------------------------------ cancellation
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tool", "arguments"),
     [
@@ -378,6 +381,7 @@ def _eta(message: str) -> float | None:
     return None if found is None else float(found.group(1) or 0)
 
 
+@pytest.mark.slow
 def test_a_waiting_call_is_told_its_place_and_a_running_one_a_time_left_that_shrinks(
     tmp_path: Path, held: Held
 ) -> None:

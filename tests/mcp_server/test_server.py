@@ -48,6 +48,7 @@ def test_tools_are_listed_with_the_shared_request_fields(tmp_path: Path) -> None
     assert "source" in edit["required"] and "ctx" not in edit["properties"]
 
 
+@pytest.mark.slow
 def test_run_makes_an_image_with_a_preview_a_link_and_progress(tmp_path: Path) -> None:
     progress: list = []
     result = anyio.run(_call, _serve(tmp_path), "run", {"request": "a red fox in the snow, 128x96, 3 steps"}, progress)
@@ -125,6 +126,7 @@ def _text(d: Path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_typed_tools_and_session_tools_work_with_artifact_ids(tmp_path: Path) -> None:
     async def go() -> tuple[Any, ...]:
         async with create_connected_server_and_client_session(_serve(tmp_path)) as client:
@@ -179,6 +181,7 @@ def test_every_typed_tool_has_exactly_its_request_models_fields(tmp_path: Path) 
         assert set(schemas[task.value].get("required", [])) == required, task
 
 
+@pytest.mark.slow
 def test_an_artifact_is_read_as_bytes_with_its_own_mime_type(tmp_path: Path) -> None:
     async def go() -> tuple[Any, Any, Any]:
         async with create_connected_server_and_client_session(_serve(tmp_path)) as client:

@@ -107,6 +107,7 @@ def test_an_answer_without_signal_tokens_is_an_understanding_request(
     )
 
 
+@pytest.mark.slow
 def test_a_checkpoint_without_unisons_tokens_is_refused_with_the_missing_tokens_named() -> None:
     path = str(ensure_tiny("qwen-vl"))
     with pytest.raises(ModelUnavailableError, match="not a Unison planner checkpoint") as err:

@@ -124,6 +124,7 @@ def test_a_duration_that_does_not_divide_evenly_rounds_to_the_nearest_frame(text
     assert abs((frames - 1) / fps - spec.duration_s) <= 0.5 / fps + 1e-9
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     tenths=st.integers(1, 640),

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,15 +21,23 @@ from unison_agent.spec import Role, Task
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "planning" / "corpus"
 WEIGHTS = ROOT / "unison_agent" / "planning" / "data"
-sys.path.insert(0, str(ROOT / "scripts"))
-import train_planner  # noqa: E402 - the training script is the one place that defines the hashes
+
+
+def _trainer() -> Any:
+    """The training script, the one place that defines the hashes; imported when a test needs it (it imports
+    scikit-learn, seconds that every test run would pay at collection)."""
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    import train_planner
+
+    return train_planner
 
 
 def test_the_shipped_weights_were_trained_on_the_corpus_in_the_repo() -> None:
     meta = json.loads((WEIGHTS / "decision_model.json").read_text())
-    files = train_planner.corpus_files(CORPUS)
+    files = _trainer().corpus_files(CORPUS)
     assert [f.name for f in files] == meta["corpus_files"]
-    assert train_planner.corpus_sha256(files) == meta["corpus_sha256"], (
+    assert _trainer().corpus_sha256(files) == meta["corpus_sha256"], (
         "the corpus changed since the weights were trained: run `make train-planner` and commit the weights"
     )
 
@@ -37,10 +46,11 @@ def test_the_shipped_arrays_are_the_ones_their_account_names_and_fit_in_10_mb() 
     meta = json.loads((WEIGHTS / "decision_model.json").read_text())
     with np.load(WEIGHTS / "decision_model.npz", allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    assert train_planner.arrays_sha256(arrays) == meta["arrays_sha256"]
+    assert _trainer().arrays_sha256(arrays) == meta["arrays_sha256"]
     assert (WEIGHTS / "decision_model.npz").stat().st_size <= 10 * 1024 * 1024
 
 
+@pytest.mark.slow
 def test_the_corpus_is_well_formed_large_and_multilingual() -> None:
     proc = subprocess.run(
         [

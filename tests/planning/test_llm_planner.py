@@ -753,6 +753,7 @@ _SETTINGS = ["", ", 3 seconds", ", 1080p", ", seed 7", ", vertical", ", two vers
 
 
 # The fixture gives a class, not state: sharing it between examples is what the test means.
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     request=st.sampled_from(_REQUESTS),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from unison_agent.planning import plan
 
 
@@ -28,6 +30,7 @@ def test_ordinal_statements_override_file_order(media) -> None:
     assert roles(spec) == {"x1.png": "mask", "x2.jpg": "source"}
 
 
+@pytest.mark.slow
 def test_a_video_with_an_image_mask_is_a_video_edit(media) -> None:
     spec = plan("erase the lamp post inside the mask", [media("m.png", "mask"), media("street.mp4")])
     assert spec.task.value == "video_editing"

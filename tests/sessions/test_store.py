@@ -129,6 +129,7 @@ def _run_child(code: str, ws: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_live_runs_scratch_folder_survives_an_open_in_another_process(tmp_path: Path) -> None:
     store = ArtifactStore(tmp_path / "ws")
     with store.scratch() as folder:

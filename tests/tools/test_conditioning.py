@@ -126,6 +126,7 @@ def test_mask_white_means_regenerate_and_black_means_keep(
     assert _differ(a, b)
 
 
+@pytest.mark.slow
 def test_an_image_mask_is_applied_to_every_frame_of_a_video_edit(
     media: Callable[..., str], pool: ModelPool, tiny: Profile
 ) -> None:
@@ -144,6 +145,7 @@ def test_an_image_mask_is_applied_to_every_frame_of_a_video_edit(
     assert all(f.size == (W, H) for f in cond.video)
 
 
+@pytest.mark.slow
 def test_a_mask_video_gives_one_mask_per_frame(
     media: Callable[..., str], pool: ModelPool, tiny: Profile, latents: Callable[..., torch.Tensor]
 ) -> None:
@@ -159,6 +161,7 @@ def test_a_mask_video_gives_one_mask_per_frame(
     )
 
 
+@pytest.mark.slow
 def test_every_reference_is_used(latents: Callable[..., torch.Tensor], media: Callable[..., str]) -> None:
     a, b = media("dog.png", "photo"), media("hat.png", "scribble")
     one = latents(_spec(Task.IMAGE_REFERENCE, [(a, Media.IMAGE, Role.REFERENCE)]))
@@ -170,6 +173,7 @@ def test_every_reference_is_used(latents: Callable[..., torch.Tensor], media: Ca
     assert _differ(both[:, :, 1:], one)
 
 
+@pytest.mark.slow
 def test_first_last_and_both_frames_are_kept_where_asked(
     media: Callable[..., str], pool: ModelPool, tiny: Profile, latents: Callable[..., torch.Tensor]
 ) -> None:
@@ -205,6 +209,7 @@ def test_a_ready_control_map_is_used_as_attached(
     assert _differ(a, b)
 
 
+@pytest.mark.slow
 def test_canny_gray_and_scribble_are_extracted_from_an_ordinary_clip(
     media: Callable[..., str], pool: ModelPool, tiny: Profile
 ) -> None:
@@ -238,6 +243,7 @@ def test_a_model_backed_map_without_an_extractor_names_what_is_missing(
         _conditions(_spec(Task.IMAGE_CONTROL, [photo], control_type=ControlType.POSE), pool, tiny)
 
 
+@pytest.mark.slow
 def test_flow_is_extracted_from_an_ordinary_clip_with_the_profiles_flow_model(
     media: Callable[..., str], pool: ModelPool, tiny: Profile
 ) -> None:

@@ -202,6 +202,7 @@ def test_same_seed_gives_the_same_picture_and_a_chosen_seed_is_recorded_and_repe
     assert np.array_equal(*pixels)
 
 
+@pytest.mark.slow
 def test_several_outputs_get_consecutive_seeds(tmp_path: Path, pool: ModelPool, tiny: Profile) -> None:
     spec = TaskSpec(task=Task.TEXT_TO_IMAGE, prompt="a fox", width=96, height=64, num_outputs=3, seed=10, steps=1)
     result = run(spec, profile=tiny, pool=pool, out_dir=tmp_path)

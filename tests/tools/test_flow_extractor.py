@@ -109,6 +109,7 @@ def test_each_map_is_drawn_from_the_motion_that_ends_on_its_frame(tiny_raft: Pat
     assert [_colours(m) for m in maps] == [{RED}, {RED}, {YELLOW}, {RED}, {YELLOW}]
 
 
+@pytest.mark.slow
 def test_each_map_is_scaled_by_its_own_largest_motion(tiny_raft: Path) -> None:
     backend = _load(tiny_raft)
     _stub(backend, lambda i: (0.1 if i == 0 else 20.0, 0.0))  # a slow pair batched with a fast one

@@ -59,6 +59,7 @@ def test_a_low_fps_request_is_generated_over_five_seconds_not_hundreds_of_frames
     assert (snapped.num_frames, snapped.fps) == (81, 16)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fps", "frames", "seconds", "generated"),
     [(2, 5, 2.0, 33), (5, 14, 2.5, 45)],

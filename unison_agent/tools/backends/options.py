@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DepthOptions", "FlowOptions", "PoseOptions", "QwenVLOptions", "VaceOptions"]
+__all__ = ["ATTENTION_BACKENDS", "DepthOptions", "FlowOptions", "PoseOptions", "QwenVLOptions", "VaceOptions"]
+
+# diffusers' attention backends that run from an installed package (no kernel downloaded from the hub at run
+# time): native is PyTorch's scaled_dot_product_attention; flash/flash_varlen need flash-attn, sage/sage_varlen
+# sageattention, xformers xformers (all CUDA); flex is PyTorch's flex_attention.
+AttentionBackend = Literal["native", "flash", "flash_varlen", "flex", "sage", "sage_varlen", "xformers"]
+ATTENTION_BACKENDS: tuple[str, ...] = get_args(AttentionBackend)
 
 
 class VaceOptions(BaseModel):
@@ -17,6 +25,19 @@ class VaceOptions(BaseModel):
     flow_shift: float = Field(default=3.0, gt=0, description="UniPC flow shift: 3 for 480p, 5 for 720p (Wan's advice)")
     negative_prompt: str = ""
     conditioning_scale: float = Field(default=1.0, ge=0, le=4, description="strength of VACE's conditioning")
+    # Memory and speed levers (diffusers' own). None changes what is conditioned on or the latents made.
+    vae_tiling: bool = Field(
+        default=False,
+        description="decode the VAE in overlapping tiles: much less memory at 720p and above, a little slower",
+    )
+    vae_slicing: bool = Field(
+        default=False, description="decode several outputs of one request one at a time: less peak memory"
+    )
+    attention_backend: AttentionBackend = Field(
+        default="native",
+        description="the transformer's attention kernel (diffusers' set_attention_backend); all but native and flex "
+        "need their package and a CUDA GPU, checked when the model loads",
+    )
 
 
 class QwenVLOptions(BaseModel):

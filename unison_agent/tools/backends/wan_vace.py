@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from unison_agent.errors import ModelUnavailableError, one_line
 from unison_agent.tools.backends import GenerationRequest, StepCallback, VaceOptions
 from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device, resolve_dtype
 
@@ -47,6 +48,7 @@ class WanVACEBackend:
         pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=options.flow_shift)
         pipe.set_progress_bar_config(disable=True)  # the front doors draw their own progress
         _pad_masks_per_reference(pipe)
+        _apply_levers(pipe, options, f"models.{profile_key}" if profile_key else "wan-vace")
         if offload == "model" and dev.type != "cpu":
             pipe.enable_model_cpu_offload(device=dev)
         elif offload == "sequential" and dev.type != "cpu":
@@ -112,3 +114,21 @@ def _pad_masks_per_reference(pipe: Any) -> None:
         return out
 
     pipe.prepare_masks = prepare_masks
+
+
+def _apply_levers(pipe: Any, options: VaceOptions, where: str) -> None:
+    """The profile's memory and speed levers (options of the entry ``where``), each diffusers' own. An attention
+    backend that cannot run here (its package missing, no CUDA GPU) is refused now, at load, with diffusers'
+    reason, not at the first request."""
+    if options.vae_tiling:
+        pipe.vae.enable_tiling()
+    if options.vae_slicing:
+        pipe.vae.enable_slicing()
+    if options.attention_backend != "native":
+        try:
+            pipe.transformer.set_attention_backend(options.attention_backend)
+        except (ImportError, RuntimeError, ValueError) as e:
+            raise ModelUnavailableError(
+                f"{where}: attention_backend {options.attention_backend!r} cannot be used here ({one_line(e, 200)}); "
+                "use 'native' (works everywhere) or install what it needs"
+            ) from None

@@ -24,8 +24,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
@@ -41,6 +41,7 @@ from unison_agent.mcp_server.results import RunResult
 from unison_agent.mcp_server.worker import Runs, Ticket, Working, in_worker
 from unison_agent.sessions import StoreError
 from unison_agent.sessions.runner import UnisonContext
+from unison_agent.sessions.store import connect
 from unison_agent.tools.requests import Attachments, RequestText
 
 if sys.platform != "win32":
@@ -130,17 +131,8 @@ class JobStore:
         self.owner, self._lock_fd = self._hold_lock()
 
     # ---------------------------------------------------------------------------------------- plumbing
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # As the artifact store opens it: WAL, autocommit, waiting up to 30 s for another writer.
-        db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.row_factory = sqlite3.Row
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self._db_path)  # as the artifact store opens the same database
 
     def _lock_path(self, owner: str) -> Path:
         return self.workspace / f".jobs-{owner}.lock"

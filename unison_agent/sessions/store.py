@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,6 +67,21 @@ CREATE TABLE IF NOT EXISTS script_marks (
     step INTEGER REFERENCES steps(id), PRIMARY KEY (session, number)
 );
 """
+
+
+@contextmanager
+def connect(db_path: Path, *, wait: float = 30) -> Iterator[sqlite3.Connection]:
+    """A connection to the workspace database ``db_path`` as every user of it opens one: WAL, foreign keys on,
+    autocommit (transactions are explicit), rows by name, waiting up to ``wait`` seconds for another writer.
+    Closed when the block ends."""
+    db = sqlite3.connect(db_path, timeout=wait, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.row_factory = sqlite3.Row
+        yield db
+    finally:
+        db.close()
 
 
 class StoreError(SessionError):
@@ -143,16 +158,8 @@ class ArtifactStore:
         self._sweep()
 
     # ---------------------------------------------------------------------------------------- plumbing
-    @contextmanager
-    def _connect(self, *, wait: float = 30) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self._db_path, timeout=wait, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.row_factory = sqlite3.Row
-            yield db
-        finally:
-            db.close()
+    def _connect(self, *, wait: float = 30) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self._db_path, wait=wait)
 
     @contextmanager
     def _transaction(self, *, wait: float = 30) -> Iterator[sqlite3.Connection]:

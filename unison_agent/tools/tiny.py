@@ -20,7 +20,7 @@ from typing import Any
 
 from unison_agent.errors import ModelUnavailableError
 
-__all__ = ["PREFIX", "TINY_MODELS", "cache_dir", "ensure_tiny", "resolve"]
+__all__ = ["PREFIX", "TINY_MODELS", "cache_dir", "ensure_tiny", "qwen_vl_tokenizer", "resolve", "umt5_tokenizer"]
 
 PREFIX = "tiny:"  # a model id that names one of TINY_MODELS, e.g. tiny:wan-vace
 
@@ -85,12 +85,12 @@ def ensure_tiny(name: str) -> Path:
     return target
 
 
-def _build_wan_vace(path: Path) -> None:
-    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanVACEPipeline, WanVACETransformer3DModel
+def umt5_tokenizer() -> Any:
+    """A T5-style (Unigram, metaspace) tokenizer, as UMT5's is, trained here on a few sentences: 256 ids, ``<pad>``
+    = 0, ``</s>`` = 1 (appended to every text), prompts padded up to 512 tokens as Wan's pipeline asks."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast, UMT5Config, UMT5EncoderModel
+    from transformers import PreTrainedTokenizerFast
 
-    # A T5-style (Unigram, metaspace) tokenizer, as UMT5's is.
     tok = Tokenizer(models.Unigram())
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
@@ -101,9 +101,16 @@ def _build_wan_vace(path: Path) -> None:
         ),
     )
     tok.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
-    tokenizer = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=512
     )
+
+
+def _build_wan_vace(path: Path) -> None:
+    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanVACEPipeline, WanVACETransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    tokenizer = umt5_tokenizer()
     text_encoder = UMT5EncoderModel(
         UMT5Config(
             vocab_size=len(tokenizer),
@@ -217,13 +224,19 @@ def _build_chat_lm(path: Path) -> None:
     tokenizer.save_pretrained(path)
 
 
+def qwen_vl_tokenizer() -> Any:
+    """A byte-level BPE tokenizer with Qwen2.5-VL's special tokens (turns, vision placeholders) and its chat layout
+    (``chat_template``), trained here on a few sentences; the ids of its tokens are below 500."""
+    return _bpe_tokenizer(_QWEN_SPECIALS, _QWEN_TEMPLATE)
+
+
 def _build_qwen_vl(path: Path, extra_special_tokens: tuple[str, ...] = ()) -> None:
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
     from transformers.models.qwen2_5_vl import Qwen2_5_VLProcessor
     from transformers.models.qwen2_vl import Qwen2VLImageProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
-    tokenizer = _bpe_tokenizer(_QWEN_SPECIALS, _QWEN_TEMPLATE)
+    tokenizer = qwen_vl_tokenizer()
     if extra_special_tokens:  # before the config reads len(tokenizer), so the embeddings have their rows
         tokenizer.add_special_tokens({"extra_special_tokens": list(extra_special_tokens)})
     ids = {s: int(tokenizer.convert_tokens_to_ids(s)) for s in _QWEN_SPECIALS}

@@ -186,6 +186,19 @@ def _build_parser() -> argparse.ArgumentParser:
         help="finished jobs are deleted after this many hours (default 168: a week)",
     )
 
+    c = sub.add_parser(
+        "calibrate",
+        help="measure MagCache's ratios on a profile's VACE model and write a copy of the profile that uses them",
+        description="Run one generation with MagCache calibration on the profile's VACE model and write a complete "
+        'copy of the profile whose VACE entry has cache = "mag" and the measured mag_ratios.',
+    )
+    c.add_argument("--profile", "-p", default="default", metavar="NAME", help="profile to calibrate (default: default)")
+    c.add_argument("--out", "-o", required=True, metavar="NEW.toml", help="the profile file to write")
+    c.add_argument("--steps", type=int, default=None, metavar="N", help="denoising steps (default: the profile's)")
+    c.add_argument("--size", default="832x480", metavar="WxH", help="output size of the run (default: 832x480)")
+    c.add_argument("--frames", type=int, default=81, metavar="F", help="frames of the run (default: 81)")
+    c.add_argument("--force", action="store_true", help="replace --out if it exists")
+
     sub.add_parser("schema", help="print the TaskSpec JSON schema")
     return parser
 
@@ -213,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _session(args)
             if args.command == "mcp":
                 return _mcp(args)
+            if args.command == "calibrate":
+                return _calibrate(args)
     except BrokenPipeError:  # `unison plan ... | head`
         _quiet_stdout()
         return EXIT_OK
@@ -337,6 +352,61 @@ def _print_json(data: Any) -> None:
     except (UnicodeEncodeError, LookupError):
         text = json.dumps(data, ensure_ascii=True, indent=2, allow_nan=False)
     print(text)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    """``unison calibrate``: MagCache ratios for the profile's VACE entry, written into a copy of the profile."""
+    import tomli_w
+
+    from unison_agent.spec import Task
+    from unison_agent.tools import ModelPool, load_profile
+    from unison_agent.tools.backends import GenerationRequest, VaceOptions
+    from unison_agent.tools.backends.caches import calibrate_mag
+
+    out = Path(args.out)
+    size = re.fullmatch(r"(\d+)x(\d+)", args.size)
+    if size is None:
+        return _fail(f"--size {args.size!r} is not WxH (e.g. 832x480)", command="calibrate")
+    if out.exists() and not args.force:
+        return _fail(f"{out} already exists; give --force to replace it", command="calibrate")
+    try:
+        profile = load_profile(args.profile)
+        key, entry = profile.model_for(Task.TEXT_TO_VIDEO)
+        if entry.backend != "wan-vace":
+            return _fail(f"profile {args.profile}: models.{key} is {entry.backend}, not wan-vace", command="calibrate")
+        options = VaceOptions.model_validate(entry.options)
+        steps = options.steps if args.steps is None else args.steps
+        if steps < 2 or args.frames < 1:
+            return _fail(f"--steps must be >= 2 and --frames >= 1, got {steps} and {args.frames}", command="calibrate")
+        backend: Any = ModelPool().generation(Task.TEXT_TO_VIDEO, profile)
+        width, height = (int(v) // backend.size_multiple * backend.size_multiple for v in size.groups())
+        frames = (args.frames - 1) // backend.frame_step * backend.frame_step + 1
+        request = GenerationRequest(
+            prompt="a red fox runs through a snowy forest",
+            width=width,
+            height=height,
+            num_frames=frames,
+            seed=0,
+            steps=steps,
+            guidance_scale=options.guidance_scale,
+            negative_prompt=options.negative_prompt,
+        )
+        ratios = calibrate_mag(backend, request)
+    except UnisonError as e:
+        return _fail(one_line(e), EXIT_FAILED, "calibrate")
+    data = profile.model_dump(mode="json", exclude={"name"})
+    vace = data["models"][key]["options"]
+    kept = vace.get("cache_settings", {}) if vace.get("cache") == "mag" else {}  # a mag entry keeps its threshold...
+    vace["cache"] = "mag"
+    vace["cache_settings"] = {**kept, "mag_ratios": ratios}
+    run = f"{steps} steps, {width}x{height}x{frames}"
+    header = f"# {args.profile} with MagCache, ratios measured by `unison calibrate` ({run})\n"
+    # Written beside the target and renamed over it: a reader never sees half a profile.
+    with tempfile.NamedTemporaryFile("w", dir=out.parent or ".", suffix=".part", delete=False) as tmp:
+        tmp.write(header + tomli_w.dumps(data))
+    os.replace(tmp.name, out)
+    _say(f"wrote {out}: models.{key} cache = mag, {len(ratios)} ratios")
+    return EXIT_OK
 
 
 def _fail(message: str, code: int = EXIT_USAGE, command: str = "plan") -> int:

@@ -27,6 +27,7 @@ import os
 
 __all__ = [
     "AccessError",
+    "DeviceMemoryError",
     "InputError",
     "MediaError",
     "MissingDependencyError",
@@ -93,6 +94,14 @@ class ProfileError(ToolError):
 
 class ModelUnavailableError(ToolError):
     """A model could not be loaded (offline hub, wrong path, no extractor configured)."""
+
+
+class DeviceMemoryError(ToolError):
+    """The device ran out of memory during a run. ``stage``: ``denoise`` or ``decode``, where it happened."""
+
+    def __init__(self, message: str, *, stage: str = "denoise") -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 class MissingDependencyError(ToolError):

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from unison_agent.tools import ModelUnavailableError
+from unison_agent.tools.backends import Offload
 from unison_agent.tools.backends.flow import FlowBackend, FlowOptions, build_tiny, network_size
 
 W, H = 100, 70  # neither a multiple of 8 nor RAFT's 128-pixel minimum
@@ -22,7 +23,7 @@ RED, YELLOW, WHITE = (255, 0, 0), (255, 229, 0), (255, 255, 255)  # right, down,
 
 
 def _load(model: str | Path, **options: int) -> FlowBackend:
-    return FlowBackend.load(str(model), options=FlowOptions(**options), device="cpu", dtype="auto", offload="none")
+    return FlowBackend.load(str(model), options=FlowOptions(**options), device="cpu", dtype="auto", offload=Offload())
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from unison_agent.media import Look, classify_look
 from unison_agent.tools import ModelUnavailableError
-from unison_agent.tools.backends import PoseOptions
+from unison_agent.tools.backends import Offload, PoseOptions
 from unison_agent.tools.backends.pose import COCO_KEYPOINTS, PoseBackend, build_tiny, draw_skeleton
 
 
@@ -29,7 +29,7 @@ def tiny_pose(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _load(path: Path, **options: float) -> PoseBackend:
-    return PoseBackend.load(str(path), options=PoseOptions(**options), device="cpu", dtype="auto", offload="none")
+    return PoseBackend.load(str(path), options=PoseOptions(**options), device="cpu", dtype="auto", offload=Offload())
 
 
 def _frames() -> list[Image.Image]:

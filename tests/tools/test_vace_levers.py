@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import torch
 
-from unison_agent.errors import ModelUnavailableError, ProfileError
-from unison_agent.spec import Task
-from unison_agent.tools import ModelPool, Profile, load_profile
-from unison_agent.tools.backends import GenerationRequest
+from unison_agent.errors import DeviceMemoryError, ModelUnavailableError, ProfileError
+from unison_agent.spec import Task, TaskSpec
+from unison_agent.tools import ModelPool, Profile, load_profile, run
+from unison_agent.tools.backends import GenerationRequest, Offload
 from unison_agent.tools.backends.options import ATTENTION_BACKENDS
+from unison_agent.tools.backends.wan_vace import WanVACEBackend
+from unison_agent.tools.generation import generate
+from unison_agent.tools.results import ProgressEvent
 
 TINY = Path(__file__).parents[2] / "unison_agent/tools/profiles/tiny.toml"
 
@@ -69,3 +73,139 @@ def test_an_attention_backend_that_cannot_run_here_is_refused_at_load_saying_why
 def test_the_native_attention_backend_named_explicitly_runs(tmp_path: Path) -> None:
     backend = ModelPool().generation(Task.TEXT_TO_VIDEO, _profile(tmp_path, 'attention_backend = "native"'))
     assert backend.generate(_request()).shape == (5, 64, 64, 3)
+
+
+def _offloaded(tmp_path: Path, offload: str) -> Profile:
+    profile = load_profile(TINY)
+    return profile.model_copy(update={"offload": Offload.model_validate({"mode": offload})})
+
+
+@pytest.mark.slow  # loads a second tiny pipeline
+def test_group_offloading_installs_its_hooks_on_every_model_and_leaves_the_latents_as_they_were(
+    tmp_path: Path, pool: ModelPool, tiny: Profile
+) -> None:
+    from diffusers.hooks import HookRegistry
+
+    plain = pool.generation(Task.TEXT_TO_VIDEO, tiny)
+    grouped = ModelPool().generation(Task.TEXT_TO_VIDEO, _offloaded(tmp_path, "group"))
+    pipe = grouped.pipe  # type: ignore[attr-defined]
+    for part in (pipe.transformer, pipe.text_encoder, pipe.vae):
+        registry = HookRegistry.check_if_exists_or_initialize(part)
+        hooks = [registry] + [
+            HookRegistry.check_if_exists_or_initialize(m) for m in part.modules() if hasattr(m, "_diffusers_hook")
+        ]
+        assert any("group_offloading" in str(list(r.hooks)) for r in hooks), type(part).__name__
+    assert torch.equal(
+        plain.generate(_request(), output_type="latent"), grouped.generate(_request(), output_type="latent")
+    )
+
+
+def test_understanding_runs_with_group_offloading(tmp_path: Path, pool: ModelPool, tiny: Profile) -> None:
+    from unison_agent.tools.backends import UnderstandingRequest
+
+    request = UnderstandingRequest(prompt="what is this?", max_new_tokens=6)
+    plain = pool.understanding(Task.TEXT_UNDERSTANDING, tiny)
+    grouped = ModelPool().understanding(Task.TEXT_UNDERSTANDING, _offloaded(tmp_path, "group"))
+    assert grouped.answer(request) == plain.answer(request)
+
+
+@pytest.mark.slow  # loads and traces a second tiny pipeline
+def test_regional_compile_compiles_each_repeated_block_and_shows_its_warm_up_once_per_size(
+    tmp_path: Path, pool: ModelPool, tiny: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Inductor's C++ compile takes minutes on a CPU: trace with dynamo (the part that meets the hooks) and run the
+    # traced graphs eagerly. The GPU benchmark runs the real thing.
+    compiled: list[str] = []
+    original = torch.nn.Module.compile
+
+    def compile_traced(module: torch.nn.Module, *args: object, **kwargs: object) -> None:
+        compiled.append(type(module).__name__)
+        original(module, *args, **{**kwargs, "backend": "aot_eager"})
+
+    monkeypatch.setattr(torch.nn.Module, "compile", compile_traced)
+    profile = _profile(tmp_path, 'compile = "regional"')
+    pool2 = ModelPool()
+    backend = cast(WanVACEBackend, pool2.generation(Task.TEXT_TO_VIDEO, profile))
+    blocks = backend.pipe.transformer
+    assert compiled.count("WanVACETransformerBlock") == len(blocks.vace_blocks)
+    assert compiled.count("WanTransformerBlock") == len(blocks.blocks)
+
+    events: list[ProgressEvent] = []
+    spec = _spec()
+    for out in ("a", "b"):
+        run(spec, profile=profile, pool=pool2, out_dir=tmp_path / out, on_progress=events.append)
+    stages = [(e.stage, e.done) for e in events if e.stage in ("compile", "denoise")]
+    # compiling is shown on the first run of a size, closed by its first step; the second run goes straight on
+    assert stages == [("compile", 0), ("compile", 1), ("denoise", 1), ("denoise", 2), ("denoise", 1), ("denoise", 2)]
+    assert "64x64x5" in next(e.message for e in events if e.stage == "compile")
+    plain = cast(WanVACEBackend, pool.generation(Task.TEXT_TO_VIDEO, tiny)).generate(_request(), output_type="latent")
+    torch.testing.assert_close(backend.generate(_request(), output_type="latent"), plain, atol=1e-4, rtol=1e-4)
+
+
+class _OutOfMemoryPipe:
+    """The tiny pipeline, except that its first ``fail`` calls run out of memory in ``stage``."""
+
+    def __init__(self, pipe: Any, fail: int, stage: str) -> None:
+        self._pipe, self.fail, self.stage = pipe, fail, stage
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pipe, name)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        if self.fail:
+            self.fail -= 1
+            steps = kwargs["num_inference_steps"] if self.stage == "decode" else 1
+            for i in range(steps):  # the steps that ran before memory ran out
+                kwargs["callback_on_step_end"](self._pipe, i, 0, {})
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return self._pipe(**kwargs)
+
+
+def _spec(task: Task = Task.TEXT_TO_VIDEO) -> TaskSpec:
+    return TaskSpec(task=task, prompt="a red fox", width=64, height=64, num_frames=5, seed=3, steps=2)
+
+
+@pytest.mark.slow  # loads a second tiny pipeline
+@pytest.mark.parametrize(
+    ("stage", "lever", "first", "second"),
+    [("denoise", "group offloading", "group", "tiling"), ("decode", "VAE tiling", "tiling", "group")],
+)
+def test_running_out_of_memory_runs_again_once_with_the_lever_for_where_it_happened(
+    tmp_path: Path, stage: str, lever: str, first: str, second: str
+) -> None:
+    backend = cast(WanVACEBackend, ModelPool().generation(Task.TEXT_TO_VIDEO, load_profile(TINY)))
+    real = backend.pipe
+    backend.pipe = _OutOfMemoryPipe(real, fail=1, stage=stage)
+    events: list[ProgressEvent] = []
+    result = generate(_spec(), backend, tmp_path / "out", on_progress=events.append)
+    assert len(result.outputs) == 1 and Path(result.outputs[0].path).exists()
+    note = next(n for n in result.notes if "ran again with" in n)
+    what = "denoising" if stage == "denoise" else "decoding"
+    assert note.startswith(f"out of CPU memory while {what} 64x64x5: ran again with {lever}")
+    assert any("out of memory: running again" in e.message for e in events)
+    assert (backend.offload.mode == "group") == (first == "group")
+    assert real.vae.use_tiling == (first == "tiling")
+    # a second lever is left for the next run that runs out; after it, nothing is
+    assert backend.lower_memory(stage) is not None
+    assert backend.offload.mode == "group" and real.vae.use_tiling
+    assert backend.lower_memory(stage) is None
+
+
+@pytest.mark.slow  # loads a second tiny pipeline
+def test_running_out_of_memory_twice_names_the_lowvram_profile_and_the_size_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    backend = cast(WanVACEBackend, ModelPool().generation(Task.TEXT_TO_VIDEO, load_profile(TINY)))
+    backend.pipe = _OutOfMemoryPipe(backend.pipe, fail=2, stage="denoise")
+    out = tmp_path / "out"
+    with pytest.raises(DeviceMemoryError) as failed:
+        generate(_spec(), backend, out)
+    message = str(failed.value)
+    assert "64x64x5" in message and "--profile lowvram" in message and "also after switching on" in message
+    assert "nothing was written" in message and "\n" not in message
+    assert not out.exists() or not any(out.iterdir())
+    # the lowvram profile itself is not suggested to someone already using it
+    backend.pipe.fail = 2
+    with pytest.raises(DeviceMemoryError) as again:
+        generate(_spec(), backend, out, profile_name="lowvram")
+    assert "lowvram" not in str(again.value) and "smaller size or fewer frames" in str(again.value)

@@ -30,10 +30,11 @@ from PIL import Image
 
 import unison_agent.tools.control as control
 from unison_agent import __version__
-from unison_agent.errors import InputError, ModelUnavailableError, RunCancelled
+from unison_agent.errors import DeviceMemoryError, InputError, ModelUnavailableError, RunCancelled
 from unison_agent.media import Look, probe
 from unison_agent.spec import ControlType, Media, Role, Task, TaskSpec, duration_for_frames
 from unison_agent.tools.backends import ExtractorBackend, GenerationBackend, GenerationRequest, VaceOptions
+from unison_agent.tools.backends.caches import refusal
 from unison_agent.tools.frames import binarise, fit, open_image, read_video
 from unison_agent.tools.outputs import resample, slug, unique_path, write_mp4, write_png
 from unison_agent.tools.results import Artifact, Progress, ProgressEvent, RunResult
@@ -346,6 +347,9 @@ def generate(
         out_spec, made_fps = _resampled(spec, run_spec, notes), run_spec.fps
     steps = run_spec.steps
     n_out = run_spec.num_outputs
+    refused = refusal(opts.cache, run_spec.task)  # the backend runs this task without the cache; say so
+    if refused is not None:
+        notes.append(refused)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     outputs: list[Artifact] = []
@@ -365,6 +369,7 @@ def generate(
                 mask=cond.mask,
                 references=cond.references,
                 conditioning_scale=opts.conditioning_scale,
+                task=run_spec.task,
             )
 
             def on_step(done: int, total: int, _k: int = k) -> None:
@@ -376,7 +381,7 @@ def generate(
 
             if cancel is not None and cancel.is_set():
                 raise RunCancelled("cancelled before generation started")
-            frames = backend.generate(request, on_step=on_step)
+            frames = _generate(backend, request, on_step, emit, notes, profile_name, k + 1, n_out)
             if made_fps is not None:
                 assert out_spec.fps is not None
                 frames = resample(frames, made_fps, out_spec.fps, max_frames=out_spec.num_frames)
@@ -389,6 +394,52 @@ def generate(
             path.with_suffix(".json").unlink(missing_ok=True)
         raise
     return RunResult(spec=out_spec, outputs=outputs, notes=notes, seconds=time.perf_counter() - t0)
+
+
+def _generate(
+    backend: GenerationBackend,
+    request: GenerationRequest,
+    on_step: Callable[[int, int], None],
+    emit: Progress,
+    notes: list[str],
+    profile_name: str,
+    output: int,
+    outputs: int,
+) -> Any:
+    """One generation, with its one-off compile shown as a stage, and one retry with a memory lever switched on
+    when the device runs out of memory (recorded in ``notes``). A second failure names the ``lowvram`` profile
+    and the size that failed."""
+    size = f"{request.width}x{request.height}x{request.num_frames}"
+    step = on_step
+    if backend.warms_up(request):
+        emit(ProgressEvent("compile", 0, 1, output, outputs, message=f"compiling the model for {size} (once)"))
+
+        def step(done: int, total: int) -> None:
+            if done == 1:  # the first step ran the compiled code, so compiling is over
+                emit(ProgressEvent("compile", 1, 1, output, outputs))
+            on_step(done, total)
+
+    try:
+        return backend.generate(request, on_step=step)
+    except DeviceMemoryError as first:
+        lever = backend.lower_memory(first.stage)
+        if lever is None:
+            raise DeviceMemoryError(_out_of_memory(str(first), profile_name, retried=False)) from None
+        notes.append(f"{first}: ran again with {lever}")
+        emit(ProgressEvent("prepare", 0, 1, output, outputs, message=f"out of memory: running again with {lever}"))
+        try:
+            return backend.generate(request, on_step=on_step)
+        except DeviceMemoryError as second:
+            raise DeviceMemoryError(_out_of_memory(str(second), profile_name, retried=True)) from None
+
+
+def _out_of_memory(what: str, profile_name: str, *, retried: bool) -> str:
+    tried = ", also after switching on a memory lever," if retried else ""
+    if profile_name == "lowvram":
+        fix = "ask for a smaller size or fewer frames"
+    else:
+        fix = "use --profile lowvram (group offloading and VAE tiling), or ask for a smaller size or fewer frames"
+    return f"{what}{tried}: it does not fit on this device; {fix}; nothing was written"
 
 
 def _resampled(asked: TaskSpec, made: TaskSpec, notes: list[str]) -> TaskSpec:

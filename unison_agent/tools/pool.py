@@ -46,7 +46,7 @@ class ModelPool:
             json.dumps(entry.options, sort_keys=True),
             profile.device,
             profile.dtype,
-            profile.offload,
+            profile.offload.model_dump_json(),
         )
         with self._lock:
             if key not in self._loaded:

@@ -1,8 +1,10 @@
 """Profiles: which backend and model serve each task, on which device, in which precision.
 
-A profile is a TOML file. Two ship with the package (``default``: the real models; ``tiny``: random-weight
-models built locally, offline, for tests and demos); any other profile is a path to a ``.toml`` file with the
-same layout (see ``profiles/default.toml``, which documents every key). Profiles are validated when loaded, so
+A profile is a TOML file. Four ship with the package: ``default`` (the real models), ``fast`` (default with a
+step cache and compiled blocks), ``lowvram`` (default with group offloading and VAE tiling) and ``tiny``
+(random-weight models built locally, offline, for tests and demos). Any other profile is a path to a ``.toml``
+file with the same layout (see ``profiles/default.toml``, which documents every key), which may start from
+another profile with ``base = "..."``. Profiles are validated when loaded, so
 a typo fails at once with a message that names the key and what is allowed, never halfway through a run.
 """
 
@@ -16,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from unison_agent.spec import ControlType, Task
-from unison_agent.tools.backends import BACKENDS
+from unison_agent.tools.backends import BACKENDS, Offload
 from unison_agent.tools.errors import ProfileError
 
 if sys.version_info >= (3, 11):
@@ -26,7 +28,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = ["BUILTIN_PROFILES", "ModelEntry", "Profile", "load_profile"]
 
-BUILTIN_PROFILES = ("default", "tiny")
+BUILTIN_PROFILES = ("default", "fast", "lowvram", "tiny")
 
 
 class ModelEntry(BaseModel):
@@ -65,10 +67,16 @@ class Profile(BaseModel):
     description: str = ""
     device: str = "auto"
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
-    offload: Literal["none", "model", "sequential"] = "none"
+    offload: Offload = Field(default_factory=Offload)
     models: dict[str, ModelEntry]
     tasks: dict[Task, str]
     extractors: dict[ControlType, str] = Field(default_factory=dict)
+
+    @field_validator("offload", mode="before")
+    @classmethod
+    def _offload_mode(cls, value: Any) -> Any:
+        # `offload = "group"` is short for `offload = { mode = "group" }`
+        return {"mode": value} if isinstance(value, str) else value
 
     @field_validator("device")
     @classmethod
@@ -114,16 +122,16 @@ class Profile(BaseModel):
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a built-in profile by name (``default``, ``tiny``) or a profile file by path.
+    """Load a built-in profile by name (``default``, ``fast``, ``lowvram``, ``tiny``) or a profile file by path.
 
-    Raises :class:`ProfileError` for an unknown name, an unreadable file, bad TOML, or invalid contents; the
-    message names the profile and every problem.
+    A profile may start from another one: ``base = "default"`` (a built-in name, or a path, relative to the
+    file's folder) takes every key of that profile, and the file's own keys replace or extend it, table by table
+    (so ``[models.vace.options]`` with ``compile = "regional"`` keeps the base's other options).
+
+    Raises :class:`ProfileError` for an unknown name, an unreadable file, bad TOML, a base that loops, or invalid
+    contents; the message names the profile and every problem.
     """
-    text, label, name = _read(str(name_or_path))
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"profile {label}: not valid TOML ({e})") from None
+    label, name, data = _data(str(name_or_path), seen=())
     data.setdefault("name", name)
     try:
         return Profile.model_validate(data)
@@ -131,13 +139,46 @@ def load_profile(name_or_path: str | Path) -> Profile:
         raise ProfileError(f"profile {label}: {_explain(e)}") from None
 
 
+def _data(ref: str, seen: tuple[str, ...], folder: Path | None = None) -> tuple[str, str, dict[str, Any]]:
+    """``(label, name, data)`` of profile ``ref``, with its ``base`` chain merged in."""
+    if folder is not None and _looks_like_path(ref) and not Path(ref).expanduser().is_absolute():
+        ref = str(folder / ref)
+    text, label, name = _read(ref)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"profile {label}: not valid TOML ({e})") from None
+    base = data.pop("base", None)
+    if base is None:
+        return label, name, data
+    if not isinstance(base, str):
+        raise ProfileError(f"profile {label}: base must be a profile name or path, not {base!r}")
+    if label in seen:
+        raise ProfileError(f"profile {label}: its base chain loops ({' -> '.join((*seen, label))})")
+    here = None if ref in BUILTIN_PROFILES else Path(ref).expanduser().parent
+    _label, _name, under = _data(base, (*seen, label), here)
+    under.pop("name", None)  # the name is the file's own
+    under.pop("description", None)
+    return label, name, _merged(under, data)
+
+
+def _merged(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` laid on ``under``: tables merge key by key, anything else is replaced."""
+    out = dict(under)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def _read(ref: str) -> tuple[str, str, str]:
     if ref in BUILTIN_PROFILES:
         text = resources.files("unison_agent.tools").joinpath(f"profiles/{ref}.toml").read_text(encoding="utf-8")
         return text, repr(ref), ref
     path = Path(ref).expanduser()
-    looks_like_path = path.suffix.lower() == ".toml" or "/" in ref or "\\" in ref
-    if not looks_like_path:
+    if not _looks_like_path(ref):
         raise ProfileError(
             f"unknown profile {ref!r}; known: {', '.join(BUILTIN_PROFILES)} (or the path to a profile .toml file)"
         )
@@ -147,6 +188,10 @@ def _read(ref: str) -> tuple[str, str, str]:
         raise ProfileError(f"profile file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ProfileError(f"profile file {path} cannot be read ({e.__class__.__name__}: {e})") from None
+
+
+def _looks_like_path(ref: str) -> bool:
+    return ref not in BUILTIN_PROFILES and (ref.lower().endswith(".toml") or "/" in ref or "\\" in ref)
 
 
 def _explain(error: ValidationError) -> str:

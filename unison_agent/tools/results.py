@@ -53,7 +53,7 @@ class RunResult(BaseModel):
         return data
 
 
-Stage = Literal["load", "prepare", "denoise", "decode", "answer", "write"]
+Stage = Literal["load", "prepare", "compile", "denoise", "decode", "answer", "write"]
 
 
 @dataclass(frozen=True)

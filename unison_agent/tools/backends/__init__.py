@@ -24,7 +24,14 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from unison_agent.errors import MissingDependencyError
-from unison_agent.tools.backends.options import DepthOptions, FlowOptions, PoseOptions, QwenVLOptions, VaceOptions
+from unison_agent.tools.backends.options import (
+    DepthOptions,
+    FlowOptions,
+    Offload,
+    PoseOptions,
+    QwenVLOptions,
+    VaceOptions,
+)
 from unison_agent.tools.backends.protocols import (
     Backend,
     ExtractorBackend,
@@ -45,6 +52,7 @@ __all__ = [
     "FlowOptions",
     "GenerationBackend",
     "GenerationRequest",
+    "Offload",
     "PoseOptions",
     "QwenVLOptions",
     "StepCallback",

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from unison_agent.tools.backends import DepthOptions
+from unison_agent.tools.backends import DepthOptions, Offload
 from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device
 
 
@@ -22,7 +22,7 @@ class DepthBackend:
 
     @classmethod
     def load(
-        cls, model: str, *, options: DepthOptions, device: str, dtype: str, offload: str, profile_key: str = ""
+        cls, model: str, *, options: DepthOptions, device: str, dtype: str, offload: Offload, profile_key: str = ""
     ) -> DepthBackend:
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from unison_agent.tools.backends import FlowOptions
+from unison_agent.tools.backends import FlowOptions, Offload
 from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device
 from unison_agent.tools.errors import ModelUnavailableError
 
@@ -57,7 +57,7 @@ class FlowBackend:
 
     @classmethod
     def load(
-        cls, model: str, *, options: FlowOptions, device: str, dtype: str, offload: str, profile_key: str = ""
+        cls, model: str, *, options: FlowOptions, device: str, dtype: str, offload: Offload, profile_key: str = ""
     ) -> FlowBackend:
         """Load ``model`` (a folder, ``tiny:flow`` or ``torchvision:raft_small|raft_large``).
 

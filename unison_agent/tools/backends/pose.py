@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from unison_agent.tools.backends import PoseOptions
+from unison_agent.tools.backends import Offload, PoseOptions
 from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device, resolve_dtype
 
 __all__ = ["COCO_KEYPOINTS", "PoseBackend", "PoseOptions", "build_tiny", "draw_skeleton"]
@@ -118,7 +118,7 @@ class PoseBackend:
 
     @classmethod
     def load(
-        cls, model: str, *, options: PoseOptions, device: str, dtype: str, offload: str, profile_key: str = ""
+        cls, model: str, *, options: PoseOptions, device: str, dtype: str, offload: Offload, profile_key: str = ""
     ) -> PoseBackend:
         """Load the model and its image processor. ``offload`` is ignored: ViTPose-B is ~350 MB.
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from PIL import Image
 
+    from unison_agent.spec import Task
+
 __all__ = [
     "Backend",
     "ExtractorBackend",
@@ -48,6 +50,7 @@ class GenerationRequest:
     mask: list[Image.Image] | None = None
     references: list[Image.Image] = field(default_factory=list)
     conditioning_scale: float = 1.0
+    task: Task | None = None  # what the request is for: a lever that would spoil this task's conditioning is not used
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,17 @@ class GenerationBackend(Protocol):
     fps: int  # the frame rate the model was trained to produce
 
     def generate(self, request: GenerationRequest, *, on_step: StepCallback | None = None) -> Any:
-        """Frames as a uint8 array ``(frames, height, width, 3)``."""
+        """Frames as a uint8 array ``(frames, height, width, 3)``; raises
+        :class:`~unison_agent.errors.DeviceMemoryError` when the device runs out of memory."""
+        ...
+
+    def warms_up(self, request: GenerationRequest) -> bool:
+        """Whether this request first compiles something (a one-off cost the front doors show as a stage)."""
+        ...
+
+    def lower_memory(self, stage: str) -> str | None:
+        """After a :class:`~unison_agent.errors.DeviceMemoryError` in ``stage``: switch on a memory lever not yet
+        on and say which, or None when none is left."""
         ...
 
 

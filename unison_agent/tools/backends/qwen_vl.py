@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
-from unison_agent.tools.backends import QwenVLOptions, UnderstandingRequest
-from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device, resolve_dtype
+from unison_agent.tools.backends import Offload, QwenVLOptions, UnderstandingRequest
+from unison_agent.tools.backends.torch_env import group_offload_kwargs, load_or_explain, resolve_device, resolve_dtype
 
 
 class QwenVLBackend:
@@ -25,12 +25,22 @@ class QwenVLBackend:
 
     @classmethod
     def load(
-        cls, model: str, *, options: QwenVLOptions, device: str, dtype: str, offload: str, profile_key: str = ""
+        cls, model: str, *, options: QwenVLOptions, device: str, dtype: str, offload: Offload, profile_key: str = ""
     ) -> QwenVLBackend:
+        """Load the model and its processor and place them as ``offload`` says (``model``/``sequential``:
+        transformers' ``device_map="auto"``; ``group``: diffusers' group offloading of its blocks). A
+        ``random:<arch>`` model is built at its real size with random weights (see
+        :mod:`unison_agent.tools.random_weights`)."""
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
+        if model.startswith("random:"):
+            from unison_agent.tools.random_weights import build_qwen_vl
+
+            on = dev if offload.mode == "none" else torch.device("cpu")  # offloaded weights wait on the CPU
+            vlm, processor = build_qwen_vl(model, device=on, dtype=dt)
+            return cls(_place(vlm.eval(), offload, dev), processor, options, dev)
 
         def _load(path: str) -> tuple[Any, Any]:
             kwargs: dict[str, Any] = {}
@@ -38,12 +48,11 @@ class QwenVLBackend:
                 kwargs["max_pixels"] = options.max_pixels
             processor = AutoProcessor.from_pretrained(path, **kwargs)
             vlm: Any
-            if offload != "none" and dev.type != "cpu":
+            if offload.mode in ("model", "sequential") and dev.type != "cpu":
                 vlm = AutoModelForImageTextToText.from_pretrained(path, dtype=dt, device_map="auto")
-            else:
-                vlm = AutoModelForImageTextToText.from_pretrained(path, dtype=dt)
-                vlm = vlm.to(dev)
-            return vlm.eval(), processor
+                return vlm.eval(), processor
+            vlm = AutoModelForImageTextToText.from_pretrained(path, dtype=dt)
+            return _place(vlm.eval(), offload, dev), processor
 
         vlm, processor = load_or_explain(model, "qwen-vl", _load)
         return cls(vlm, processor, options, dev)
@@ -80,3 +89,14 @@ class QwenVLBackend:
             out = self.model.generate(**inputs, max_new_tokens=request.max_new_tokens, do_sample=False)
         new_tokens = out[:, inputs["input_ids"].shape[1] :]
         return str(self.processor.batch_decode(new_tokens, skip_special_tokens=True)[0]).strip()
+
+
+def _place(vlm: Any, offload: Offload, dev: torch.device) -> Any:
+    """``vlm`` on ``dev``; with group offloading, its weights wait on the CPU and each group of blocks comes to
+    ``dev`` as it runs (diffusers' hooks, which work on any torch module)."""
+    if offload.mode != "group":
+        return vlm.to(dev)
+    from diffusers.hooks import apply_group_offloading
+
+    apply_group_offloading(vlm, **group_offload_kwargs(offload, dev))
+    return vlm

@@ -9,12 +9,15 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import torch
 
 from unison_agent.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from unison_agent.tools.backends.options import Offload
 
 T = TypeVar("T")
 
@@ -41,6 +44,22 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     if dtype == "auto":
         return {"cuda": torch.bfloat16, "mps": torch.float16}.get(device.type, torch.float32)
     return _DTYPES[dtype]
+
+
+def group_offload_kwargs(offload: Offload, dev: torch.device) -> dict[str, Any]:
+    """diffusers' group-offloading arguments for ``offload`` with weights waiting on the CPU, run on ``dev``."""
+    kwargs: dict[str, Any] = {
+        "onload_device": dev,
+        "offload_device": torch.device("cpu"),
+        "offload_type": f"{offload.level}_level",
+        # streams overlap the next group's copy with this one's compute: CUDA only
+        "use_stream": offload.use_stream and dev.type == "cuda",
+    }
+    if offload.level == "block":
+        kwargs["num_blocks_per_group"] = offload.blocks_per_group
+    if kwargs["use_stream"]:
+        kwargs["record_stream"] = True  # frees each group's GPU copy as soon as its last kernel is done
+    return kwargs
 
 
 def load_or_explain(

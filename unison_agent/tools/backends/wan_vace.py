@@ -6,14 +6,18 @@ pictures) at the exact output size; this backend only places the model, seeds it
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import torch
 
-from unison_agent.errors import ModelUnavailableError, one_line
-from unison_agent.tools.backends import GenerationRequest, StepCallback, VaceOptions
-from unison_agent.tools.backends.torch_env import load_or_explain, resolve_device, resolve_dtype
+from unison_agent.errors import DeviceMemoryError, ModelUnavailableError, one_line
+from unison_agent.tools.backends import GenerationRequest, Offload, StepCallback, VaceOptions
+from unison_agent.tools.backends.caches import apply_cache, cache_suspended, refusal
+from unison_agent.tools.backends.torch_env import group_offload_kwargs, load_or_explain, resolve_device, resolve_dtype
+
+_CPU = torch.device("cpu")
 
 
 class WanVACEBackend:
@@ -21,7 +25,7 @@ class WanVACEBackend:
 
     fps = 16  # Wan is trained on 16 fps clips
 
-    def __init__(self, pipe: Any, options: VaceOptions, device: torch.device) -> None:
+    def __init__(self, pipe: Any, options: VaceOptions, device: torch.device, offload: Offload | None = None) -> None:
         self.pipe = pipe
         self.options = options
         self.device = device
@@ -29,33 +33,40 @@ class WanVACEBackend:
         #: pipeline constraints: sides divisible by VAE stride x patch size; frames = 4k + 1
         self.size_multiple = int(pipe.vae_scale_factor_spatial * patch)
         self.frame_step = int(pipe.vae_scale_factor_temporal)
+        self.offload = offload or Offload()
+        #: (height, width, frames) already run since load: with ``compile = "regional"`` a new size compiles first
+        self.sizes_run: set[tuple[int, int, int]] = set()
 
     @classmethod
     def load(
-        cls, model: str, *, options: VaceOptions, device: str, dtype: str, offload: str, profile_key: str = ""
+        cls, model: str, *, options: VaceOptions, device: str, dtype: str, offload: Offload, profile_key: str = ""
     ) -> WanVACEBackend:
-        """Load the pipeline (VAE in float32, as Wan advises; the rest in ``dtype``) and place it."""
+        """Load the pipeline (VAE in float32, as Wan advises; the rest in ``dtype``), apply the profile's levers
+        and place it. A ``random:<arch>`` model is built at its real size with random weights, directly on the
+        device (:mod:`unison_agent.tools.random_weights`), for benchmarks that need no download."""
         from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanVACEPipeline
 
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
+        where = f"models.{profile_key}" if profile_key else "wan-vace"
 
         def _load(path: str) -> Any:
             vae = AutoencoderKLWan.from_pretrained(path, subfolder="vae", dtype=torch.float32)
             return WanVACEPipeline.from_pretrained(path, vae=vae, dtype=dt)
 
-        pipe = load_or_explain(model, "wan-vace", _load)
+        if model.startswith("random:"):
+            from unison_agent.tools.random_weights import build_wan_vace
+
+            # built where it will run: moving a 5.7B text encoder there afterwards would first need it on the CPU
+            pipe = build_wan_vace(model, device=dev if offload.mode == "none" else _CPU, dtype=dt)
+        else:
+            pipe = load_or_explain(model, "wan-vace", _load)
         pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=options.flow_shift)
         pipe.set_progress_bar_config(disable=True)  # the front doors draw their own progress
         _pad_masks_per_reference(pipe)
-        _apply_levers(pipe, options, f"models.{profile_key}" if profile_key else "wan-vace")
-        if offload == "model" and dev.type != "cpu":
-            pipe.enable_model_cpu_offload(device=dev)
-        elif offload == "sequential" and dev.type != "cpu":
-            pipe.enable_sequential_cpu_offload(device=dev)
-        else:
-            pipe.to(dev)
-        return cls(pipe, options, dev)
+        _apply_levers(pipe, options, where)
+        _place(pipe, offload, dev)
+        return cls(pipe, options, dev, offload)
 
     def pipeline_kwargs(self, request: GenerationRequest) -> dict[str, Any]:
         """The exact keyword arguments given to the pipeline for ``request`` (the benchmark reuses them)."""
@@ -75,23 +86,67 @@ class WanVACEBackend:
             "generator": torch.Generator("cpu").manual_seed(request.seed),
         }
 
+    def warms_up(self, request: GenerationRequest) -> bool:
+        """Whether running ``request`` first compiles the transformer (``compile = "regional"``: once per size)."""
+        return self.options.compile == "regional" and _size(request) not in self.sizes_run
+
     def generate(
         self, request: GenerationRequest, *, on_step: StepCallback | None = None, output_type: str = "np"
     ) -> Any:
         """Run VACE. Returns uint8 frames ``(num_frames, height, width, 3)``; with ``output_type="latent"`` the
-        final latents as a tensor (tests compare those). Exceptions raised by ``on_step`` stop the run."""
+        final latents as a tensor (tests compare those). Exceptions raised by ``on_step`` stop the run.
+
+        Raises :class:`DeviceMemoryError` when the device runs out of memory (its ``stage`` says whether while
+        denoising or decoding; see :meth:`lower_memory`), with the memory the failed run held given back."""
         kwargs = self.pipeline_kwargs(request)
+        denoised = False
 
         def step_end(pipe: Any, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            nonlocal denoised
+            denoised = i + 1 == request.steps
             if on_step is not None:
                 on_step(i + 1, request.steps)
             return tensors
 
-        with torch.inference_mode():
-            out = self.pipe(**kwargs, output_type=output_type, callback_on_step_end=step_end).frames
+        refused = refusal(self.options.cache, request.task) if request.task is not None else None
+        try:
+            with torch.inference_mode(), cache_suspended(self.pipe) if refused else nullcontext():
+                out = self.pipe(**kwargs, output_type=output_type, callback_on_step_end=step_end).frames
+        except torch.OutOfMemoryError as e:
+            del e  # its traceback holds the failed run's tensors
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            stage = "decode" if denoised else "denoise"
+            raise DeviceMemoryError(
+                f"out of {self.device.type.upper()} memory while {'decoding' if denoised else 'denoising'} "
+                f"{request.width}x{request.height}x{request.num_frames}",
+                stage=stage,
+            ) from None
+        self.sizes_run.add(_size(request))
         if output_type == "latent":
             return out
         return to_uint8(out[0])
+
+    def lower_memory(self, stage: str) -> str | None:
+        """Switch on the memory lever that most helps a run that ran out of memory in ``stage`` (``denoise``:
+        group offloading of the models; ``decode``: VAE tiling), or the other one when that is already on.
+        Returns what was switched on, or None when both already are."""
+        order = ["tiling", "group"] if stage == "decode" else ["group", "tiling"]
+        for lever in order:
+            if lever == "group" and self.offload.mode != "group":
+                if self.offload.mode != "none":  # model/sequential offload hooks and group hooks do not mix
+                    self.pipe.remove_all_hooks()
+                self.offload = Offload(mode="group")
+                self.pipe.enable_group_offload(**group_offload_kwargs(self.offload, self.device))
+                return "group offloading (blocks moved to the GPU as they run)"
+            if lever == "tiling" and not self.pipe.vae.use_tiling:
+                self.pipe.vae.enable_tiling()
+                return "VAE tiling (the video decoded in tiles)"
+        return None
+
+
+def _size(request: GenerationRequest) -> tuple[int, int, int]:
+    return request.height, request.width, request.num_frames
 
 
 def to_uint8(frames: np.ndarray) -> np.ndarray:
@@ -124,6 +179,12 @@ def _apply_levers(pipe: Any, options: VaceOptions, where: str) -> None:
         pipe.vae.enable_tiling()
     if options.vae_slicing:
         pipe.vae.enable_slicing()
+    # the cache's hooks go on before compiling, so that the compiled blocks are the hooked ones
+    apply_cache(pipe, options.cache, options.parsed_cache_settings(), where)
+    if options.compile == "regional":
+        # Each repeated block (Wan's 30 and VACE's 15 share two classes) is compiled once, on its first call. Not
+        # fullgraph: cache and group-offload hooks wrap the blocks and break the graph, which dynamo then allows.
+        pipe.transformer.compile_repeated_blocks(fullgraph=False)
     if options.attention_backend != "native":
         try:
             pipe.transformer.set_attention_backend(options.attention_backend)
@@ -132,3 +193,18 @@ def _apply_levers(pipe: Any, options: VaceOptions, where: str) -> None:
                 f"{where}: attention_backend {options.attention_backend!r} cannot be used here ({one_line(e, 200)}); "
                 "use 'native' (works everywhere) or install what it needs"
             ) from None
+
+
+def _place(pipe: Any, offload: Offload, dev: torch.device) -> None:
+    """Put the pipeline on ``dev``, or install the offload hooks that bring each part there when it runs.
+
+    ``model`` and ``sequential`` need a GPU to offload from (on a CPU they place the model as ``none``). Group
+    offloading is installed on a CPU too, where its hooks move nothing, so the profile runs the same code there."""
+    if offload.mode == "group":
+        pipe.enable_group_offload(**group_offload_kwargs(offload, dev))
+    elif offload.mode == "model" and dev.type != "cpu":
+        pipe.enable_model_cpu_offload(device=dev)
+    elif offload.mode == "sequential" and dev.type != "cpu":
+        pipe.enable_sequential_cpu_offload(device=dev)
+    else:
+        pipe.to(dev)

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed-dev
 SHARED ?= ../shared
 
-.PHONY: demo test test-fast lint bench clean train-planner
+.PHONY: demo test test-fast lint bench bench-gpu clean train-planner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test-fast: $(DEV)
 bench: $(DEV)
 	$(BIN)/python scripts/bench_planner.py --shared $(SHARED)
 	$(BIN)/python scripts/bench_tools.py
+	$(BIN)/python scripts/bench_caches.py
+	$(BIN)/python scripts/bench_gpu.py --smoke
+
+# The full-size GPU benchmark (random weights at the real sizes, no download): run on a CUDA machine.
+bench-gpu: $(DEV)
+	$(BIN)/python scripts/bench_gpu.py
 
 # Rebuild the planner's decision model (unison_agent/planning/data/decision_model.*) from data/planning/corpus/.
 train-planner: $(DEV)

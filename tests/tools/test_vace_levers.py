@@ -4,6 +4,7 @@ nothing the output is conditioned on, and a value that cannot be used is refused
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -11,9 +12,9 @@ import pytest
 import torch
 
 from unison_agent.errors import DeviceMemoryError, ModelUnavailableError, ProfileError
-from unison_agent.spec import Task, TaskSpec
+from unison_agent.spec import Input, Media, Role, Task, TaskSpec
 from unison_agent.tools import ModelPool, Profile, load_profile, run
-from unison_agent.tools.backends import GenerationRequest, Offload
+from unison_agent.tools.backends import GenerationRequest, Offload, caches
 from unison_agent.tools.backends.options import ATTENTION_BACKENDS
 from unison_agent.tools.backends.wan_vace import WanVACEBackend
 from unison_agent.tools.generation import generate
@@ -161,8 +162,10 @@ class _OutOfMemoryPipe:
         return self._pipe(**kwargs)
 
 
-def _spec(task: Task = Task.TEXT_TO_VIDEO) -> TaskSpec:
-    return TaskSpec(task=task, prompt="a red fox", width=64, height=64, num_frames=5, seed=3, steps=2)
+def _spec(task: Task = Task.TEXT_TO_VIDEO, inputs: list[Input] | None = None) -> TaskSpec:
+    return TaskSpec(
+        task=task, prompt="a red fox", inputs=inputs or [], width=64, height=64, num_frames=5, seed=3, steps=2
+    )
 
 
 @pytest.mark.slow  # loads a second tiny pipeline
@@ -209,3 +212,33 @@ def test_running_out_of_memory_twice_names_the_lowvram_profile_and_the_size_and_
     with pytest.raises(DeviceMemoryError) as again:
         generate(_spec(), backend, out, profile_name="lowvram")
     assert "lowvram" not in str(again.value) and "smaller size or fewer frames" in str(again.value)
+
+
+@pytest.mark.slow  # loads a second tiny pipeline
+def test_a_cache_refused_for_a_task_is_left_off_for_that_task_only_and_the_output_says_so(
+    tmp_path: Path, pool: ModelPool, tiny: Profile, monkeypatch: pytest.MonkeyPatch, media: Callable[..., str]
+) -> None:
+    monkeypatch.setitem(
+        caches.REFUSALS, ("first_block", Task.IMAGE_TO_VIDEO), caches.Refusal("drops the first frame", "cos 0.1")
+    )
+    cached = cast(
+        WanVACEBackend, ModelPool().generation(Task.TEXT_TO_VIDEO, _profile(tmp_path, 'cache = "first_block"'))
+    )
+    plain = cast(WanVACEBackend, pool.generation(Task.TEXT_TO_VIDEO, tiny))
+
+    def latents(backend: WanVACEBackend, task: Task) -> torch.Tensor:
+        request = GenerationRequest(
+            prompt="a red fox", width=64, height=64, num_frames=5, seed=3, steps=8, guidance_scale=5.0, task=task
+        )
+        return cast(torch.Tensor, backend.generate(request, output_type="latent"))
+
+    # refused for image_to_video: exactly the uncached run; text_to_video keeps the cache (it skips steps here)
+    assert torch.equal(latents(cached, Task.IMAGE_TO_VIDEO), latents(plain, Task.IMAGE_TO_VIDEO))
+    assert not torch.equal(latents(cached, Task.TEXT_TO_VIDEO), latents(plain, Task.TEXT_TO_VIDEO))
+    options = cached.options
+    first = Input(path=media("start.png", "photo"), media=Media.IMAGE, role=Role.FIRST_FRAME)
+    refused = generate(_spec(Task.IMAGE_TO_VIDEO, inputs=[first]), cached, tmp_path, options=options)
+    kept = generate(_spec(), cached, tmp_path, options=options)
+    note = "cache first_block is not used for image_to_video: it drops the first frame (measured: cos 0.1)"
+    assert note in refused.notes
+    assert not any("cache" in note for note in kept.notes)

@@ -128,7 +128,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "-p",
         default="default",
         metavar="NAME",
-        help="default (real models), tiny (offline random weights), or a profile .toml path (default: default)",
+        help="default (real models), fast, lowvram, bench (full-size random weights), tiny (offline random weights), "
+        "or a profile .toml path (default: default)",
     )
     r.add_argument("--out", "-o", default="unison_out", metavar="DIR", help="folder for outputs (default: unison_out)")
     r.add_argument("--json", action="store_true", help="print one JSON object with the spec and the result")

@@ -39,7 +39,7 @@ def test_builtin_profiles_map_every_task_and_share_one_generation_model() -> Non
 
 
 def test_unknown_profile_name_lists_the_known_ones() -> None:
-    with pytest.raises(ProfileError, match=r"unknown profile 'fastest'; known: default, fast, lowvram, tiny"):
+    with pytest.raises(ProfileError, match=r"unknown profile 'fastest'; known: default, fast, lowvram, bench, tiny"):
         load_profile("fastest")
 
 
@@ -128,7 +128,7 @@ def test_a_base_chain_that_loops_is_refused_naming_the_loop(tmp_path: Path) -> N
 
 
 def test_an_unknown_base_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ProfileError, match=r"unknown profile 'fastest'; known: default, fast, lowvram, tiny"):
+    with pytest.raises(ProfileError, match=r"unknown profile 'fastest'; known: default, fast, lowvram, bench, tiny"):
         load_profile(_write(tmp_path, 'base = "fastest"\n'))
 
 
@@ -150,3 +150,13 @@ def test_offload_is_a_mode_name_or_a_table() -> None:
     assert load_profile("default").offload.mode == "none"
     lowvram = load_profile("lowvram").offload
     assert (lowvram.mode, lowvram.blocks_per_group, lowvram.use_stream) == ("group", 1, True)
+
+
+def test_the_bench_profile_is_default_with_random_weights_at_full_size() -> None:
+    from unison_agent.tools.random_weights import random_weights_profile
+
+    bench, default = load_profile("bench"), load_profile("default")
+    swapped = random_weights_profile(default)
+    assert {k: m.model for k, m in bench.models.items()} == {k: m.model for k, m in swapped.models.items()}
+    assert bench.models["vace"].model == "random:wan2.1-vace-1.3b"
+    assert bench.models["vace"].options == default.models["vace"].options and bench.tasks == default.tasks

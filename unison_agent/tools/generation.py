@@ -435,7 +435,7 @@ def _generate(
 
 def _out_of_memory(what: str, profile_name: str, *, retried: bool) -> str:
     tried = ", also after switching on a memory lever," if retried else ""
-    if profile_name == "lowvram":
+    if profile_name.partition("+")[0] == "lowvram":  # lowvram itself, or lowvram+random (the GPU benchmark)
         fix = "ask for a smaller size or fewer frames"
     else:
         fix = "use --profile lowvram (group offloading and VAE tiling), or ask for a smaller size or fewer frames"

@@ -1,8 +1,9 @@
 """Profiles: which backend and model serve each task, on which device, in which precision.
 
-A profile is a TOML file. Four ship with the package: ``default`` (the real models), ``fast`` (default with a
-step cache and compiled blocks), ``lowvram`` (default with group offloading and VAE tiling) and ``tiny``
-(random-weight models built locally, offline, for tests and demos). Any other profile is a path to a ``.toml``
+A profile is a TOML file. Five ship with the package: ``default`` (the real models), ``fast`` (default with a
+step cache and compiled blocks), ``lowvram`` (default with group offloading and VAE tiling), ``bench`` (default's
+architectures at full size with random weights, to measure GPU time and memory offline) and ``tiny`` (tiny
+random-weight models built locally, offline, for tests and demos). Any other profile is a path to a ``.toml``
 file with the same layout (see ``profiles/default.toml``, which documents every key), which may start from
 another profile with ``base = "..."``. Profiles are validated when loaded, so
 a typo fails at once with a message that names the key and what is allowed, never halfway through a run.
@@ -28,7 +29,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = ["BUILTIN_PROFILES", "ModelEntry", "Profile", "load_profile"]
 
-BUILTIN_PROFILES = ("default", "fast", "lowvram", "tiny")
+BUILTIN_PROFILES = ("default", "fast", "lowvram", "bench", "tiny")
 
 
 class ModelEntry(BaseModel):
@@ -122,7 +123,8 @@ class Profile(BaseModel):
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a built-in profile by name (``default``, ``fast``, ``lowvram``, ``tiny``) or a profile file by path.
+    """Load a built-in profile by name (``default``, ``fast``, ``lowvram``, ``bench``, ``tiny``) or a profile file
+    by path.
 
     A profile may start from another one: ``base = "default"`` (a built-in name, or a path, relative to the
     file's folder) takes every key of that profile, and the file's own keys replace or extend it, table by table

@@ -370,6 +370,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         return _fail(f"--size {args.size!r} is not WxH (e.g. 832x480)", command="calibrate")
     if out.exists() and not args.force:
         return _fail(f"{out} already exists; give --force to replace it", command="calibrate")
+    if not out.parent.is_dir():  # known before minutes of model loading and generation, not after
+        return _fail(f"--out {out}: folder {out.parent} does not exist", command="calibrate")
     try:
         profile = load_profile(args.profile)
         key, entry = profile.model_for(Task.TEXT_TO_VIDEO)
@@ -403,9 +405,15 @@ def _calibrate(args: argparse.Namespace) -> int:
     run = f"{steps} steps, {width}x{height}x{frames}"
     header = f"# {args.profile} with MagCache, ratios measured by `unison calibrate` ({run})\n"
     # Written beside the target and renamed over it: a reader never sees half a profile.
-    with tempfile.NamedTemporaryFile("w", dir=out.parent or ".", suffix=".part", delete=False) as tmp:
-        tmp.write(header + tomli_w.dumps(data))
-    os.replace(tmp.name, out)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        tmp.write_text(header + tomli_w.dumps(data), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        return _fail(
+            f"--out {out}: cannot write there ({e.strerror or e}); nothing was written", EXIT_FAILED, "calibrate"
+        )
     _say(f"wrote {out}: models.{key} cache = mag, {len(ratios)} ratios")
     return EXIT_OK
 

@@ -390,3 +390,22 @@ def test_unison_calibrate_writes_a_profile_that_loads_and_runs_with_mag(
     assert backend.generate(_request(steps=6)).shape == (5, H, W, 3)
     again = subprocess.run(args, capture_output=True, text=True, timeout=240)
     assert again.returncode != 0 and "already exists" in again.stderr and "--force" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "{tmp}/missing/mag.toml"], "folder {tmp}/missing does not exist"),
+        (["--out", "{tmp}/mag.toml", "--size", "832"], "--size '832' is not WxH"),
+        (["--out", "{tmp}/mag.toml", "--profile", "fastest"], "unknown profile 'fastest'"),
+    ],
+)
+def test_unison_calibrate_refuses_bad_arguments_before_loading_a_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    from unison_agent.cli import main
+
+    code = main(["calibrate", "--profile", "tiny", *(a.format(tmp=tmp_path) for a in args)])
+    err = capsys.readouterr().err
+    assert code != 0 and message.format(tmp=tmp_path) in err and "\n" not in err.strip()
+    assert list(tmp_path.iterdir()) == []

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from unison_agent.spec import Task
 from unison_agent.tools import ModelUnavailableError, load_profile
 from unison_agent.tools.random_weights import (
     QWEN_VL_TEXT,
@@ -247,3 +248,14 @@ def test_random_weights_profile_keeps_the_profile_and_swaps_only_the_models(smok
         default.tasks,
         default.extractors,
     )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU would run it")
+@pytest.mark.parametrize("task", [Task.TEXT_TO_VIDEO, Task.IMAGE_UNDERSTANDING])
+def test_a_full_size_random_model_is_refused_on_a_cpu_before_anything_is_built(task: Task) -> None:
+    from unison_agent.tools import ModelPool
+
+    pool = ModelPool()
+    with pytest.raises(ModelUnavailableError, match=r"full-size model with random .*for measuring a GPU.*:smoke"):
+        pool.for_task(task, load_profile("bench").model_copy(update={"device": "cpu"}))
+    assert pool.loads == []

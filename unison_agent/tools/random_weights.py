@@ -209,6 +209,18 @@ def parse(model: str) -> tuple[str, bool]:
     return arch, smoke
 
 
+def needs_gpu(model_id: str, run_device: torch.device) -> None:
+    """Refuse a full-size ``random:`` model that would run on a CPU: the 5.7B-parameter text encoder alone takes
+    23 GB in float32 (a CPU's default dtype) and a step at 832x480x81 takes many minutes there. Raises
+    ModelUnavailableError saying what to use instead; a ``:smoke`` model passes."""
+    arch, smoke = parse(model_id)
+    if not smoke and run_device.type not in ("cuda", "mps"):
+        raise ModelUnavailableError(
+            f"{model_id} is the full-size model with random weights, for measuring a GPU, and this run is on the "
+            f"{run_device.type.upper()}; use {PREFIX}{arch}{SMOKE} (scaled down) or --profile tiny here"
+        )
+
+
 def build_wan_vace(model_id: str, *, device: torch.device, dtype: torch.dtype) -> Any:
     """A ``WanVACEPipeline`` with random weights for ``random:wan2.1-vace-1.3b[:smoke]``: VAE in float32, the rest
     in ``dtype`` (diffusers' float32 modules in float32), every tensor created on ``device``. Raises

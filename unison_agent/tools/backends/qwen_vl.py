@@ -36,9 +36,11 @@ class QwenVLBackend:
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
         if model.startswith("random:"):
-            from unison_agent.tools.random_weights import build_qwen_vl
+            from unison_agent.tools.random_weights import build_qwen_vl, needs_gpu
 
-            on = dev if offload.mode == "none" else torch.device("cpu")  # offloaded weights wait on the CPU
+            needs_gpu(model, dev)
+            # offloaded weights wait on the CPU (model/sequential here place the random model whole, as none)
+            on = dev if offload.mode == "none" else torch.device("cpu")
             vlm, processor = build_qwen_vl(model, device=on, dtype=dt)
             return cls(_place(vlm.eval(), offload, dev), processor, options, dev)
 

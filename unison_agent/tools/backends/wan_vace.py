@@ -55,8 +55,9 @@ class WanVACEBackend:
             return WanVACEPipeline.from_pretrained(path, vae=vae, dtype=dt)
 
         if model.startswith("random:"):
-            from unison_agent.tools.random_weights import build_wan_vace
+            from unison_agent.tools.random_weights import build_wan_vace, needs_gpu
 
+            needs_gpu(model, dev)
             # built where it will run: moving a 5.7B text encoder there afterwards would first need it on the CPU
             pipe = build_wan_vace(model, device=dev if offload.mode == "none" else _CPU, dtype=dt)
         else:

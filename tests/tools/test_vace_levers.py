@@ -242,3 +242,43 @@ def test_a_cache_refused_for_a_task_is_left_off_for_that_task_only_and_the_outpu
     note = "cache first_block is not used for image_to_video: it drops the first frame (measured: cos 0.1)"
     assert note in refused.notes
     assert not any("cache" in note for note in kept.notes)
+
+
+def _tiny_on(base: str, tmp_path: Path) -> Profile:
+    """Profile ``base`` (its levers, offload and options) with the tiny profile's models."""
+    path = tmp_path / f"tiny-{base}.toml"
+    tiny = load_profile(TINY)
+    models = "".join(f'[models.{key}]\nmodel = "{entry.model}"\n' for key, entry in tiny.models.items())
+    path.write_text(
+        f'base = "{base}"\n{models}[models.vace.options]\nsteps = 2\n[models.flow.options]\nmax_side = 256\n'
+    )
+    return load_profile(path)
+
+
+@pytest.mark.slow  # loads two more tiny pipelines
+def test_the_fast_and_lowvram_profiles_load_and_run_with_the_tiny_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = torch.nn.Module.compile  # inductor takes minutes on a CPU: trace with dynamo, run eagerly
+
+    def traced(module: torch.nn.Module, *args: object, **kwargs: object) -> None:
+        original(module, *args, **{**kwargs, "backend": "aot_eager"})
+
+    monkeypatch.setattr(torch.nn.Module, "compile", traced)
+    for base in ("fast", "lowvram"):
+        profile = _tiny_on(base, tmp_path)
+        pool = ModelPool()
+        result = run(_spec(), profile=profile, pool=pool, out_dir=tmp_path / base)
+        assert len(result.outputs) == 1 and Path(result.outputs[0].path).stat().st_size > 0
+        backend = cast(WanVACEBackend, pool.generation(Task.TEXT_TO_VIDEO, profile))
+        if base == "fast":
+            assert caches.applied_cache(backend.pipe) == "first_block" and backend.options.compile == "regional"
+        else:
+            assert backend.offload.mode == "group" and backend.pipe.vae.use_tiling
+        answer = run(
+            TaskSpec(task=Task.TEXT_UNDERSTANDING, prompt="what is a fox?"),
+            profile=profile,
+            pool=pool,
+            out_dir=tmp_path,
+        )
+        assert answer.text is not None

@@ -72,7 +72,7 @@ def test_unusable_attachment_exits_2_naming_the_file_and_writes_nothing(
 
 def test_unknown_profile_exits_2_listing_the_known_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _cli(["run", "a red fox", "--profile", "turbo", "--out", str(tmp_path / "o")], capsys)
-    assert code == 2 and "unknown profile 'turbo'; known: default, tiny" in err
+    assert code == 2 and "unknown profile 'turbo'; known: default, fast, lowvram, bench, tiny" in err
 
 
 def test_a_missing_attachment_is_asked_for_not_invented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -164,6 +164,7 @@ def test_qwen_vl_3b_has_the_parameters_of_its_public_config_in_bfloat16() -> Non
     assert max(ids) < t["vocab_size"] and model.config.image_token_id < t["vocab_size"]
 
 
+@pytest.mark.slow  # builds the smoke pipeline (about a second)
 def test_smoke_wan_vace_generates_a_clip_on_the_cpu() -> None:
     pipe = build_wan_vace("random:wan2.1-vace-1.3b:smoke", device=CPU, dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
@@ -194,6 +195,7 @@ def test_smoke_qwen_vl_answers_about_a_picture_on_the_cpu() -> None:
     assert out.shape[1] == inputs["input_ids"].shape[1] + 3
 
 
+@pytest.mark.slow  # builds the smoke pipeline (about a second)
 def test_two_builds_are_equal_and_leave_the_callers_random_state_alone() -> None:
     torch.manual_seed(123)
     before = torch.random.get_rng_state()

@@ -16,8 +16,6 @@ Runs: tiny profile, 64x64, 8 steps, CFG 5 (16 transformer calls), enough for eve
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -376,13 +374,14 @@ def test_mag_ratios_calibrated_for_8_steps_serve_a_6_step_run_resampled(backend:
 
 @pytest.mark.slow  # a subprocess that loads the tiny models, then a run of the written profile
 def test_unison_calibrate_writes_a_profile_that_loads_and_runs_with_mag(
-    tmp_path: Path, offline_tiny_cache: Path
+    tmp_path: Path, offline_tiny_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from unison_agent.cli import main
+
     out = tmp_path / "fast-tiny.toml"
-    args = [sys.executable, "-m", "unison_agent.cli", "calibrate", "--profile", "tiny", "--out", str(out)]
-    args += ["--steps", "6", "--size", "64x64", "--frames", "5"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr
+    args = ["calibrate", "--profile", "tiny", "--out", str(out), "--steps", "6", "--size", "64x64", "--frames", "5"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert f"wrote {out}: models.vace cache = mag, 6 ratios" in capsys.readouterr().out
     profile = load_profile(str(out))
     options = profile.models["vace"].options
     assert options["cache"] == "mag" and len(options["cache_settings"]["mag_ratios"]) == 6
@@ -390,8 +389,9 @@ def test_unison_calibrate_writes_a_profile_that_loads_and_runs_with_mag(
     backend = ModelPool().generation(Task.TEXT_TO_VIDEO, profile)
     assert applied_cache(backend.pipe) == "mag"
     assert backend.generate(_request(steps=6)).shape == (5, H, W, 3)
-    again = subprocess.run(args, capture_output=True, text=True, timeout=240)
-    assert again.returncode != 0 and "already exists" in again.stderr and "--force" in again.stderr
+    assert main(args) == 2
+    refused = capsys.readouterr().err
+    assert "already exists" in refused and "--force" in refused
 
 
 @pytest.mark.parametrize(

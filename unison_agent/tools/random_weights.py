@@ -43,6 +43,7 @@ __all__ = [
     "build_qwen_vl",
     "build_wan_vace",
     "is_random",
+    "needs_gpu",
     "parse",
     "random_weights_profile",
 ]

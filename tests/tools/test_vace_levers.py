@@ -282,3 +282,39 @@ def test_the_fast_and_lowvram_profiles_load_and_run_with_the_tiny_models(
             out_dir=tmp_path,
         )
         assert answer.text is not None
+
+
+def _groups(module: torch.nn.Module) -> list[set[int]]:
+    """The parameter sets of the group-offloading groups installed on ``module`` and its submodules."""
+    found: dict[int, Any] = {}
+    for part in module.modules():
+        registry = getattr(part, "_diffusers_hook", None)
+        hook = None if registry is None else registry.get_hook("group_offloading")
+        if hook is not None and hook.group is not None:
+            found[id(hook.group)] = hook.group
+    return [
+        {id(p) for m in group.modules for p in m.parameters()} | {id(p) for p in group.parameters or []}
+        for group in found.values()
+    ]
+
+
+@pytest.mark.slow  # loads a second tiny pipeline and VLM
+def test_group_offloading_brings_each_block_of_every_model_on_its_own_not_a_whole_model(tmp_path: Path) -> None:
+    # diffusers' block level groups only a model's direct ModuleLists: UMT5's blocks (inside `encoder`) and
+    # Qwen-VL's (inside `model.language_model` and `model.visual`) would come to the GPU as one group.
+    profile = _offloaded(tmp_path, "group")
+    pool = ModelPool()
+    pipe = cast(WanVACEBackend, pool.generation(Task.TEXT_TO_VIDEO, profile)).pipe
+    vlm = cast(Any, pool.understanding(Task.TEXT_UNDERSTANDING, profile)).model
+    for model, blocks in (
+        (pipe.text_encoder, pipe.text_encoder.encoder.block),
+        (pipe.transformer, pipe.transformer.blocks),
+        (vlm, vlm.model.language_model.layers),
+        (vlm, vlm.model.visual.blocks),
+    ):
+        groups = _groups(model)
+        for block in blocks:  # every block is a group of its own
+            assert {id(p) for p in block.parameters()} in groups, type(model).__name__
+        everything = {id(p) for p in model.parameters()}
+        assert all(group != everything for group in groups)  # no group holds the whole model
+        assert set().union(*groups) == everything  # and every weight is in some group

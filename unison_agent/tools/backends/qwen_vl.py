@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from unison_agent.tools.backends import Offload, QwenVLOptions, UnderstandingRequest
-from unison_agent.tools.backends.torch_env import group_offload_kwargs, load_or_explain, resolve_device, resolve_dtype
+from unison_agent.tools.backends.torch_env import apply_group_offload, load_or_explain, resolve_device, resolve_dtype
 
 
 class QwenVLBackend:
@@ -98,7 +98,5 @@ def _place(vlm: Any, offload: Offload, dev: torch.device) -> Any:
     ``dev`` as it runs (diffusers' hooks, which work on any torch module)."""
     if offload.mode != "group":
         return vlm.to(dev)
-    from diffusers.hooks import apply_group_offloading
-
-    apply_group_offloading(vlm, **group_offload_kwargs(offload, dev))
+    apply_group_offload(vlm, offload, dev)
     return vlm

@@ -62,6 +62,44 @@ def group_offload_kwargs(offload: Offload, dev: torch.device) -> dict[str, Any]:
     return kwargs
 
 
+def apply_group_offload(module: torch.nn.Module, offload: Offload, dev: torch.device) -> None:
+    """Group offloading of ``module`` (weights on the CPU, each group brought to ``dev`` as it runs).
+
+    diffusers' models define their own groups (``enable_group_offload``). For any other model (transformers'
+    text encoder and Qwen-VL) diffusers' block level groups only the ModuleLists that are direct children and
+    moves everything else as one group: UMT5-XXL's 24 blocks sit inside ``encoder``, so the whole 11 GB encoder
+    would come to the GPU at once. Naming the submodules on the way to each ModuleList (``block_modules``) makes
+    every block a group of its own."""
+    kwargs = group_offload_kwargs(offload, dev)
+    enable = getattr(module, "enable_group_offload", None)
+    if enable is not None:
+        enable(**kwargs)
+        return
+    from diffusers.hooks import apply_group_offloading
+
+    if offload.level == "block":
+        kwargs["block_modules"] = block_modules(module) or None
+    apply_group_offloading(module, **kwargs)
+
+
+def block_modules(module: torch.nn.Module) -> list[str]:
+    """The names of the submodules of ``module`` that are not ModuleLists themselves but hold one further down."""
+    names: set[str] = set()
+
+    def holds_a_list(parent: torch.nn.Module) -> bool:
+        found = False
+        for name, child in parent.named_children():
+            if isinstance(child, (torch.nn.ModuleList, torch.nn.Sequential)):
+                found = True
+            elif holds_a_list(child):
+                names.add(name)
+                found = True
+        return found
+
+    holds_a_list(module)
+    return sorted(names)
+
+
 def load_or_explain(
     model: str,
     backend: str,

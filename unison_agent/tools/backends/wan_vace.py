@@ -15,7 +15,7 @@ import torch
 from unison_agent.errors import DeviceMemoryError, ModelUnavailableError, one_line
 from unison_agent.tools.backends import GenerationRequest, Offload, StepCallback, VaceOptions
 from unison_agent.tools.backends.caches import apply_cache, cache_suspended, refusal
-from unison_agent.tools.backends.torch_env import group_offload_kwargs, load_or_explain, resolve_device, resolve_dtype
+from unison_agent.tools.backends.torch_env import apply_group_offload, load_or_explain, resolve_device, resolve_dtype
 
 _CPU = torch.device("cpu")
 
@@ -138,7 +138,7 @@ class WanVACEBackend:
                 if self.offload.mode != "none":  # model/sequential offload hooks and group hooks do not mix
                     self.pipe.remove_all_hooks()
                 self.offload = Offload(mode="group")
-                self.pipe.enable_group_offload(**group_offload_kwargs(self.offload, self.device))
+                _group_offload(self.pipe, self.offload, self.device)
                 return "group offloading (blocks moved to the GPU as they run)"
             if lever == "tiling" and not self.pipe.vae.use_tiling:
                 self.pipe.vae.enable_tiling()
@@ -202,10 +202,18 @@ def _place(pipe: Any, offload: Offload, dev: torch.device) -> None:
     ``model`` and ``sequential`` need a GPU to offload from (on a CPU they place the model as ``none``). Group
     offloading is installed on a CPU too, where its hooks move nothing, so the profile runs the same code there."""
     if offload.mode == "group":
-        pipe.enable_group_offload(**group_offload_kwargs(offload, dev))
+        _group_offload(pipe, offload, dev)
     elif offload.mode == "model" and dev.type != "cpu":
         pipe.enable_model_cpu_offload(device=dev)
     elif offload.mode == "sequential" and dev.type != "cpu":
         pipe.enable_sequential_cpu_offload(device=dev)
     else:
         pipe.to(dev)
+
+
+def _group_offload(pipe: Any, offload: Offload, dev: torch.device) -> None:
+    """Group offloading of every model of the pipeline (as ``pipe.enable_group_offload``, but with the text
+    encoder's blocks as groups: see :func:`apply_group_offload`)."""
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            apply_group_offload(component, offload, dev)

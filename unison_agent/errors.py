@@ -15,7 +15,9 @@ run is not a failure, and front doors report it as a cancellation.
         │   └── UnreadableInputError
         ├── ProfileError         a profile that is unknown or names what does not exist
         ├── ModelUnavailableError
-        └── MissingDependencyError
+        ├── DeviceMemoryError
+        ├── MissingDependencyError
+        └── ExecutorError    the cluster a run was sent to cannot be reached, or failed under it
 
 The planning, media, session and access errors are also ``ValueError`` s, as they were before this base
 existed, so code written against those keeps working. This module imports nothing of ours.
@@ -28,6 +30,7 @@ import os
 __all__ = [
     "AccessError",
     "DeviceMemoryError",
+    "ExecutorError",
     "InputError",
     "MediaError",
     "MissingDependencyError",
@@ -106,6 +109,11 @@ class DeviceMemoryError(ToolError):
 
 class MissingDependencyError(ToolError):
     """A backend needs an optional package that is not installed; the message names the ``pip install``."""
+
+
+class ExecutorError(ToolError):
+    """The executor could not run it: the Ray cluster cannot be reached, a deployment did not come up, or the
+    replica running it died mid-run. Nothing was written; the message says what to do (often: run it again)."""
 
 
 class RunCancelled(Exception):

@@ -1,7 +1,8 @@
-"""The server's worker side: generations run in worker threads, one at a time, in the order the calls came.
+"""The server's worker side: generations run in worker threads, up to ``slots`` at a time (1 for the local
+executor), starting in the order the calls came.
 
 :class:`Working` is the server's line: every call (``run``, a task tool, a job) takes a :class:`Ticket`, waits in
-its worker thread until it is first in line and no run is going, then runs. While it waits it is told its place
+its worker thread until it is first in line and fewer than ``slots`` runs are going, then runs. While it waits it is told its place
 ("queued: position 2 of 3"); while it runs, "step 5 of 40, about 12 s left", the time left from the seconds per
 denoising step measured in this run (from its second step on; at its first, the last rate measured for the same
 profile, if any).
@@ -56,17 +57,22 @@ class Ticket:
 
 
 class Working:
-    """The server's line of calls and the runs in worker threads (one at a time), so that the process can also
-    wait for them before it exits: a stopped run ends at its next step and removes what it was writing, unless
-    the interpreter is gone first.
+    """The server's line of calls and the runs in worker threads (up to ``slots`` at a time), so that the process
+    can also wait for them before it exits: a stopped run ends at its next step and removes what it was writing,
+    unless the interpreter is gone first.
 
-    ``clock`` is what step times are measured with (``time.monotonic``; tests give a clock of their own)."""
+    ``clock`` is what step times are measured with (``time.monotonic``; tests give a clock of their own).
+    ``slots`` is how many calls may run at once: 1 for the local executor (one GPU, one run), the executor's
+    concurrency for one that queues on its own side (a Ray Serve cluster). Raises ValueError when below 1."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1 (calls that may run at once), not {slots}")
         self.clock = clock
+        self.slots = slots
         self._changed = threading.Condition()
         self._line: list[Ticket] = []  # waiting, in the order the calls came
-        self._running: Ticket | None = None
+        self._running: list[Ticket] = []  # in the order they started
         self._threads = 0  # worker threads in turn(), waiting or running
         self._rates: dict[str, float] = {}  # the last seconds per step measured, by profile
 
@@ -75,7 +81,7 @@ class Working:
         """Put ``ticket`` at the end of the line (once; called on the event loop, so the line keeps the calls'
         order whatever order their worker threads start in)."""
         with self._changed:
-            if ticket not in self._line and ticket is not self._running:
+            if ticket not in self._line and ticket not in self._running:
                 self._line.append(ticket)
                 self._changed.notify_all()
 
@@ -103,8 +109,8 @@ class Working:
 
     @contextmanager
     def turn(self, ticket: Ticket, on_wait: Callable[[int, int], None]) -> Iterator[None]:
-        """In the worker thread: wait until ``ticket`` is first in line and no run is going, then hold the worker
-        while the block lasts. ``on_wait(k, n)`` is called (outside the line's lock) each time its place changes.
+        """In the worker thread: wait until ``ticket`` is first in line and a slot is free (fewer than ``slots``
+        runs are going), then hold that slot while the block lasts. ``on_wait(k, n)`` is called (outside the line's lock) each time its place changes.
 
         Raises RunCancelled, without running the block, when its cancel event is set before its turn."""
         self.enter(ticket)
@@ -119,9 +125,9 @@ class Working:
                             self._line.remove(ticket)
                             self._changed.notify_all()
                             raise RunCancelled("cancelled before it started")
-                        if self._running is None and self._line[0] is ticket:
+                        if len(self._running) < self.slots and self._line[0] is ticket:
                             self._line.pop(0)
-                            self._running = ticket
+                            self._running.append(ticket)
                             ticket.running = True
                             break
                         where = self._place(ticket)
@@ -137,7 +143,7 @@ class Working:
                 yield
             finally:
                 with self._changed:
-                    self._running = None
+                    self._running.remove(ticket)
                     ticket.running = False
                     self._changed.notify_all()
         finally:
@@ -153,7 +159,7 @@ class Working:
     def ticket_of(self, job: str) -> Ticket | None:
         """The ticket of job ``job`` while it waits or runs in this server; None otherwise."""
         with self._changed:
-            for ticket in [*self._line, *([self._running] if self._running else [])]:
+            for ticket in [*self._line, *self._running]:
                 if ticket.job == job:
                     return ticket
         return None
@@ -246,8 +252,8 @@ async def in_worker(
     runs: Runs,
     report: Report | None = None,
 ) -> T:
-    """Run ``work(progress)`` in a worker thread in ``ticket``'s turn (after every call that came before it, one
-    at a time); ``progress`` takes the run's progress events, which update the ticket and go to ``report``.
+    """Run ``work(progress)`` in a worker thread in ``ticket``'s turn (once every call that came before it has
+    started, up to ``working.slots`` at a time: 1 for the local executor); ``progress`` takes the run's progress events, which update the ticket and go to ``report``.
 
     When the calling task is cancelled (the client cancelled the call, the session ends), the ticket's cancel
     event is set and this waits for the worker thread to stop (at once when still queued, else at the run's

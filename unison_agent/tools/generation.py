@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Event
@@ -37,7 +37,7 @@ from unison_agent.tools.backends import ExtractorBackend, GenerationBackend, Gen
 from unison_agent.tools.backends.caches import refusal
 from unison_agent.tools.frames import binarise, fit, open_image, read_video
 from unison_agent.tools.outputs import resample, slug, unique_path, write_mp4, write_png
-from unison_agent.tools.results import Artifact, Progress, ProgressEvent, RunResult
+from unison_agent.tools.results import Artifact, Progress, ProgressEvent, RunResult, renamed_inputs
 
 __all__ = ["Conditions", "build_conditions", "generate", "snap_spec"]
 
@@ -302,6 +302,7 @@ def generate(
     profile_name: str = "",
     on_progress: Progress | None = None,
     cancel: Event | None = None,
+    input_names: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run a generation spec and write its outputs into ``out_dir`` (PNG for images, MP4 + JSON sidecar for
     videos; the spec and seed are stored with each). Returns the result with the spec as run.
@@ -345,6 +346,7 @@ def generate(
     out_spec, made_fps = run_spec, None
     if spec.fps is not None and run_spec.fps is not None and spec.fps < run_spec.fps:
         out_spec, made_fps = _resampled(spec, run_spec, notes), run_spec.fps
+    out_spec = renamed_inputs(out_spec, input_names or {})  # the names the caller knows its attachments by
     steps = run_spec.steps
     n_out = run_spec.num_outputs
     refused = refusal(opts.cache, run_spec.task)  # the backend runs this task without the cache; say so

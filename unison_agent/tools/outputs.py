@@ -27,7 +27,16 @@ import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image, PngImagePlugin
 
-__all__ = ["METADATA_KEY", "read_metadata", "resample", "slug", "unique_path", "write_mp4", "write_png"]
+__all__ = [
+    "METADATA_KEY",
+    "read_metadata",
+    "resample",
+    "slug",
+    "unique_path",
+    "write_encoded",
+    "write_mp4",
+    "write_png",
+]
 
 METADATA_KEY = "unison"
 """The PNG ``iTXt`` keyword under which the metadata JSON is stored."""
@@ -147,6 +156,32 @@ def write_mp4(path: Path, frames: np.ndarray, fps: int, metadata: dict[str, Any]
         except BaseException:
             with contextlib.suppress(OSError):
                 sidecar.unlink()
+            raise
+    return path
+
+
+def write_encoded(path: Path, data: bytes, sidecar: bytes | None = None) -> Path:
+    """Write an already encoded file (a PNG or MP4 made elsewhere, e.g. on a Ray replica) to ``path``, and
+    ``sidecar`` (a clip's JSON metadata) beside it as ``path.with_suffix(".json")``, atomically as the writers above
+    do: on any error neither is left behind, and a clip is never seen without its sidecar. Returns ``path``."""
+    path = Path(path)
+    if sidecar is None:
+        with _staged(path) as staged:
+            staged.tmp.write_bytes(data)
+            staged.publish()
+        return path
+    side_path = path.with_suffix(".json")
+    if side_path == path:
+        raise ValueError(f"write_encoded: {path.name} would be its own sidecar")
+    with _staged(side_path) as side, _staged(path) as main:
+        side.tmp.write_bytes(sidecar)
+        main.tmp.write_bytes(data)
+        side.publish()
+        try:
+            main.publish()
+        except BaseException:
+            with contextlib.suppress(OSError):
+                side_path.unlink()
             raise
     return path
 

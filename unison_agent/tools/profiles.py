@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from unison_agent.spec import ControlType, Task
 from unison_agent.tools.backends import BACKENDS, Offload
 from unison_agent.tools.errors import ProfileError
+from unison_agent.tools.serving.settings import RaySettings, parse_executor
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +70,8 @@ class Profile(BaseModel):
     device: str = "auto"
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     offload: Offload = Field(default_factory=Offload)
+    executor: str = "local"  # local | ray | ray://HOST:PORT | ray:ADDRESS (see serving.settings)
+    ray: RaySettings = Field(default_factory=RaySettings)
     models: dict[str, ModelEntry]
     tasks: dict[Task, str]
     extractors: dict[ControlType, str] = Field(default_factory=dict)
@@ -78,6 +81,14 @@ class Profile(BaseModel):
     def _offload_mode(cls, value: Any) -> Any:
         # `offload = "group"` is short for `offload = { mode = "group" }`
         return {"mode": value} if isinstance(value, str) else value
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_form(cls, value: str) -> str:
+        try:
+            return str(parse_executor(value))
+        except ProfileError as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("device")
     @classmethod
@@ -112,6 +123,9 @@ class Profile(BaseModel):
             entry = self.models.get(model_key)
             if entry is not None and BACKENDS[entry.backend].family != "extractor":
                 problems.append(f"[extractors] {ctype.value} = {model_key!r} uses {entry.backend!r}, not an extractor")
+        for model_key in self.ray.deployments:
+            if model_key not in self.models:
+                problems.append(f"[ray.deployments] {model_key!r} is not a [models] entry; known: {known}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from unison_agent.spec import Media, TaskSpec
 
-__all__ = ["Artifact", "Progress", "ProgressEvent", "RunResult"]
+__all__ = ["Artifact", "Progress", "ProgressEvent", "RunResult", "renamed_inputs"]
 
 
 class Artifact(BaseModel):
@@ -69,3 +69,12 @@ class ProgressEvent:
 
 
 Progress = Callable[[ProgressEvent], None]
+
+
+def renamed_inputs(spec: TaskSpec, names: Mapping[str, str]) -> TaskSpec:
+    """``spec`` with each attachment path found in ``names`` replaced by its value (a run on copies of the
+    attachments records the paths the caller knows them by)."""
+    if not names:
+        return spec
+    inputs = [i.model_copy(update={"path": names.get(i.path, i.path)}) for i in spec.inputs]
+    return spec.model_copy(update={"inputs": inputs})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from threading import Event
 
@@ -11,7 +12,7 @@ from unison_agent.tools.backends import ExtractorBackend, QwenVLOptions, VaceOpt
 from unison_agent.tools.generation import generate
 from unison_agent.tools.pool import ModelPool
 from unison_agent.tools.profiles import Profile
-from unison_agent.tools.results import Progress, ProgressEvent, RunResult
+from unison_agent.tools.results import Progress, ProgressEvent, RunResult, renamed_inputs
 from unison_agent.tools.understanding import understand
 
 __all__ = ["run"]
@@ -25,8 +26,12 @@ def run(
     out_dir: str | Path,
     on_progress: Progress | None = None,
     cancel: Event | None = None,
+    input_names: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run ``spec`` with the models of ``profile`` (loaded once per ``pool``), writing files into ``out_dir``.
+
+    ``input_names`` maps attachment paths to the names the result and the files' metadata give them (a Ray
+    replica runs on copies of the caller's files and records the caller's paths).
 
     Raises :class:`InputError` when the spec still misses an attachment or one is unusable,
     :class:`ModelUnavailableError` / :class:`MissingDependencyError` when a model cannot be loaded, and
@@ -45,7 +50,8 @@ def run(
         understanding = pool.understanding(spec.task, profile)
         emit(ProgressEvent("load", 1, 1))
         assert isinstance(options, QwenVLOptions)
-        return understand(spec, understanding, options=options, on_progress=on_progress, cancel=cancel)
+        answered = understand(spec, understanding, options=options, on_progress=on_progress, cancel=cancel)
+        return answered.model_copy(update={"spec": renamed_inputs(answered.spec, input_names or {})})
     backend = pool.generation(spec.task, profile)
     emit(ProgressEvent("load", 1, 1))
 
@@ -69,4 +75,5 @@ def run(
         profile_name=profile.name,
         on_progress=on_progress,
         cancel=cancel,
+        input_names=input_names,
     )

@@ -1,0 +1,286 @@
+"""The ``ray`` executor: a front door's side of the cluster (connect, deploy a profile, run specs, report status).
+
+    executor = RayExecutor(load_profile("tiny"))            # the cluster of this machine, or a new one
+    executor = RayExecutor(profile, address="ray://head:10001")
+    result = executor.run(spec, out_dir="out", on_progress=print, cancel=event)
+
+Connecting: with no address, the cluster this machine belongs to (``ray start``, or ``$RAY_ADDRESS``), else a new
+one started inside this process (it ends with the process). The profile's application is deployed unless it
+is already running (a second front door on the same cluster shares the replicas, and their loaded models).
+
+A replica that dies mid-run (its process killed, its node gone) fails the run with
+:class:`~unison_agent.errors.ExecutorError`: nothing is retried, because a run that killed a replica (out of host
+memory, a driver fault) would likely kill the next one too, and a generation is minutes of GPU time; nothing
+half-written reaches the caller's folder, since outputs are written only from a complete reply. Serve starts a
+replacement replica, and the next request waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Event
+from typing import Any, cast
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from an offline or private cluster
+
+import ray  # after the environment default above
+from ray import serve
+from ray.exceptions import RayActorError
+from ray.serve.exceptions import RequestCancelledError
+from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
+
+from unison_agent.errors import ExecutorError, InputError, RunCancelled, one_line
+from unison_agent.spec import TaskSpec
+from unison_agent.tools.profiles import Profile
+from unison_agent.tools.results import Progress, RunResult
+from unison_agent.tools.serving.deployments import (
+    GATEWAY,
+    app_name,
+    build_app,
+    deployment_options,
+    served_models,
+)
+from unison_agent.tools.serving.settings import ExecutorChoice
+from unison_agent.tools.serving.wire import RunReply, decode_error, pack_request, place_outputs
+
+__all__ = ["AppReport", "RayExecutor", "cluster_report", "connect", "ensure_deployed"]
+
+_POLL_S = 0.25
+
+
+def connect(address: str | None = None) -> bool:
+    """Connect this process to a Ray cluster (once; later calls do nothing) and make sure Serve runs there.
+
+    ``address`` None: the cluster this machine is part of (or ``$RAY_ADDRESS``), else a new local one, which
+    lives as long as this process. Returns True when this call started a new cluster. Raises
+    :class:`ExecutorError` when the given address cannot be reached."""
+    started = False
+    if not ray.is_initialized():
+        common: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+        if address is None:
+            try:
+                ray.init(address="auto", **common)
+            except ConnectionError:  # no cluster on this machine: one for this process
+                ray.init(include_dashboard=False, **common)
+                started = True
+        else:
+            try:
+                ray.init(address=address, **common)
+            except Exception as e:  # ConnectionError, or the client's own errors for a ray:// address
+                raise ExecutorError(
+                    f"cannot reach the Ray cluster at {address}: {one_line(e, 300)}; start it there with "
+                    "`ray start --head`, or check the address"
+                ) from None
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)  # Serve's INFO lines are not the user's business
+    serve.start(proxy_location="Disabled")  # handles only: no HTTP proxy, no port 8000 to clash over
+    return started
+
+
+def ensure_deployed(profile: Profile, report: Callable[[str], None] | None = None) -> DeploymentHandle[Any]:
+    """The gateway of ``profile``'s application, deploying it first unless it is running (or deploying, then
+    waited for). ``report`` is told each change of the replicas while it waits.
+
+    Raises :class:`ExecutorError` when a replica asks for GPUs the cluster does not have, when the deployment
+    fails (a model that cannot be loaded: the message says which and why), or when it is not running within
+    ``[ray] deploy_timeout_s``."""
+    app = app_name(profile)
+    current = serve.status().applications.get(app)
+    if current is None or current.status in ("DEPLOY_FAILED", "DELETING"):
+        gpus = float(ray.cluster_resources().get("GPU", 0.0))
+        for key in served_models(profile):
+            wanted = deployment_options(profile, key, gpus)["ray_actor_options"]["num_gpus"]
+            if wanted > 0 and gpus <= 0:
+                raise ExecutorError(
+                    f"profile {profile.name}: each {key!r} replica asks for {wanted:g} GPU but the Ray cluster has "
+                    f'none; set [ray.deployments.{key}] num_gpus = 0 (or "auto"), or add a node with a GPU'
+                )
+        target = serve.RunTarget(target=build_app(profile, gpus), name=app, route_prefix=None)
+        serve.run_many([target], wait_for_ingress_deployment_creation=False, wait_for_applications_running=False)
+    _wait_running(app, profile.ray.deploy_timeout_s, report or (lambda _line: None))
+    return serve.get_app_handle(app)
+
+
+def _wait_running(app: str, timeout_s: float, report: Callable[[str], None]) -> None:
+    deadline = time.monotonic() + timeout_s
+    told = ""
+    while True:
+        status = serve.status().applications.get(app)
+        if status is not None and status.status == "RUNNING":
+            return
+        if status is not None and status.status == "DEPLOY_FAILED":
+            raise ExecutorError(f"deploying {app} failed: {_why(status)}")
+        line = _summary(status) if status is not None else "starting"
+        if line != told:
+            report(f"deploying {app}: {line}")
+            told = line
+        if time.monotonic() > deadline:
+            raise ExecutorError(
+                f"{app} was not running after {timeout_s:g} s ({line}); a replica may be waiting for resources the "
+                f"cluster lacks (it has {_resources()}) or still loading its model: raise [ray] deploy_timeout_s, "
+                "or see `unison serve status`"
+            )
+        time.sleep(_POLL_S)
+
+
+def _why(status: Any) -> str:
+    """The last line of each failed deployment's message (the replica's exception), else the app's own."""
+    lines = []
+    for name, deployment in status.deployments.items():
+        if deployment.status in ("DEPLOY_FAILED", "UNHEALTHY") and deployment.message:
+            last = [line for line in deployment.message.splitlines() if line.strip()]
+            lines.append(f"{name}: {one_line(last[-1] if last else deployment.message, 400)}")
+    return "; ".join(lines) or one_line(status.message or "no reason given", 400)
+
+
+def _summary(status: Any) -> str:
+    parts = []
+    for name, deployment in status.deployments.items():
+        if name == GATEWAY:
+            continue
+        states = deployment.replica_states or {}
+        running = states.get("RUNNING", 0)
+        total = sum(states.values())
+        parts.append(f"{name} {running}/{total or '?'} replicas running")
+    return ", ".join(parts) or "starting"
+
+
+def _resources() -> str:
+    have = ray.cluster_resources()
+    return ", ".join(f"{have.get(k, 0):g} {k}" for k in ("CPU", "GPU"))
+
+
+@dataclass
+class AppReport:
+    """One unison application on the cluster, as ``unison serve status`` prints it."""
+
+    name: str
+    status: str
+    deployments: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> {replica state: count}
+    message: str = ""
+
+
+def cluster_report() -> list[AppReport]:
+    """Every ``unison-*`` (or gateway-fronted) application on the connected cluster with its replicas' states."""
+    reports = []
+    for name, status in serve.status().applications.items():
+        if GATEWAY not in status.deployments:
+            continue
+        deployments = {
+            d: {str(k): n for k, n in (s.replica_states or {}).items()}
+            for d, s in status.deployments.items()
+            if d != GATEWAY
+        }
+        message = _why(status) if status.status in ("DEPLOY_FAILED", "UNHEALTHY") else ""
+        reports.append(AppReport(name, str(status.status), deployments, message))
+    return reports
+
+
+class RayExecutor:
+    """Runs specs on the Ray Serve application of ``profile`` (see the module docstring).
+
+    ``local_testing``: Serve's in-process testing mode (no cluster: the deployments are plain objects in this
+    process); for unit tests. ``report`` is told the deployment's progress while it comes up."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        address: str | None = None,
+        *,
+        local_testing: bool = False,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.name = str(ExecutorChoice("ray", address))
+        self.concurrency = profile.ray.concurrency
+        self.app = app_name(profile)
+        if local_testing:
+            logging.getLogger("ray.serve").setLevel(logging.WARNING)
+            self.started_cluster = False
+            self.handle = serve.run(build_app(profile), name=self.app, route_prefix=None, _local_testing_mode=True)
+        else:
+            self.started_cluster = connect(address)
+            self.handle = ensure_deployed(profile, report)
+
+    def run(
+        self,
+        spec: TaskSpec,
+        *,
+        out_dir: str | Path,
+        on_progress: Progress | None = None,
+        cancel: Event | None = None,
+    ) -> RunResult:
+        """Run ``spec`` on the cluster and write its outputs into ``out_dir`` (see :class:`Executor`)."""
+        if not spec.ready:
+            needs = ", ".join(r.value for r in spec.missing)
+            raise InputError(f"{spec.task.value} still needs: {needs}; attach the file(s) and run again")
+        if cancel is not None and cancel.is_set():
+            raise RunCancelled("cancelled before it was sent to the cluster")
+        emit = on_progress or (lambda _e: None)
+        key, _entry = self.profile.model_for(spec.task)
+        payload = pack_request(spec, self.profile.ray.files)
+        response = cast(DeploymentResponseGenerator[Any], self.handle.options(stream=True).run.remote(key, payload))
+        finished = threading.Event()
+        watcher = threading.Thread(
+            target=_cancel_when_set, args=(cancel, finished, response), name="ray-cancel", daemon=True
+        )
+        if cancel is not None:
+            watcher.start()
+        reply: RunReply | None = None
+        try:
+            for kind, value in response:
+                if kind == "progress":
+                    emit(value)
+                elif kind == "result":
+                    reply = value
+                else:
+                    raise decode_error(value)
+        except RequestCancelledError:
+            raise RunCancelled("cancelled; the replica stopped at its next step") from None
+        except RayActorError as e:
+            raise ExecutorError(
+                f"the Ray replica running {key!r} ({self.app}) died during the run ({_death(e)}); nothing was "
+                "written. Serve is starting a new replica: run it again (it waits for the replica)"
+            ) from None
+        except BaseException:  # Ctrl-C, or an error of ours: stop the replica's work, which nobody will read
+            response.cancel()
+            raise
+        finally:
+            finished.set()
+            if watcher.is_alive():
+                watcher.join(timeout=5)
+        if cancel is not None and cancel.is_set():
+            raise RunCancelled("cancelled")
+        if reply is None:
+            raise ExecutorError(f"the cluster ended the run on {key!r} without an answer; nothing was written")
+        return place_outputs(reply, out_dir)
+
+    def describe(self) -> dict[str, Any]:
+        """What the gateway says it serves: ``{"app", "models"}``."""
+        described: dict[str, Any] = self.handle.describe.remote().result(timeout_s=60)
+        return described
+
+    def close(self) -> None:
+        """Nothing held: the deployment stays for other front doors (``unison serve`` removes it on exit)."""
+
+
+def _cancel_when_set(cancel: Event | None, finished: threading.Event, response: Any) -> None:
+    """Cancel ``response`` as soon as ``cancel`` is set, unless the run finishes first (checked 10 times a second)."""
+    while cancel is not None and not finished.is_set():
+        if cancel.wait(0.1):
+            if not finished.is_set():
+                response.cancel()
+            return
+
+
+def _death(error: RayActorError) -> str:
+    text = str(error)
+    for reason in ("killed by `ray.kill`", "out of memory", "node", "worker process has died"):
+        if reason in text:
+            return f"its process ended: {reason}"
+    return one_line(text, 200)

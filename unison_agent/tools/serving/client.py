@@ -94,7 +94,7 @@ def ensure_deployed(profile: Profile, report: Callable[[str], None] | None = Non
     if current is None or current.status in ("DEPLOY_FAILED", "DELETING"):
         gpus = float(ray.cluster_resources().get("GPU", 0.0))
         for key in served_models(profile):
-            wanted = deployment_options(profile, key, gpus)["ray_actor_options"]["num_gpus"]
+            wanted = deployment_options(profile, key, gpus)["ray_actor_options"].get("num_gpus", 0.0)
             if wanted > 0 and gpus <= 0:
                 raise ExecutorError(
                     f"profile {profile.name}: each {key!r} replica asks for {wanted:g} GPU but the Ray cluster has "
@@ -177,7 +177,7 @@ def cluster_report() -> list[AppReport]:
             if d != GATEWAY
         }
         message = _why(status) if status.status in ("DEPLOY_FAILED", "UNHEALTHY") else ""
-        reports.append(AppReport(name, str(status.status), deployments, message))
+        reports.append(AppReport(name, str(getattr(status.status, "value", status.status)), deployments, message))
     return reports
 
 

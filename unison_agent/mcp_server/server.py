@@ -222,7 +222,8 @@ class _UnisonMCP(FastMCP):
         super().__init__(*args, **kwargs)
         self.signalled = False  # serving over stdio ended because of SIGTERM or SIGHUP
         self.live_runs: set[Runs] = set()  # one per session being served (the lifespan adds and removes it)
-        self.working = Working()  # the runs of every session in worker threads
+        # The runs of every session in worker threads; slots: how many run at once (the local executor's one).
+        self.working = Working(slots=1)
 
     def run(self, *args: Any, **kwargs: Any) -> None:
         """As FastMCP's ``run``; when it ends, however it ends (Ctrl-C, SIGTERM: the event loop does not wait

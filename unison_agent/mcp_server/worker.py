@@ -2,10 +2,10 @@
 executor), starting in the order the calls came.
 
 :class:`Working` is the server's line: every call (``run``, a task tool, a job) takes a :class:`Ticket`, waits in
-its worker thread until it is first in line and fewer than ``slots`` runs are going, then runs. While it waits it is told its place
-("queued: position 2 of 3"); while it runs, "step 5 of 40, about 12 s left", the time left from the seconds per
-denoising step measured in this run (from its second step on; at its first, the last rate measured for the same
-profile, if any).
+its worker thread until it is first in line and fewer than ``slots`` runs are going, then runs. While it waits it
+is told its place ("queued: position 2 of 3"); while it runs, "step 5 of 40, about 12 s left", the time left from
+the seconds per denoising step measured in this run (from its second step on; at its first, the last rate measured
+for the same profile, if any).
 
 :class:`Runs` holds the cancel events of one MCP session's calls. A cancelled call (the client's
 ``notifications/cancelled``, the session ending, ``cancel_job``) sets its event: a queued call leaves the line
@@ -110,7 +110,8 @@ class Working:
     @contextmanager
     def turn(self, ticket: Ticket, on_wait: Callable[[int, int], None]) -> Iterator[None]:
         """In the worker thread: wait until ``ticket`` is first in line and a slot is free (fewer than ``slots``
-        runs are going), then hold that slot while the block lasts. ``on_wait(k, n)`` is called (outside the line's lock) each time its place changes.
+        runs are going), then hold that slot while the block lasts. ``on_wait(k, n)`` is called (outside the
+        line's lock) each time its place changes.
 
         Raises RunCancelled, without running the block, when its cancel event is set before its turn."""
         self.enter(ticket)
@@ -129,6 +130,9 @@ class Working:
                             self._line.pop(0)
                             self._running.append(ticket)
                             ticket.running = True
+                            # A change like any other: the next in line may take another free slot, and
+                            # everyone behind it has a new place to be told.
+                            self._changed.notify_all()
                             break
                         where = self._place(ticket)
                         if where != told:
@@ -253,7 +257,8 @@ async def in_worker(
     report: Report | None = None,
 ) -> T:
     """Run ``work(progress)`` in a worker thread in ``ticket``'s turn (once every call that came before it has
-    started, up to ``working.slots`` at a time: 1 for the local executor); ``progress`` takes the run's progress events, which update the ticket and go to ``report``.
+    started, up to ``working.slots`` at a time: 1 for the local executor); ``progress`` takes the run's progress
+    events, which update the ticket and go to ``report``.
 
     When the calling task is cancelled (the client cancelled the call, the session ends), the ticket's cancel
     event is set and this waits for the worker thread to stop (at once when still queued, else at the run's

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -43,6 +44,12 @@ PLANNER_HELP = (
     "embedded planner is unsure), unison:<path> (a Unison planner checkpoint); default: $UNISON_PLANNER or embedded"
 )
 
+EXECUTOR_HELP = (
+    "where specs run: local (this process, the default), ray (the Ray cluster this machine is part of, else one "
+    "started for this command), ray://HOST:PORT (Ray Client) or ray:ADDRESS (a cluster's GCS address); default: "
+    "the profile's executor key (local)"
+)
+
 
 EXIT_CANCELLED = 130
 _CANCELLED = {  # what a cancelled command says; a run or a batch removes what it was writing first
@@ -50,6 +57,8 @@ _CANCELLED = {  # what a cancelled command says; a run or a batch removes what i
     "run": "cancelled; nothing was written",
     "session run": "interrupted; finished steps are kept (resume with --session)",
     "mcp": "stopped",
+    "serve": "stopped; its deployment was removed",
+    "serve status": "cancelled",
 }
 
 
@@ -135,6 +144,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print one JSON object with the spec and the result")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     r.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
+    r.add_argument("--executor", "-x", default=None, metavar="CHOICE", help=EXECUTOR_HELP)
 
     ses = sub.add_parser("session", help="multi-step sessions: run a script, list, show, undo")
     ses_sub = ses.add_subparsers(dest="session_command", required=True, parser_class=_Parser)
@@ -146,6 +156,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s_run.add_argument("--json", action="store_true", help="print one JSON object with every step")
     s_run.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     s_run.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
+    s_run.add_argument("--executor", "-x", default=None, metavar="CHOICE", help=EXECUTOR_HELP)
     for name, help_text in (
         ("list", "list the sessions"),
         ("show", "show a session's steps and artifacts"),
@@ -173,6 +184,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a folder attachments may be read from; repeatable (default: the workspace and the current folder)",
     )
     m.add_argument("--planner", default=None, metavar="CHOICE", help=PLANNER_HELP)
+    m.add_argument("--executor", "-x", default=None, metavar="CHOICE", help=EXECUTOR_HELP)
     m.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio (at http://HOST:PORT/mcp)")
     m.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1: this machine only)")
     m.add_argument("--port", type=_port, default=8000, help="HTTP port (default 8000; 0: any free port, printed)")
@@ -186,6 +198,31 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="HOURS",
         help="finished jobs are deleted after this many hours (default 168: a week)",
     )
+
+    sv = sub.add_parser(
+        "serve",
+        help="deploy a profile's models on a Ray cluster (Ray Serve) for --executor ray; `serve status` lists them",
+        description="Connect to the Ray cluster this machine is part of (or --address; with neither, start one in "
+        "this process), deploy the profile's models there (one Serve deployment per model entry) and keep serving "
+        "until Ctrl-C, which removes the deployment. Front doors then run with --executor ray.",
+    )
+    sv.add_argument("--profile", "-p", default="default", metavar="NAME", help="model profile (default: default)")
+    sv.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDRESS",
+        help="the cluster: HOST:PORT (its GCS address) or ray://HOST:PORT (Ray Client); default: this machine's "
+        "cluster ($RAY_ADDRESS, `ray start`), else a new one in this process",
+    )
+    sv.add_argument(
+        "--detach",
+        action="store_true",
+        help="deploy and exit, leaving the deployment on the cluster (needs a cluster that outlives this command)",
+    )
+    sv_sub = sv.add_subparsers(dest="serve_command", required=False, parser_class=_Parser)
+    svs = sv_sub.add_parser("status", help="list the unison deployments on the cluster and their replicas")
+    svs.add_argument("--address", default=None, metavar="ADDRESS", help="the cluster (default: this machine's)")
+    svs.add_argument("--json", action="store_true", help="print JSON")
 
     c = sub.add_parser(
         "calibrate",
@@ -229,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _mcp(args)
             if args.command == "calibrate":
                 return _calibrate(args)
+            if args.command == "serve":
+                return _serve(args)
     except BrokenPipeError:  # `unison plan ... | head`
         _quiet_stdout()
         return EXIT_OK
@@ -250,6 +289,8 @@ def _command(args: argparse.Namespace) -> str:
     """The command's name as messages give it: "plan", "run", "session run", "session" (list, show, undo)..."""
     if args.command == "session" and getattr(args, "session_command", None) == "run":
         return "session run"
+    if args.command == "serve" and getattr(args, "serve_command", None) == "status":
+        return "serve status"
     return str(args.command)
 
 
@@ -332,6 +373,12 @@ def _say(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
     """Print human-readable ``text`` to ``stream`` (stdout by default), made safe for a terminal."""
     out = stream or sys.stdout
     out.write(_for_stream(text, out) + end)
+
+
+def _stderr_line(text: str) -> None:
+    """One line of news on stderr (a cluster deployment coming up), flushed at once."""
+    _say(text, sys.stderr)
+    sys.stderr.flush()
 
 
 def json_text(data: Any, indent: int | None = None) -> str:
@@ -766,11 +813,14 @@ def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from unison_agent.planning import plan_detailed
-    from unison_agent.tools import ModelPool, ProfileError, RunCancelled, ToolError, load_profile, run
+    from unison_agent.tools import ProfileError, RunCancelled, ToolError, load_profile
     from unison_agent.tools.errors import UnreadableInputError
+    from unison_agent.tools.executors import open_executor
+    from unison_agent.tools.serving.settings import parse_executor
 
     try:
         profile = load_profile(args.profile)
+        parse_executor(args.executor if args.executor is not None else profile.executor)  # the form, before work
     except ProfileError as e:
         return _fail(str(e), command="run")
     planner = _planner(args, "run")
@@ -802,7 +852,8 @@ def _run(args: argparse.Namespace) -> int:
     finished = False
     try:
         try:
-            result = run(spec, profile=profile, pool=ModelPool(), out_dir=args.out, on_progress=progress)
+            executor = open_executor(args.executor, profile, report=None if args.quiet else _stderr_line)
+            result = executor.run(spec, out_dir=args.out, on_progress=progress)
             finished = True
         finally:  # before any message: the progress line ends first, and a failed run leaves no folder either
             if progress:
@@ -993,9 +1044,11 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
     except ImportError as e:  # the graph extra (langgraph, pyyaml) is not installed
         return _fail(f"sessions need {e.name}: pip install 'unison-agent[gen,graph]'", command="session run")
     from unison_agent.tools import ProfileError, load_profile
+    from unison_agent.tools.serving.settings import parse_executor
 
     try:
-        load_profile(args.profile)  # fail before any work
+        profile = load_profile(args.profile)  # fail before any work
+        parse_executor(args.executor if args.executor is not None else profile.executor)
     except ProfileError as e:
         return _fail(str(e), command="session run")
     from unison_agent.sessions.runner import Resources
@@ -1032,6 +1085,7 @@ def _session_run(args: argparse.Namespace, workspace: str) -> int:
             workspace=workspace,
             profile=args.profile,
             planner=planner.name,
+            executor=args.executor,
             resources=resources,
             session=args.session,
             on_step=on_step,
@@ -1054,9 +1108,11 @@ def _mcp(args: argparse.Namespace) -> int:
     except ImportError as e:
         return _fail(f"the MCP server needs {e.name}: pip install 'unison-agent[gen,graph,mcp]'", command="mcp")
     from unison_agent.tools import ProfileError, load_profile
+    from unison_agent.tools.serving.settings import parse_executor
 
     try:
-        load_profile(args.profile)
+        profile = load_profile(args.profile)
+        parse_executor(args.executor if args.executor is not None else profile.executor)
     except ProfileError as e:
         return _fail(str(e), command="mcp")
     from unison_agent.errors import PlanningError
@@ -1073,6 +1129,7 @@ def _mcp(args: argparse.Namespace) -> int:
         workspace=workspace,
         profile=args.profile,
         planner=str(planner),
+        executor=args.executor,
         roots=args.root,
         host=args.host,
         port=args.port,
@@ -1093,6 +1150,95 @@ def _mcp(args: argparse.Namespace) -> int:
         if getattr(server, "signalled", False):  # SIGTERM/SIGHUP, received by the server's event loop
             raise KeyboardInterrupt
     return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    command = _command(args)
+    try:  # before anything imports ray: the package sets Ray's environment defaults first
+        from unison_agent.tools.serving.client import (
+            cluster_report,
+            cluster_summary,
+            connect,
+            ensure_deployed,
+            undeploy,
+        )
+        from unison_agent.tools.serving.deployments import app_name, deployment_options, served_models
+    except ImportError as e:
+        return _fail(f"unison serve needs Ray Serve ({e.name}): pip install 'unison-agent[ray]'", command=command)
+    from unison_agent.errors import ExecutorError
+    from unison_agent.tools import ProfileError, load_profile
+
+    if args.serve_command == "status":
+        try:
+            connect(args.address, start=False, serve_too=False)
+        except ExecutorError as e:
+            return _fail(str(e), EXIT_FAILED, command)
+        reports = cluster_report()
+        if args.json:
+            _print_json({"cluster": cluster_summary(), "apps": [dataclasses.asdict(r) for r in reports]})
+            return EXIT_OK
+        _say(f"Ray cluster at {cluster_summary()}")
+        if not reports:
+            _say("no unison deployment on it: start one with `unison serve --profile NAME`")
+        for report in reports:
+            _say(f"{report.name}  {report.status}" + (f"  ({report.message})" if report.message else ""))
+            for name, states in report.deployments.items():
+                replicas = ", ".join(f"{n} {state.lower()}" for state, n in sorted(states.items())) or "no replicas"
+                _say(f"  {name:<12} {replicas}")
+        return EXIT_OK
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as e:
+        return _fail(str(e), command=command)
+    app = app_name(profile)
+    try:
+        started = connect(args.address, start=not args.detach)
+    except ExecutorError as e:
+        hint = "" if not args.detach else "; or run `unison serve` without --detach to keep a cluster in this process"
+        return _fail(f"{e}{hint}", EXIT_FAILED, command)
+    try:
+        import ray
+
+        try:
+            ensure_deployed(profile, report=_stderr_line)
+        except ExecutorError as e:
+            return _fail(str(e), EXIT_FAILED, command)
+        gpus = float(ray.cluster_resources().get("GPU", 0.0))
+        where = "started by this command: it stops with it" if started else "joined"
+        _say(f"serving profile {profile.name} as {app} on the Ray cluster at {cluster_summary()} ({where})")
+        for key, family in served_models(profile).items():
+            options = deployment_options(profile, key, gpus)
+            scaling = options.get("autoscaling_config")
+            replicas = (
+                f"{scaling['min_replicas']}-{scaling['max_replicas']} replicas (autoscaling)"
+                if scaling
+                else f"{options['num_replicas']} replica{'s' if options['num_replicas'] != 1 else ''}"
+            )
+            actor = options["ray_actor_options"]
+            _say(
+                f"  {key:<8} {family:<13} {profile.models[key].model}: {replicas}, {actor.get('num_gpus', 0):g} GPU "
+                f"and {actor['num_cpus']:g} CPU each, {options['max_ongoing_requests']} request(s) at once per replica"
+            )
+        _say(
+            f"use it with: unison run|mcp|session run --profile {args.profile} --executor ray "
+            "(on a machine of this cluster)"
+        )
+        sys.stdout.flush()
+        if args.detach:
+            return EXIT_OK
+        _say("serving until Ctrl-C (which removes the deployment)", sys.stderr)
+        told: list[Any] = []
+        while True:  # report each change of the replicas
+            now = [r for r in cluster_report() if r.name == app]
+            if told and now != told:
+                for report in now:
+                    _stderr_line(f"{report.name} {report.status}: {report.deployments}")
+            told = now
+            time.sleep(2.0)
+    finally:
+        if not args.detach:
+            undeploy(app, stop_cluster=started)
 
 
 def _error_line(e: BaseException) -> str:

@@ -121,6 +121,7 @@ def run_script(
     workspace: str | os.PathLike[str],
     profile: str,
     planner: str = "embedded",
+    executor: str | None = None,
     resources: Resources | None = None,
     session: str | None = None,
     on_step: Callable[[int, dict[str, Any]], None] | None = None,
@@ -130,7 +131,8 @@ def run_script(
     that session (by an earlier run of the same script) are not run again.
 
     ``planner``: who plans each step (``embedded``, ``llm:<provider>:<model>``, ... see
-    :mod:`unison_agent.planners`); ``resources``: where its model and the tools' models are kept (a new
+    :mod:`unison_agent.planners`); ``executor``: where specs run (``local``, ``ray``, ``ray://...``; None: the
+    profile's own); ``resources``: where its model and the tools' models are kept (a new
     :class:`~unison_agent.sessions.runner.Resources` when not given).
 
     Raises :class:`ScriptError` for a bad script or an unknown session; a step that fails (a missing input, an
@@ -148,7 +150,12 @@ def run_script(
             raise ScriptError(str(e)) from None
         done = _done(store, session)
     ctx = UnisonContext(
-        workspace=str(store.workspace), profile=profile, planner=planner, store=store, resources=resources
+        workspace=str(store.workspace),
+        profile=profile,
+        planner=planner,
+        executor=executor,
+        store=store,
+        resources=resources,
     )
     results = list(done)
     with sqlite3.connect(store.workspace / "checkpoints.db", check_same_thread=False) as conn:

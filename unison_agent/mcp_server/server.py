@@ -71,7 +71,7 @@ from unison_agent.media import probe
 from unison_agent.sessions import ArtifactStore, StoreError
 from unison_agent.sessions.runner import Resources, UnisonContext, run_task_request
 from unison_agent.spec import Media, Task, TaskSpec, explain
-from unison_agent.tools import RunCancelled
+from unison_agent.tools import RunCancelled, load_profile
 from unison_agent.tools.frames import read_video
 from unison_agent.tools.requests import (
     TASK_REQUESTS,
@@ -81,6 +81,7 @@ from unison_agent.tools.requests import (
     missing_files,
     tool_description,
 )
+from unison_agent.tools.serving.settings import parse_executor
 
 __all__ = ["ServerState", "create_server"]
 
@@ -131,6 +132,7 @@ def create_server(
     workspace: str | Path,
     profile: str = "default",
     planner: str = "embedded",
+    executor: str | None = None,
     roots: list[str | Path] | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -139,6 +141,8 @@ def create_server(
     """The server. ``roots`` are the folders files may be read from (default: the workspace and the current
     directory); outputs are written only into the workspace. ``planner``: who plans (``embedded``,
     ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``unison_agent.planners``).
+    ``executor``: where specs run (``local``: the server's worker thread, one run at a time; ``ray``, ``ray://...``:
+    the profile's Ray Serve deployment, up to its ``[ray] concurrency`` runs at once; None: the profile's own).
     ``job_ttl_s``: finished jobs older than this are deleted (at every start and every ``list_jobs``).
 
     Raises ValueError for a ``job_ttl_s`` that is not positive."""
@@ -152,7 +156,12 @@ def create_server(
         assert isinstance(app, _UnisonMCP)  # the server built below (the SDK's type says FastMCP)
         store = ArtifactStore(workspace)
         ctx = UnisonContext(
-            workspace=str(workspace), profile=profile, planner=planner, store=store, resources=Resources()
+            workspace=str(workspace),
+            profile=profile,
+            planner=planner,
+            executor=executor,
+            store=store,
+            resources=Resources(),
         )
         if planner != "embedded":
             # Hosts give a server seconds to answer `initialize`; a model planner takes longer to load, so it
@@ -198,6 +207,7 @@ def create_server(
         port=port,
         log_level="WARNING",  # the SDK logs every request at INFO, on the stderr a stdio host shows
     )
+    mcp.working = Working(slots=_slots(profile, executor))
     _register(mcp)
 
     @mcp.resource(
@@ -212,6 +222,14 @@ def create_server(
     return mcp
 
 
+def _slots(profile: str, executor: str | None) -> int:
+    """Runs the server hands its executor at once: 1 locally (one model, one run), the profile's ``[ray]
+    concurrency`` on a cluster (its replicas and Serve's queue share them out). Raises ProfileError."""
+    loaded = load_profile(profile)
+    choice = parse_executor(executor if executor is not None else loaded.executor)
+    return 1 if choice.kind == "local" else loaded.ray.concurrency
+
+
 class _UnisonMCP(FastMCP):
     """FastMCP whose ``artifact://`` reads carry each file's own MIME type (a FastMCP template has one MIME type
     for every URI it matches, and artifacts are PNGs, MP4s and more), whose refused tool arguments are told in
@@ -222,7 +240,7 @@ class _UnisonMCP(FastMCP):
         super().__init__(*args, **kwargs)
         self.signalled = False  # serving over stdio ended because of SIGTERM or SIGHUP
         self.live_runs: set[Runs] = set()  # one per session being served (the lifespan adds and removes it)
-        # The runs of every session in worker threads; slots: how many run at once (the local executor's one).
+        # The runs of every session in worker threads; create_server sets as many slots as its executor takes.
         self.working = Working(slots=1)
 
     def run(self, *args: Any, **kwargs: Any) -> None:

@@ -24,15 +24,19 @@ from unison_agent.planning import Planned, plan
 from unison_agent.planning.base import plan_detailed
 from unison_agent.sessions.store import ArtifactRecord, ArtifactStore
 from unison_agent.spec import Media, Task, TaskSpec, explain
-from unison_agent.tools import ModelPool, load_profile, run
+from unison_agent.tools import ModelPool, load_profile
+from unison_agent.tools.executors import Executor, LocalExecutor, open_executor
+from unison_agent.tools.profiles import Profile
 from unison_agent.tools.requests import TASK_REQUESTS, spec_from_request
 from unison_agent.tools.results import Progress
+from unison_agent.tools.serving.settings import parse_executor
 
 __all__ = ["Resources", "UnisonContext", "run_and_store", "run_task_request"]
 
 
 class Resources:
-    """What a host keeps between requests: one model pool per profile and the planners it has made.
+    """What a host keeps between requests: one model pool per profile, the cluster executors it has opened and
+    the planners it has made.
 
     A graph (:func:`~unison_agent.graphs.session.build_graph`), the MCP server and a CLI command each own one,
     so models load once for all their requests and are freed with their owner; nothing is kept in module
@@ -41,12 +45,34 @@ class Resources:
     def __init__(self, planners: Planners | None = None) -> None:
         self.planners = planners or Planners()
         self._pools: dict[str, ModelPool] = {}
+        self._executors: dict[tuple[str, str], Executor] = {}
         self._lock = threading.Lock()
+        self._opening = threading.Lock()  # one cluster connection and deployment at a time
 
     def pool(self, profile: str) -> ModelPool:
         """The model pool of ``profile`` (made on first use)."""
         with self._lock:
             return self._pools.setdefault(profile, ModelPool())
+
+    def executor(self, choice: str, profile: Profile) -> Executor:
+        """The cluster executor ``choice`` (``ray``, ``ray://...``) for ``profile``, opened on first use (connecting
+        and deploying take seconds to minutes) and kept for every later run. Raises what
+        :func:`~unison_agent.tools.executors.open_executor` raises."""
+        key = (choice, profile.model_dump_json())
+        with self._opening:
+            with self._lock:
+                if key in self._executors:
+                    return self._executors[key]
+            opened = open_executor(choice, profile)
+            with self._lock:
+                return self._executors.setdefault(key, opened)
+
+    def close(self) -> None:
+        """Let go of every executor opened (the models of the pools are freed with this object)."""
+        with self._lock:
+            executors, self._executors = list(self._executors.values()), {}
+        for executor in executors:
+            executor.close()
 
 
 @dataclass
@@ -60,6 +86,7 @@ class UnisonContext:
     workspace: str = "unison_workspace"
     profile: str = "default"
     planner: str = "embedded"  # embedded | llm:<provider>:<model> | hybrid:<provider>:<model> | unison:<path>
+    executor: str | None = None  # local | ray | ray://HOST:PORT | ray:ADDRESS; None: the profile's own (local)
     store: ArtifactStore | None = field(default=None, repr=False)
     pool: ModelPool | None = field(default=None, repr=False)
     cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps
@@ -96,6 +123,18 @@ class UnisonContext:
             self.pool = self.shared().pool(self.profile)
         return self.pool
 
+    def open_executor(self) -> Executor:
+        """Where the context's runs go: its ``executor`` (else its profile's), with its model pool when local.
+
+        Raises :class:`~unison_agent.errors.ProfileError` (unknown profile or executor),
+        :class:`~unison_agent.errors.MissingDependencyError` (no Ray) or
+        :class:`~unison_agent.errors.ExecutorError` (the cluster cannot be reached or deployed to)."""
+        profile = load_profile(self.profile)
+        choice = self.executor if self.executor is not None else profile.executor
+        if parse_executor(choice).kind == "local":
+            return LocalExecutor(profile, self.model_pool())
+        return self.shared().executor(choice, profile)
+
 
 def run_and_store(
     ctx: UnisonContext,
@@ -105,19 +144,17 @@ def run_and_store(
     inputs: list[str],
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run ``spec`` with the context's profile and pool, move its outputs into the store with ``inputs`` as their
-    parents, record the step (marked as script step ``ctx.script_step`` when that is set), and return
-    ``{"spec", "outputs" (ids), "text", "notes"}``.
+    """Run ``spec`` with the context's executor (local: its profile and pool), move its outputs into the store with
+    ``inputs`` as their parents, record the step (marked as script step ``ctx.script_step`` when that is set), and
+    return ``{"spec", "outputs" (ids), "text", "notes"}``.
 
     Raises ToolError, ProfileError, MediaError or StoreError; a failed run records nothing and leaves no files.
     """
     store = ctx.open_store()
-    profile = load_profile(ctx.profile)
+    executor = ctx.open_executor()
     # The scratch folder is this process's while it runs: other processes opening the store leave it alone.
     with store.scratch() as tmp:
-        result = run(
-            spec, profile=profile, pool=ctx.model_pool(), out_dir=tmp, on_progress=on_progress, cancel=ctx.cancel
-        )
+        result = executor.run(spec, out_dir=tmp, on_progress=on_progress, cancel=ctx.cancel)
         outputs = [
             store.add_output(
                 session,

@@ -12,6 +12,7 @@ written into the caller's ``out_dir``; the same seed gives the same output throu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from threading import Event
 from typing import Protocol
@@ -77,9 +78,16 @@ class LocalExecutor:
         """Nothing to let go of: the pool's models are freed with the pool's owner."""
 
 
-def open_executor(choice: str | None, profile: Profile, *, pool: ModelPool | None = None) -> Executor:
+def open_executor(
+    choice: str | None,
+    profile: Profile,
+    *,
+    pool: ModelPool | None = None,
+    report: Callable[[str], None] | None = None,
+) -> Executor:
     """The executor ``choice`` names (``local``, ``ray``, ``ray://HOST:PORT``, ``ray:ADDRESS``; None: the
-    profile's own ``executor``) for ``profile``. ``pool`` is the local executor's model pool.
+    profile's own ``executor``) for ``profile``. ``pool`` is the local executor's model pool; ``report`` is told
+    how a cluster deployment comes up (one line per change).
 
     ``ray`` connects to the cluster (starting one on this machine when there is none and no address was given)
     and deploys the profile's models there unless they already are. Raises
@@ -95,4 +103,4 @@ def open_executor(choice: str | None, profile: Profile, *, pool: ModelPool | Non
         raise MissingDependencyError(
             f"the ray executor needs Ray Serve ({e.name or e}): pip install 'unison-agent[ray]'"
         ) from None
-    return RayExecutor(profile, address=parsed.address)
+    return RayExecutor(profile, address=parsed.address, report=report)

@@ -7,6 +7,28 @@ cluster (a spec with its attachments as bytes, the outputs back as encoded bytes
 Only the last two import ``ray``; it comes with the ``ray`` extra (``pip install 'unison-agent[ray]'``).
 """
 
+import os
+from pathlib import Path
+
 from unison_agent.tools.serving.settings import DeploymentSettings, ExecutorChoice, RaySettings, parse_executor
+
+
+def _ray_environment() -> None:
+    """Ray's environment defaults, set here, before ``client.py`` or ``deployments.py`` import Ray (it reads them
+    once); a value the user set is left alone.
+
+    - No usage report from an offline or private cluster.
+    - Ray 2.59+ starts a local cluster with token authentication (the token in ``~/.ray/auth_token``), but a
+      driver that joins a cluster by its address sends no token unless ``RAY_AUTH_MODE=token``, and is refused
+      ("InvalidAuthToken"; measured with Ray 2.60). So with the mode unset and a token at hand, it is sent; a
+      cluster without authentication ignores it (also measured)."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if "RAY_AUTH_MODE" not in os.environ:
+        token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
+        if os.environ.get("RAY_AUTH_TOKEN") or token_file.is_file():
+            os.environ["RAY_AUTH_MODE"] = "token"
+
+
+_ray_environment()
 
 __all__ = ["DeploymentSettings", "ExecutorChoice", "RaySettings", "parse_executor"]

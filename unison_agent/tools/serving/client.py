@@ -17,8 +17,8 @@ replacement replica, and the next request waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -27,12 +27,10 @@ from pathlib import Path
 from threading import Event
 from typing import Any, cast
 
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from an offline or private cluster
-
-import ray  # after the environment default above
+import ray  # the package's __init__ has set Ray's environment defaults by now
 from ray import serve
 from ray.exceptions import RayActorError
-from ray.serve.exceptions import RequestCancelledError
+from ray.serve.exceptions import RayServeException, RequestCancelledError
 from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
 from unison_agent.errors import ExecutorError, InputError, RunCancelled, one_line
@@ -49,24 +47,38 @@ from unison_agent.tools.serving.deployments import (
 from unison_agent.tools.serving.settings import ExecutorChoice
 from unison_agent.tools.serving.wire import RunReply, decode_error, pack_request, place_outputs
 
-__all__ = ["AppReport", "RayExecutor", "cluster_report", "connect", "ensure_deployed"]
+__all__ = [
+    "AppReport",
+    "RayExecutor",
+    "cluster_report",
+    "cluster_summary",
+    "connect",
+    "ensure_deployed",
+    "undeploy",
+]
 
 _POLL_S = 0.25
 
 
-def connect(address: str | None = None) -> bool:
-    """Connect this process to a Ray cluster (once; later calls do nothing) and make sure Serve runs there.
+def connect(address: str | None = None, *, start: bool = True, serve_too: bool = True) -> bool:
+    """Connect this process to a Ray cluster (once; later calls only make sure of Serve) and start Serve there.
 
-    ``address`` None: the cluster this machine is part of (or ``$RAY_ADDRESS``), else a new local one, which
-    lives as long as this process. Returns True when this call started a new cluster. Raises
-    :class:`ExecutorError` when the given address cannot be reached."""
+    ``address`` None: the cluster this machine is part of (or ``$RAY_ADDRESS``), else (with ``start``) a new local
+    one, which lives as long as this process. ``serve_too``: start Serve on the cluster unless it runs (no HTTP
+    proxy: front doors call handles). Returns True when this call started a new cluster. Raises
+    :class:`ExecutorError` when the address cannot be reached, or no cluster runs here and ``start`` is False."""
     started = False
     if not ray.is_initialized():
         common: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         if address is None:
             try:
                 ray.init(address="auto", **common)
-            except ConnectionError:  # no cluster on this machine: one for this process
+            except ConnectionError:  # no cluster on this machine
+                if not start:
+                    raise ExecutorError(
+                        "no Ray cluster is running on this machine; start one with `ray start --head`, or give "
+                        "the address of one"
+                    ) from None
                 ray.init(include_dashboard=False, **common)
                 started = True
         else:
@@ -78,8 +90,21 @@ def connect(address: str | None = None) -> bool:
                     "`ray start --head`, or check the address"
                 ) from None
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # Serve's INFO lines are not the user's business
-    serve.start(proxy_location="Disabled")  # handles only: no HTTP proxy, no port 8000 to clash over
+    if serve_too:
+        serve.start(proxy_location="Disabled")  # handles only: no HTTP proxy, no port 8000 to clash over
     return started
+
+
+def undeploy(app: str, *, stop_cluster: bool = False) -> None:
+    """Remove application ``app`` from the connected cluster (its replicas stop and free their models); with
+    ``stop_cluster``, also stop Serve and leave Ray (for a cluster this process started). Errors of a cluster
+    that is already gone are ignored."""
+    with contextlib.suppress(Exception):
+        serve.delete(app)
+    if stop_cluster:
+        with contextlib.suppress(Exception):
+            serve.shutdown()
+        ray.shutdown()
 
 
 def ensure_deployed(profile: Profile, report: Callable[[str], None] | None = None) -> DeploymentHandle[Any]:
@@ -150,6 +175,12 @@ def _summary(status: Any) -> str:
     return ", ".join(parts) or "starting"
 
 
+def cluster_summary() -> str:
+    """Where the connected cluster is and what it has: ``192.0.2.2:6379: 2 nodes, 16 CPU, 4 GPU``."""
+    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+    return f"{ray.get_runtime_context().gcs_address}: {nodes} node{'s' if nodes != 1 else ''}, {_resources()}"
+
+
 def _resources() -> str:
     have = ray.cluster_resources()
     return ", ".join(f"{have.get(k, 0):g} {k}" for k in ("CPU", "GPU"))
@@ -166,9 +197,14 @@ class AppReport:
 
 
 def cluster_report() -> list[AppReport]:
-    """Every ``unison-*`` (or gateway-fronted) application on the connected cluster with its replicas' states."""
+    """Every unison application (one with our gateway) on the connected cluster, with its replicas' states; empty
+    when Serve does not run there."""
     reports = []
-    for name, status in serve.status().applications.items():
+    try:
+        applications = serve.status().applications
+    except RayServeException:  # no Serve instance on this cluster
+        return []
+    for name, status in applications.items():
         if GATEWAY not in status.deployments:
             continue
         deployments = {

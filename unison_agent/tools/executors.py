@@ -101,6 +101,7 @@ def open_executor(
         from unison_agent.tools.serving.client import RayExecutor
     except ImportError as e:  # ray itself, or one of its parts, is missing
         raise MissingDependencyError(
-            f"the ray executor needs Ray Serve ({e.name or e}): pip install 'unison-agent[ray]'"
+            f"the ray executor needs Ray Serve, which cannot be imported here ({e.name or e}): pip install "
+            "'unison-agent[ray]'"
         ) from None
     return RayExecutor(profile, address=parsed.address, report=report)

@@ -57,7 +57,7 @@ _CANCELLED = {  # what a cancelled command says; a run or a batch removes what i
     "run": "cancelled; nothing was written",
     "session run": "interrupted; finished steps are kept (resume with --session)",
     "mcp": "stopped",
-    "serve": "stopped; its deployment was removed",
+    "serve": "stopped",
     "serve status": "cancelled",
 }
 
@@ -1197,6 +1197,8 @@ def _serve(args: argparse.Namespace) -> int:
     except ExecutorError as e:
         hint = "" if not args.detach else "; or run `unison serve` without --detach to keep a cluster in this process"
         return _fail(f"{e}{hint}", EXIT_FAILED, command)
+    # A deployment already running was made by someone else (`unison serve --detach`): it stays when this ends.
+    ours = not any(r.name == app and r.status == "RUNNING" for r in cluster_report())
     try:
         import ray
 
@@ -1206,7 +1208,8 @@ def _serve(args: argparse.Namespace) -> int:
             return _fail(str(e), EXIT_FAILED, command)
         gpus = float(ray.cluster_resources().get("GPU", 0.0))
         where = "started by this command: it stops with it" if started else "joined"
-        _say(f"serving profile {profile.name} as {app} on the Ray cluster at {cluster_summary()} ({where})")
+        found = "" if ours else "; it was already deployed, and stays when this command ends"
+        _say(f"serving profile {profile.name} as {app} on the Ray cluster at {cluster_summary()} ({where}){found}")
         for key, family in served_models(profile).items():
             options = deployment_options(profile, key, gpus)
             scaling = options.get("autoscaling_config")
@@ -1227,7 +1230,7 @@ def _serve(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         if args.detach:
             return EXIT_OK
-        _say("serving until Ctrl-C (which removes the deployment)", sys.stderr)
+        _say("serving until Ctrl-C" + (" (which removes the deployment)" if ours else ""), sys.stderr)
         told: list[Any] = []
         while True:  # report each change of the replicas
             now = [r for r in cluster_report() if r.name == app]
@@ -1237,7 +1240,7 @@ def _serve(args: argparse.Namespace) -> int:
             told = now
             time.sleep(2.0)
     finally:
-        if not args.detach:
+        if not args.detach and (ours or started):
             undeploy(app, stop_cluster=started)
 
 

@@ -44,6 +44,7 @@ bench: $(DEV)
 	$(BIN)/python scripts/bench_planner.py --shared $(SHARED)
 	$(BIN)/python scripts/bench_tools.py
 	$(BIN)/python scripts/bench_caches.py
+	$(BIN)/python scripts/bench_ray.py --quick
 	$(BIN)/python scripts/bench_gpu.py --smoke
 
 # The full-size GPU benchmark (random weights at the real sizes, no download): run on a CUDA machine.

@@ -166,6 +166,7 @@ class ModelReplica:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
         def work() -> None:
+            names: dict[str, str] = {}  # {copy here: caller's path}, for an error that names an attachment
             try:
                 with tempfile.TemporaryDirectory(prefix="unison-replica-") as tmp:
                     spec, names = unpack_request(payload, Path(tmp) / "inputs")
@@ -182,7 +183,7 @@ class ModelReplica:
             except BaseException as e:  # ours arrive as the same class; anything else is a defect, logged here
                 if not isinstance(e, RunCancelled) and type(e).__module__ != "unison_agent.errors":
                     logger.exception("run on %s failed", self.key)
-                put(("error", encode_error(e)))
+                put(("error", encode_error(e, names)))
 
         thread = asyncio.ensure_future(asyncio.to_thread(work))
         try:
@@ -212,8 +213,17 @@ class Gateway:
     async def run(self, key: str, payload: RunPayload) -> AsyncIterator[tuple[str, Any]]:
         """Stream model ``key``'s answer to ``payload`` (see :meth:`ModelReplica.run`)."""
         stream = cast(DeploymentResponseGenerator[Any], self.models[key].options(stream=True).run.remote(payload))
-        async for item in stream:
-            yield item
+        finished = False
+        try:
+            async for item in stream:
+                yield item
+            finished = True
+        finally:
+            # Cancelled, or the caller stopped reading: cancel the replica's call too. A cluster passes a cancel on to
+            # the calls a cancelled request made, but Serve's local testing mode does not (measured with Ray 2.60),
+            # and a replica left running would hold its model for a run nobody reads.
+            if not finished:
+                stream.cancel()
 
     def describe(self) -> dict[str, Any]:
         """``{"app", "models"}``: the application's name and the model keys it serves."""

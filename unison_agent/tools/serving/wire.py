@@ -133,10 +133,19 @@ def place_outputs(reply: RunReply, out_dir: str | Path) -> RunResult:
     return reply.result.model_copy(update={"outputs": outputs})
 
 
-def encode_error(error: BaseException) -> dict[str, Any]:
-    """``error`` as plain data: its class name (for ours), its one-line message and its plain attributes."""
-    attrs = {k: v for k, v in vars(error).items() if isinstance(v, str | int | float | bool)}
-    return {"type": type(error).__name__, "message": one_line(error), "attrs": attrs}
+def encode_error(error: BaseException, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``error`` as plain data: its class name (for ours), its one-line message and its plain attributes. ``names``
+    (``{path here: caller's path}`` from :func:`unpack_request`) puts the caller's paths back where the message or
+    an attribute (a :class:`~unison_agent.errors.MediaError`'s ``path``) names a replica's copy of an attachment."""
+
+    def named(value: Any) -> Any:
+        if isinstance(value, str):
+            for here, caller in (names or {}).items():
+                value = value.replace(here, caller)
+        return value
+
+    attrs = {k: named(v) for k, v in vars(error).items() if isinstance(v, str | int | float | bool)}
+    return {"type": type(error).__name__, "message": named(one_line(error)), "attrs": attrs}
 
 
 def decode_error(data: Mapping[str, Any]) -> BaseException:

@@ -8,6 +8,7 @@ Only the last two import ``ray``; it comes with the ``ray`` extra (``pip install
 """
 
 import os
+import sys
 from pathlib import Path
 
 from unison_agent.tools.serving.settings import DeploymentSettings, ExecutorChoice, RaySettings, parse_executor
@@ -21,9 +22,12 @@ def _ray_environment() -> None:
     - Ray 2.59+ starts a local cluster with token authentication (the token in ``~/.ray/auth_token``), but a
       driver that joins a cluster by its address sends no token unless ``RAY_AUTH_MODE=token``, and is refused
       ("InvalidAuthToken"; measured with Ray 2.60). So with the mode unset and a token at hand, it is sent; a
-      cluster without authentication ignores it (also measured)."""
+      cluster without authentication ignores it (also measured). A program that imported Ray before this package
+      sets ``RAY_AUTH_MODE=token`` itself to join a cluster by address."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if "RAY_AUTH_MODE" not in os.environ:
+    # Only before Ray's first import: Ray reads the mode once, and a mode changed after that would start a new
+    # local cluster that wants tokens from a driver that sends none (its own GCS refuses it).
+    if "RAY_AUTH_MODE" not in os.environ and "ray" not in sys.modules:
         token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
         if os.environ.get("RAY_AUTH_TOKEN") or token_file.is_file():
             os.environ["RAY_AUTH_MODE"] = "token"

@@ -46,7 +46,7 @@ PLANNER_HELP = (
 
 EXECUTOR_HELP = (
     "where specs run: local (this process, the default), ray (the Ray cluster this machine is part of, else one "
-    "started for this command), ray://HOST:PORT (Ray Client) or ray:ADDRESS (a cluster's GCS address); default: "
+    "started for this command) or ray://HOST:PORT (the cluster whose head's GCS address that is); default: "
     "the profile's executor key (local)"
 )
 
@@ -211,7 +211,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--address",
         default=None,
         metavar="ADDRESS",
-        help="the cluster: HOST:PORT (its GCS address) or ray://HOST:PORT (Ray Client); default: this machine's "
+        help="the cluster: HOST:PORT (its head's GCS address); default: this machine's "
         "cluster ($RAY_ADDRESS, `ray start`), else a new one in this process",
     )
     sv.add_argument(

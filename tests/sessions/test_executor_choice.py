@@ -44,7 +44,7 @@ def test_a_context_runs_locally_by_default_with_its_own_model_pool() -> None:
 
 def test_an_unknown_executor_is_refused_naming_the_forms_allowed() -> None:
     ctx = UnisonContext(profile="tiny", executor="kubernetes")
-    with pytest.raises(ProfileError, match=r"unknown executor 'kubernetes'; allowed: local, ray, ray://HOST:PORT"):
+    with pytest.raises(ProfileError, match=r"unknown executor 'kubernetes'; allowed: local, ray, or ray://HOST:PORT"):
         ctx.open_executor()
 
 

@@ -131,7 +131,7 @@ def run_script(
     that session (by an earlier run of the same script) are not run again.
 
     ``planner``: who plans each step (``embedded``, ``llm:<provider>:<model>``, ... see
-    :mod:`unison_agent.planners`); ``executor``: where specs run (``local``, ``ray``, ``ray://...``; None: the
+    :mod:`unison_agent.planners`); ``executor``: where specs run (``local``, ``ray``, ``ray://HOST:PORT``; None: the
     profile's own); ``resources``: where its model and the tools' models are kept (a new
     :class:`~unison_agent.sessions.runner.Resources` when not given).
 

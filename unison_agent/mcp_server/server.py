@@ -141,7 +141,7 @@ def create_server(
     """The server. ``roots`` are the folders files may be read from (default: the workspace and the current
     directory); outputs are written only into the workspace. ``planner``: who plans (``embedded``,
     ``llm:<provider>:<model>``, ``hybrid:<provider>:<model>``, ``unison:<path>``; see ``unison_agent.planners``).
-    ``executor``: where specs run (``local``: the server's worker thread, one run at a time; ``ray``, ``ray://...``:
+    ``executor``: where specs run (``local``: the server's worker thread, one run at a time; ``ray``, ``ray://HOST:PORT``:
     the profile's Ray Serve deployment, up to its ``[ray] concurrency`` runs at once; None: the profile's own).
     ``job_ttl_s``: finished jobs older than this are deleted (at every start and every ``list_jobs``).
 

@@ -86,7 +86,7 @@ class UnisonContext:
     workspace: str = "unison_workspace"
     profile: str = "default"
     planner: str = "embedded"  # embedded | llm:<provider>:<model> | hybrid:<provider>:<model> | unison:<path>
-    executor: str | None = None  # local | ray | ray://HOST:PORT | ray:ADDRESS; None: the profile's own (local)
+    executor: str | None = None  # local | ray | ray://HOST:PORT; None: the profile's own (local)
     store: ArtifactStore | None = field(default=None, repr=False)
     pool: ModelPool | None = field(default=None, repr=False)
     cancel: threading.Event | None = field(default=None, repr=False)  # set it to stop a run between steps

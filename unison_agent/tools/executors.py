@@ -85,7 +85,7 @@ def open_executor(
     pool: ModelPool | None = None,
     report: Callable[[str], None] | None = None,
 ) -> Executor:
-    """The executor ``choice`` names (``local``, ``ray``, ``ray://HOST:PORT``, ``ray:ADDRESS``; None: the
+    """The executor ``choice`` names (``local``, ``ray``, ``ray://HOST:PORT``; None: the
     profile's own ``executor``) for ``profile``. ``pool`` is the local executor's model pool; ``report`` is told
     how a cluster deployment comes up (one line per change).
 

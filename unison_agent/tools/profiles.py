@@ -70,7 +70,7 @@ class Profile(BaseModel):
     device: str = "auto"
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     offload: Offload = Field(default_factory=Offload)
-    executor: str = "local"  # local | ray | ray://HOST:PORT | ray:ADDRESS (see serving.settings)
+    executor: str = "local"  # local | ray | ray://HOST:PORT (see serving.settings)
     ray: RaySettings = Field(default_factory=RaySettings)
     models: dict[str, ModelEntry]
     tasks: dict[Task, str]

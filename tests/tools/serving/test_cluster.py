@@ -1,5 +1,5 @@
 """The ``ray`` executor on a real local Ray cluster, started by this module: the CLI and the MCP server join it by
-its GCS address (``--executor ray:HOST:PORT``) in their own processes and give, pixel for pixel, what a local run
+its GCS address (``--executor ray://HOST:PORT``) in their own processes and give, pixel for pixel, what a local run
 gives; progress streams in order; a cancelled run and a run whose replica is killed leave no file, and the next
 run succeeds; ``unison serve status`` sees the replicas running.
 
@@ -63,7 +63,7 @@ class Cluster:
     @property
     def joined(self) -> list[str]:
         """The options that make a front door run this profile on this cluster."""
-        return ["--profile", str(self.profile_path), "--executor", f"ray:{self.gcs}"]
+        return ["--profile", str(self.profile_path), "--executor", f"ray://{self.gcs}"]
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,11 @@ def _profile(tmp_path: Path, extra: str) -> Path:
         ("local", "local", None, "local"),
         ("ray", "ray", None, "ray"),
         (" ray ", "ray", None, "ray"),
-        ("ray://head:10001", "ray", "ray://head:10001", "ray://head:10001"),
-        ("ray:10.0.0.5:6379", "ray", "10.0.0.5:6379", "ray:10.0.0.5:6379"),
+        ("ray://head:6379", "ray", "head:6379", "ray://head:6379"),
+        ("ray:10.0.0.5:6379", "ray", "10.0.0.5:6379", "ray://10.0.0.5:6379"),
     ],
 )
-def test_parse_executor_accepts_local_ray_a_client_address_and_a_gcs_address(
+def test_parse_executor_accepts_local_ray_and_a_heads_gcs_address_in_both_spellings(
     text: str, kind: str, address: str | None, shown: str
 ) -> None:
     choice = parse_executor(text)
@@ -59,7 +59,7 @@ def test_a_profile_with_an_unknown_executor_fails_to_load_naming_the_key(tmp_pat
 
 
 def test_a_profile_keeps_a_valid_executor_in_its_printed_form(tmp_path: Path) -> None:
-    assert load_profile(_profile(tmp_path, 'executor = "ray:10.0.0.5:6379"')).executor == "ray:10.0.0.5:6379"
+    assert load_profile(_profile(tmp_path, 'executor = "ray:10.0.0.5:6379"')).executor == "ray://10.0.0.5:6379"
     assert load_profile("tiny").executor == "local"
 
 

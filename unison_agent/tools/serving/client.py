@@ -1,7 +1,7 @@
 """The ``ray`` executor: a front door's side of the cluster (connect, deploy a profile, run specs, report status).
 
     executor = RayExecutor(load_profile("tiny"))            # the cluster of this machine, or a new one
-    executor = RayExecutor(profile, address="ray://head:10001")
+    executor = RayExecutor(profile, address="10.0.0.5:6379")  # a head's GCS address
     result = executor.run(spec, out_dir="out", on_progress=print, cancel=event)
 
 Connecting: with no address, the cluster this machine belongs to (``ray start``, or ``$RAY_ADDRESS``), else a new
@@ -84,7 +84,7 @@ def connect(address: str | None = None, *, start: bool = True, serve_too: bool =
         else:
             try:
                 ray.init(address=address, **common)
-            except Exception as e:  # ConnectionError, or the client's own errors for a ray:// address
+            except Exception as e:  # ConnectionError, an authentication error, a malformed address...
                 raise ExecutorError(
                     f"cannot reach the Ray cluster at {address}: {one_line(e, 300)}; start it there with "
                     "`ray start --head`, or check the address"

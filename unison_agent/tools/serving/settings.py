@@ -1,5 +1,10 @@
-"""Where specs run: the profile's ``executor`` key (``local``, ``ray``, ``ray://HOST:PORT``, ``ray:ADDRESS``) and its
-``[ray]`` table (one ``[ray.deployments.<model key>]`` table per model entry). Imports no Ray."""
+"""Where specs run: the profile's ``executor`` key (``local``, ``ray``, ``ray://HOST:PORT``) and its ``[ray]`` table
+(one ``[ray.deployments.<model key>]`` table per model entry). Imports no Ray.
+
+``ray://HOST:PORT`` names a cluster by its head's GCS address (``ray start --head --port PORT``): the front door
+joins it as a driver, so it must reach the cluster's machines. It is not Ray Client (whose ``ray://`` addresses
+name a client server, port 10001): with Ray 2.60 and this project's gRPC, Ray Client's server aborted at the first
+connection (a gRPC check failure after fork; measured 2026-12-02), so it is not offered."""
 
 from __future__ import annotations
 
@@ -12,15 +17,13 @@ from unison_agent.errors import ProfileError
 
 __all__ = ["EXECUTOR_FORMS", "DeploymentSettings", "ExecutorChoice", "RaySettings", "parse_executor"]
 
-EXECUTOR_FORMS = (
-    "local, ray, ray://HOST:PORT (Ray Client) or ray:ADDRESS (a cluster's GCS address, e.g. ray:10.0.0.5:6379)"
-)
+EXECUTOR_FORMS = "local, ray, or ray://HOST:PORT (the GCS address of a cluster's head, e.g. ray://10.0.0.5:6379)"
 
 
 @dataclass(frozen=True)
 class ExecutorChoice:
     """A parsed executor: ``kind`` local or ray; ``address`` None for ``ray`` (the cluster this machine is part of,
-    ``$RAY_ADDRESS`` if set, else a new one started for this process) or what ``ray.init(address=...)`` gets."""
+    ``$RAY_ADDRESS`` if set, else a new one started for this process) or ``HOST:PORT``, a head's GCS address."""
 
     kind: Literal["local", "ray"]
     address: str | None = None
@@ -28,11 +31,11 @@ class ExecutorChoice:
     def __str__(self) -> str:
         if self.kind == "local" or self.address is None:
             return self.kind
-        return self.address if self.address.startswith("ray://") else f"ray:{self.address}"
+        return f"ray://{self.address}"
 
 
 def parse_executor(text: str) -> ExecutorChoice:
-    """``local``, ``ray``, ``ray://HOST:PORT`` or ``ray:ADDRESS`` as an :class:`ExecutorChoice`.
+    """``local``, ``ray`` or ``ray://HOST:PORT`` (also written ``ray:HOST:PORT``) as an :class:`ExecutorChoice`.
 
     Raises :class:`ProfileError` naming the value and the allowed forms."""
     value = text.strip()
@@ -41,7 +44,7 @@ def parse_executor(text: str) -> ExecutorChoice:
     if value == "ray":
         return ExecutorChoice("ray")
     if value.startswith("ray://") and len(value) > len("ray://"):
-        return ExecutorChoice("ray", value)
+        return ExecutorChoice("ray", value.removeprefix("ray://"))
     if value.startswith("ray:") and not value.startswith("ray:/") and len(value) > len("ray:"):
         return ExecutorChoice("ray", value.removeprefix("ray:"))
     raise ProfileError(f"unknown executor {text!r}; allowed: {EXECUTOR_FORMS}")

@@ -245,6 +245,21 @@ def test_the_mcp_server_on_the_cluster_makes_an_image_and_a_video_with_progress(
     assert any("step" in m for m in messages), messages
 
 
+def test_a_scripted_session_on_the_cluster_stores_each_step_with_its_outputs(cluster: Cluster, tmp_path: Path) -> None:
+    script = tmp_path / "two.yaml"
+    script.write_text(f"- request: 'a lighthouse at dusk, {W}x{H}, seed 2'\n- request: 'make it night, {W}x{H}'\n")
+    ws = tmp_path / "ws"
+    done = _unison("session", "run", str(script), *cluster.joined, "-w", str(ws), "--json", "-q")
+    assert done.returncode == 0, done.stderr[-2000:]
+    steps = json.loads(done.stdout)["steps"]
+    assert [s["spec"]["task"] for s in steps] == ["text_to_image", "image_editing"]
+    made, edited = (s["outputs"] for s in steps)
+    assert len(made) == len(edited) == 1
+    assert Path(edited[0]["path"]).parent == ws / "files" and Path(edited[0]["path"]).is_file()
+    # the edit ran on the stored first output (by its path in the workspace), not on a replica's copy
+    assert [i["path"] for i in steps[1]["spec"]["inputs"]] == [made[0]["path"]]
+
+
 def test_serve_status_lists_the_application_with_its_replicas_running(cluster: Cluster) -> None:
     proc = _unison("serve", "status", "--address", cluster.gcs, "--json")
     assert proc.returncode == 0, proc.stderr

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,6 +261,58 @@ def test_a_scripted_session_on_the_cluster_stores_each_step_with_its_outputs(clu
     assert Path(edited[0]["path"]).parent == ws / "files" and Path(edited[0]["path"]).is_file()
     # the edit ran on the stored first output (by its path in the workspace), not on a replica's copy
     assert [i["path"] for i in steps[1]["spec"]["inputs"]] == [made[0]["path"]]
+
+
+def _as_from_a_terminal() -> None:
+    """In the child: SIGTERM at its default, as for a command typed in a terminal (a test runner may ignore it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def test_sigterm_stops_a_cli_run_on_the_cluster_with_exit_130_nothing_written_and_the_replica_freed(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    # Minutes of denoising if nothing stopped it (256x256, 49 frames, 250 steps), so the next run can only end
+    # within its deadline if the replica's run was cancelled.
+    request = ["run", "waves on a beach, 256x256, 3 seconds, 250 steps", *cluster.joined, "--out", str(out_dir)]
+    lines: queue.Queue[str] = queue.Queue()
+    with subprocess.Popen(
+        [sys.executable, "-m", "unison_agent.cli", *request],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_terminal,
+    ) as proc:
+        stderr = proc.stderr
+        assert stderr is not None
+
+        def pump() -> None:
+            for line in stderr:
+                lines.put(line)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        seen: list[str] = []
+        try:
+            deadline = time.monotonic() + DEADLINE_S
+            while not any(line.startswith("denoise") for line in seen):
+                try:
+                    seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    pytest.fail(f"no denoising began before the deadline; stderr: {''.join(seen)}")
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+        reader.join(timeout=30)
+    err = "".join(seen) + "".join(lines.queue)
+    assert proc.returncode == 130, err
+    assert "unison run: cancelled; nothing was written" in err and "Traceback" not in err
+    assert _files(out_dir) == []
+    after = _run(cluster.executor, _video(), tmp_path / "next", deadline_s=120)
+    assert len(after.outputs) == 1
 
 
 def test_serve_status_lists_the_application_with_its_replicas_running(cluster: Cluster) -> None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Event
@@ -69,30 +70,54 @@ def connect(address: str | None = None, *, start: bool = True, serve_too: bool =
     :class:`ExecutorError` when the address cannot be reached, or no cluster runs here and ``start`` is False."""
     started = False
     if not ray.is_initialized():
-        common: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
-        if address is None:
-            try:
-                ray.init(address="auto", **common)
-            except ConnectionError:  # no cluster on this machine
-                if not start:
-                    raise ExecutorError(
-                        "no Ray cluster is running on this machine; start one with `ray start --head`, or give "
-                        "the address of one"
-                    ) from None
-                ray.init(include_dashboard=False, **common)
-                started = True
-        else:
-            try:
-                ray.init(address=address, **common)
-            except Exception as e:  # ConnectionError, an authentication error, a malformed address...
-                raise ExecutorError(
-                    f"cannot reach the Ray cluster at {address}: {one_line(e, 300)}; start it there with "
-                    "`ray start --head`, or check the address"
-                ) from None
+        with _own_signal_handlers():
+            started = _init(address, start)
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # Serve's INFO lines are not the user's business
     if serve_too:
         serve.start(proxy_location="Disabled")  # handles only: no HTTP proxy, no port 8000 to clash over
     return started
+
+
+@contextlib.contextmanager
+def _own_signal_handlers() -> Iterator[None]:
+    """Keep this process's SIGTERM and SIGINT handlers across ``ray.init``: Ray installs its own in the driver, which
+    exits at once with code 1 (measured with Ray 2.60), where the front doors cancel the run (stopping the
+    replica's work) and exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in kept.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+
+
+def _init(address: str | None, start: bool) -> bool:
+    """``ray.init`` for :func:`connect`; True when it started a new cluster."""
+    common: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    if address is not None:
+        try:
+            ray.init(address=address, **common)
+        except Exception as e:  # ConnectionError, an authentication error, a malformed address...
+            raise ExecutorError(
+                f"cannot reach the Ray cluster at {address}: {one_line(e, 300)}; start it there with "
+                "`ray start --head`, or check the address"
+            ) from None
+        return False
+    try:
+        ray.init(address="auto", **common)
+        return False
+    except ConnectionError:  # no cluster on this machine
+        if not start:
+            raise ExecutorError(
+                "no Ray cluster is running on this machine; start one with `ray start --head`, or give the address "
+                "of one"
+            ) from None
+    ray.init(include_dashboard=False, **common)
+    return True
 
 
 def undeploy(app: str, *, stop_cluster: bool = False) -> None:

@@ -181,14 +181,14 @@ def test_control_characters_in_an_error_are_escaped(capsys: pytest.CaptureFixtur
 def test_a_model_answer_with_control_characters_is_escaped_on_the_terminal_and_exact_in_json(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import unison_agent.tools
+    import unison_agent.tools.executors
 
     answer = "gibberish \x1b]0;pwned\x07\x1b[2J \x90 done"
 
     def run_answering(spec: Any, **_kw: Any) -> RunResult:
         return RunResult(spec=spec, text=answer, notes=["note with \x1b[31m colour"])
 
-    monkeypatch.setattr(unison_agent.tools, "run", run_answering)
+    monkeypatch.setattr(unison_agent.tools.executors, "run", run_answering)
     code, out, err = run(capsys, "run", "what is the capital of France?", "--profile", "tiny", "-q")
     assert code == 0, err
     assert not any(c in out + err for c in (*RAW_CONTROLS, "\x90"))
@@ -439,7 +439,7 @@ def test_the_stdio_mcp_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: sig
 
 
 def test_an_error_after_progress_on_a_terminal_starts_a_line_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    import unison_agent.tools
+    import unison_agent.tools.executors
     from unison_agent.tools import ToolError
 
     def run_failing(_spec: Any, *, on_progress: Any, **_kw: Any) -> None:
@@ -447,7 +447,7 @@ def test_an_error_after_progress_on_a_terminal_starts_a_line_of_its_own(monkeypa
         raise ToolError("the model could not be loaded")
 
     terminal = Terminal()
-    monkeypatch.setattr(unison_agent.tools, "run", run_failing)
+    monkeypatch.setattr(unison_agent.tools.executors, "run", run_failing)
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["run", "what is the capital of France?", "--profile", "tiny"]) == 1
     shown = terminal.getvalue()

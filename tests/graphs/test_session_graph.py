@@ -144,12 +144,12 @@ def test_questions_and_generation_take_different_routes(ctx: UnisonContext) -> N
 def test_a_run_that_cannot_write_its_file_ends_the_request_with_an_error_not_a_crash(
     ctx: UnisonContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import unison_agent.sessions.runner as runner_module
+    import unison_agent.tools.executors as executors_module  # where the local executor finds run()
 
     def full_disk(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runner_module, "run", full_disk)
+    monkeypatch.setattr(executors_module, "run", full_disk)
     out = _invoke(build_graph(InMemorySaver()), ctx, "t1", new_request("a cabin in the woods, 64x64"))
     assert out["error"] == "the run could not read or write a file (OSError: [Errno 28] No space left on device)"
     assert out["reply"].startswith("Sorry, that did not work") and out["outputs"] == []

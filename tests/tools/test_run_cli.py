@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 import unison_agent.tools
+import unison_agent.tools.executors
 from unison_agent.cli import main
 from unison_agent.spec import MAX_REQUEST_CHARS
 from unison_agent.tools.outputs import read_metadata
@@ -170,7 +171,7 @@ def test_an_out_that_cannot_be_a_folder_exits_2_with_one_line_before_any_work(
     def no_run(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the run started")
 
-    monkeypatch.setattr(unison_agent.tools, "run", no_run)
+    monkeypatch.setattr(unison_agent.tools.executors, "run", no_run)  # the local executor's run
     code = main(["run", "a red fox in the snow, 96x64", "--profile", "tiny", "--out", str(out_dir), "-q"])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
@@ -210,14 +211,14 @@ def test_an_attachment_found_corrupt_at_run_time_exits_2_like_plan_and_writes_no
 def test_the_plan_is_printed_before_the_run_starts_and_the_result_after_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = unison_agent.tools.run
+    real = unison_agent.tools.executors.run
     seen_at_start: list[str] = []
 
     def run_and_look(*args: Any, **kwargs: Any) -> Any:
         seen_at_start.append(capsys.readouterr().out)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(unison_agent.tools, "run", run_and_look)
+    monkeypatch.setattr(unison_agent.tools.executors, "run", run_and_look)
     code = main(["run", "a red fox in the snow, 100x70, seed 5", "--profile", "tiny", "--out", str(tmp_path), "-q"])
     after = capsys.readouterr().out
     assert code == 0

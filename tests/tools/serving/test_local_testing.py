@@ -416,3 +416,29 @@ def test_an_error_on_the_replica_arrives_as_the_class_a_local_run_raises(
     assert message.startswith("x.png: ") and "\n" not in message
     assert "unison-replica-" not in message
     assert _files(tmp_path / "ray") == []
+
+
+def test_the_same_seed_gives_the_same_latents_through_ray_as_locally(
+    ray_executor: RayExecutor, local: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from unison_agent.tools.backends.wan_vace import WanVACEBackend
+
+    latents: list[torch.Tensor] = []
+    original = WanVACEBackend.generate
+
+    def recording(self: WanVACEBackend, request: Any, **kwargs: Any) -> Any:
+        # The final latents of the same request, then the run itself (both executors' replicas live in this
+        # process in Serve's testing mode, so this records what each executor's model computed).
+        latents.append(original(self, request, output_type="latent").detach().clone())
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(WanVACEBackend, "generate", recording)
+    spec = _spec(Task.TEXT_TO_VIDEO, seed=21)
+    _run(local, spec, tmp_path / "local")
+    _run(ray_executor, spec, tmp_path / "ray")
+    _run(ray_executor, spec.model_copy(update={"seed": 22}), tmp_path / "other")
+    here, there, other = latents
+    assert torch.equal(here, there)
+    assert not torch.allclose(here, other), "another seed gives other latents: the comparison can fail"

@@ -442,3 +442,29 @@ def test_the_same_seed_gives_the_same_latents_through_ray_as_locally(
     here, there, other = latents
     assert torch.equal(here, there)
     assert not torch.allclose(here, other), "another seed gives other latents: the comparison can fail"
+
+
+def test_on_a_shared_disk_the_replica_reads_the_callers_files_and_nothing_is_sent(
+    ray_executor: RayExecutor, local: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, media: Any
+) -> None:
+    from unison_agent.tools.serving import client, wire
+
+    sent: list[Any] = []
+
+    def packing(spec: TaskSpec, files: Any = "bytes") -> Any:
+        payload = wire.pack_request(spec, files)
+        sent.append(payload)
+        return payload
+
+    shared = ray_executor.profile.model_copy(
+        update={"ray": ray_executor.profile.ray.model_copy(update={"files": "shared"})}
+    )
+    monkeypatch.setattr(ray_executor, "profile", shared)
+    monkeypatch.setattr(client, "pack_request", packing)
+    photo = media("shared/IMG_2.jpg", size=(W, H))
+    spec = _spec(Task.IMAGE_TO_VIDEO, [(photo, Media.IMAGE, Role.FIRST_FRAME)], seed=5)
+    served = _run(ray_executor, spec, tmp_path / "ray")
+    made = _run(local, spec, tmp_path / "local")
+    assert [p.files for p in sent] == [None]  # the path went, not the bytes
+    assert [i.path for i in served.spec.inputs] == [photo]
+    assert np.array_equal(_frames(served.outputs[0].path), _frames(made.outputs[0].path))

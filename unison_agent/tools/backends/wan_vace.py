@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from unison_agent.errors import DeviceMemoryError, ModelUnavailableError, one_line
+from unison_agent.errors import DeviceMemoryError, ModelUnavailableError, ToolError, one_line
 from unison_agent.tools.backends import GenerationRequest, Offload, StepCallback, VaceOptions
 from unison_agent.tools.backends.caches import apply_cache, cache_suspended, refusal
 from unison_agent.tools.backends.torch_env import apply_group_offload, load_or_explain, resolve_device, resolve_dtype
@@ -36,6 +36,7 @@ class WanVACEBackend:
         self.offload = offload or Offload()
         #: (height, width, frames) already run since load: with ``compile = "regional"`` a new size compiles first
         self.sizes_run: set[tuple[int, int, int]] = set()
+        self._steps_ok: set[int] = set()  # step counts the sampler was checked to run (see _check_steps)
 
     @classmethod
     def load(
@@ -99,6 +100,7 @@ class WanVACEBackend:
 
         Raises :class:`DeviceMemoryError` when the device runs out of memory (its ``stage`` says whether while
         denoising or decoding; see :meth:`lower_memory`), with the memory the failed run held given back."""
+        self._check_steps(request.steps)
         kwargs = self.pipeline_kwargs(request)
         denoised = False
 
@@ -127,6 +129,23 @@ class WanVACEBackend:
         if output_type == "latent":
             return out
         return to_uint8(out[0])
+
+    def _check_steps(self, steps: int) -> None:
+        """Refuse a step count the sampler cannot run, before any work. UniPC looks its place up by timestep value,
+        and with many steps (from 340 at flow shift 3) rounding gives two steps the same timestep: diffusers then
+        fails at the last step (``assert self.this_order > 0``). Raises :class:`ToolError` naming the most that
+        work."""
+        if steps in self._steps_ok:
+            return
+        distinct = _distinct_timesteps(self.pipe.scheduler)
+        if not distinct(steps):
+            most = next(n for n in range(steps - 1, 0, -1) if distinct(n))
+            shift = getattr(self.pipe.scheduler.config, "flow_shift", None)
+            raise ToolError(
+                f"{steps} steps is more than this sampler can run (UniPC, flow shift {shift}: two steps would share a "
+                f"timestep); ask for at most {most} steps"
+            )
+        self._steps_ok.add(steps)
 
     def lower_memory(self, stage: str) -> str | None:
         """Switch on the memory lever that most helps a run that ran out of memory in ``stage`` (``denoise``:
@@ -217,3 +236,14 @@ def _group_offload(pipe: Any, offload: Offload, dev: torch.device) -> None:
     for component in pipe.components.values():
         if isinstance(component, torch.nn.Module):
             apply_group_offload(component, offload, dev)
+
+
+def _distinct_timesteps(scheduler: Any) -> Any:
+    """``distinct(n)``: whether ``n`` steps of (a fresh copy of) ``scheduler`` fall on ``n`` different timesteps."""
+    fresh = type(scheduler).from_config(scheduler.config)
+
+    def distinct(n: int) -> bool:
+        fresh.set_timesteps(n)
+        return len(set(fresh.timesteps.tolist())) == len(fresh.timesteps)
+
+    return distinct

@@ -150,6 +150,7 @@ def create_server(
         raise ValueError(f"the jobs' time to live must be a positive number of seconds, not {job_ttl_s}")
     workspace = Path(workspace).expanduser().resolve()
     allowed = [workspace, Path.cwd()] if roots is None else [*roots, workspace]
+    slots = _slots(profile, executor)
 
     @asynccontextmanager
     async def lifespan(app: FastMCP) -> AsyncIterator[ServerState]:
@@ -167,6 +168,10 @@ def create_server(
             # Hosts give a server seconds to answer `initialize`; a model planner takes longer to load, so it
             # loads beside the session and the first plan waits for it (a load that fails is reported then).
             threading.Thread(target=_warm_planner, args=(ctx,), name="planner-load", daemon=True).start()
+        if slots > 1:
+            # Joining a cluster and deploying the profile take seconds to minutes: begun now, beside the session,
+            # so the first run waits for less (or for nothing); a failure is said again by every run.
+            threading.Thread(target=_warm_executor, args=(ctx,), name="executor-open", daemon=True).start()
         jobs = JobStore(workspace, ttl_s=job_ttl_s)
         jobs.fail_abandoned()  # the jobs a killed server left queued or running
         jobs.expire()
@@ -207,7 +212,7 @@ def create_server(
         port=port,
         log_level="WARNING",  # the SDK logs every request at INFO, on the stderr a stdio host shows
     )
-    mcp.working = Working(slots=_slots(profile, executor))
+    mcp.working = Working(slots=slots)
     _register(mcp)
 
     @mcp.resource(
@@ -566,6 +571,17 @@ def _warm_planner(ctx: UnisonContext) -> None:
         ctx.shared().planners.get(ctx.planner)
     except UnisonError as e:  # said again, as a tool error, by every call that needs the planner
         print(f"unison mcp: planner {ctx.planner} could not be loaded: {e}", file=sys.stderr, flush=True)
+
+
+def _warm_executor(ctx: UnisonContext) -> None:
+    try:
+        ctx.open_executor()
+    except UnisonError as e:  # said again, as a tool error, by every run
+        print(
+            f"unison mcp: the {ctx.executor or 'profile'} executor could not be opened: {e}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _explained(error: ValidationError) -> str:

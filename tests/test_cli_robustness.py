@@ -394,11 +394,14 @@ def test_an_unexpected_error_is_one_line_saying_it_is_a_bug_and_shows_the_traceb
         main(["plan", "a cat"])
 
 
-def _as_from_a_terminal() -> None:
-    """In the child before it runs: SIGHUP and SIGTERM at their defaults, as for a command typed in a terminal.
-    A test run started under ``nohup`` ignores SIGHUP, and children inherit that; the signal tests must not."""
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+# `unison ARGV` with SIGHUP and SIGTERM at their defaults, as for a command typed in a terminal (a test run started
+# under `nohup` ignores SIGHUP, and children inherit that). Set by the child's first lines, not in a preexec_fn: the
+# test process holds threads (Serve's testing-mode replicas among them), and a fork that runs Python code before
+# exec can deadlock then.
+AS_FROM_A_TERMINAL = (
+    "import signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+    "from unison_agent.cli import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 @pytest.mark.slow
@@ -411,14 +414,13 @@ def test_the_stdio_mcp_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: sig
         "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}},
     }
-    command = [sys.executable, "-m", "unison_agent.cli", "mcp", "--profile", "tiny", "--workspace", str(tmp_path)]
+    command = [sys.executable, "-c", AS_FROM_A_TERMINAL, "mcp", "--profile", "tiny", "--workspace", str(tmp_path)]
     with subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_as_from_a_terminal,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None
         try:

@@ -444,7 +444,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         ratios = calibrate_mag(backend, request)
     except UnisonError as e:
         return _fail(one_line(e), EXIT_FAILED, "calibrate")
-    data = profile.model_dump(mode="json", exclude={"name"})
+    data = profile.model_dump(mode="json", exclude={"name"}, exclude_none=True)  # TOML has no null
     vace = data["models"][key]["options"]
     kept = vace.get("cache_settings", {}) if vace.get("cache") == "mag" else {}  # a mag entry keeps its threshold...
     vace["cache"] = "mag"

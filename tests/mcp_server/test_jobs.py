@@ -188,7 +188,7 @@ def test_a_running_job_is_stopped_when_its_session_ends_and_records_nothing(tmp_
     async def go() -> None:
         async with create_connected_server_and_client_session(_server(tmp_path)) as client:
             with anyio.fail_after(DEADLINE):
-                job = await _start(client, "a video of a storm, 64x64, 4 seconds, 500 steps")
+                job = await _start(client, "a video of a storm, 64x64, 4 seconds, 300 steps")
                 queued = await _start(client, "a picture of a cat, 64x64")
                 await _until(held.reached.is_set)
                 seen.extend([await _status(client, job), await _status(client, queued)])

@@ -206,7 +206,7 @@ def test_the_stdio_server_stops_its_run_and_exits_when_its_client_goes_away_or_i
         )
         send({"method": "notifications/initialized"})
         # Minutes of denoising on the tiny model: far longer than the deadline below.
-        request = "a video of a storm, 64x64, 4 seconds, 500 steps"
+        request = "a video of a storm, 64x64, 4 seconds, 300 steps"
         send(
             {
                 "id": 2,

@@ -10,29 +10,12 @@ import pytest
 
 from unison_agent.cli import main
 from unison_agent.errors import MissingDependencyError, ProfileError
-from unison_agent.planning import plan
-from unison_agent.sessions.runner import Resources, UnisonContext, run_and_store, run_task_request
-from unison_agent.spec import Task
+from unison_agent.sessions.runner import Resources, UnisonContext
 from unison_agent.tools import load_profile
 from unison_agent.tools.executors import LocalExecutor, open_executor
-from unison_agent.tools.outputs import read_metadata
 from unison_agent.tools.profiles import Profile
 
 pytestmark = pytest.mark.usefixtures("offline_tiny_cache")  # runs the tiny models, offline
-
-
-def _two_models(profile: Profile) -> Profile:
-    """``profile`` without its extractors: two replicas to load in Serve's testing mode instead of five."""
-    keep = set(profile.tasks.values())
-    deployments = {k: v for k, v in profile.ray.deployments.items() if k in keep}
-    return Profile.model_validate(
-        {
-            **profile.model_dump(),
-            "extractors": {},
-            "models": {k: v.model_dump() for k, v in profile.models.items() if k in keep},
-            "ray": {**profile.ray.model_dump(), "deployments": deployments},
-        }
-    )
 
 
 def test_a_context_runs_locally_by_default_with_its_own_model_pool() -> None:
@@ -92,32 +75,3 @@ def test_the_mcp_server_hands_a_cluster_its_concurrency_and_the_local_worker_one
     assert _slots("tiny", "ray") == load_profile("tiny").ray.concurrency == 8
     with pytest.raises(ProfileError, match="unknown executor"):
         _slots("tiny", "ray:")
-
-
-@pytest.mark.slow
-def test_a_session_run_through_the_ray_executor_stores_its_outputs_naming_the_stored_attachment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, media: Any
-) -> None:
-    from unison_agent.tools.serving.client import RayExecutor
-
-    profile = _two_models(load_profile("tiny"))
-    ray_executor = RayExecutor(profile, local_testing=True)  # Serve's in-process mode: no cluster
-    monkeypatch.setattr("unison_agent.sessions.runner.open_executor", lambda *_a, **_k: ray_executor)
-    ctx = UnisonContext(workspace=str(tmp_path / "ws"), profile="tiny", executor="ray")
-    store = ctx.open_store()
-    sid = store.new_session()
-
-    made = run_and_store(ctx, sid, "a lighthouse", plan("a lighthouse at dusk, 64x64, seed 4", []), [])
-    [picture] = made["outputs"]
-    photo = media("photo.png", size=(64, 64))
-    edited = run_task_request(
-        ctx, sid, Task.IMAGE_TO_VIDEO, {"prompt": "the light turns", "first_frame": photo, "width": 64, "height": 64}
-    )
-
-    [clip] = edited["outputs"]
-    stored_input = store.history(sid)[-1].inputs[0]
-    stored_path = store.get(stored_input).path
-    assert [i["path"] for i in edited["spec"]["inputs"]] == [stored_path]  # not the replica's scratch copy
-    assert read_metadata(Path(store.get(clip).path))["spec"]["inputs"][0]["path"] == stored_path
-    assert Path(store.get(picture).path).is_file() and Path(store.get(clip).path).parent == store.workspace / "files"
-    assert store.get(clip).parents == [stored_input]

@@ -241,7 +241,14 @@ def test_with_json_the_only_output_is_one_json_object(tmp_path: Path, capsys: py
 # stage after the clip is encoded into its temporary `.part` file, or in the progress callback of a stage. It
 # says "HOLD" on stderr when it is there, so the test sends the signal at that moment and never races the run.
 _HOLDING_RUN = r"""
+import signal
 import sys
+
+# SIGHUP and SIGTERM at their defaults, as for a command typed in a terminal: a test run started under `nohup`
+# ignores SIGHUP, and children inherit that. Done here, not in a preexec_fn: the test process holds threads
+# (Serve's testing-mode replicas among them), and a fork that runs Python code before exec can deadlock then.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 from unison_agent import cli
 from unison_agent.tools import outputs
 
@@ -270,13 +277,6 @@ else:
     cli._ProgressLine.__call__ = show_and_hold
 sys.exit(cli.main(sys.argv[2:]))
 """
-
-
-def _as_from_a_terminal() -> None:
-    """In the child before it runs: SIGHUP and SIGTERM at their defaults, as for a command typed in a terminal.
-    A test run started under ``nohup`` ignores SIGHUP, and children inherit that; the signal tests must not."""
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _wait_for(lines: queue.Queue[str], marker: str, deadline: float) -> list[str]:
@@ -311,7 +311,6 @@ def test_a_signal_cancels_a_run_like_ctrl_c_exit_130_and_no_files_left(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_as_from_a_terminal,
     ) as proc:
         stderr, stdout = proc.stderr, proc.stdout
         assert stderr is not None and stdout is not None

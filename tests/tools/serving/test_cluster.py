@@ -263,9 +263,13 @@ def test_a_scripted_session_on_the_cluster_stores_each_step_with_its_outputs(clu
     assert [i["path"] for i in steps[1]["spec"]["inputs"]] == [made[0]["path"]]
 
 
-def _as_from_a_terminal() -> None:
-    """In the child: SIGTERM at its default, as for a command typed in a terminal (a test runner may ignore it)."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+# `unison ARGV` with SIGTERM at its default, as for a command typed in a terminal (a test runner may ignore it). Set
+# by the child's first lines, not in a preexec_fn: this process holds Ray's threads, and a fork that runs Python
+# code before exec can deadlock then.
+AS_FROM_A_TERMINAL = (
+    "import signal, sys; signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+    "from unison_agent.cli import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 def test_sigterm_stops_a_cli_run_on_the_cluster_with_exit_130_nothing_written_and_the_replica_freed(
@@ -277,11 +281,10 @@ def test_sigterm_stops_a_cli_run_on_the_cluster_with_exit_130_nothing_written_an
     request = ["run", "waves on a beach, 256x256, 3 seconds, 250 steps", *cluster.joined, "--out", str(out_dir)]
     lines: queue.Queue[str] = queue.Queue()
     with subprocess.Popen(
-        [sys.executable, "-m", "unison_agent.cli", *request],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, *request],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_as_from_a_terminal,
     ) as proc:
         stderr = proc.stderr
         assert stderr is not None

@@ -26,6 +26,10 @@ from unison_agent.tools.results import ProgressEvent, RunResult
 from unison_agent.tools.serving import deployments
 from unison_agent.tools.serving.client import RayExecutor
 
+# Slow: building the application loads five models (about 6 s), and its replicas leave threads in the test
+# process, which `make test-fast` (pytest-xdist) would share with tests that fork worker processes.
+pytestmark = pytest.mark.slow
+
 W, H, FRAMES = 64, 64, 5
 DEADLINE_S = 300.0  # a hung run fails the test instead of the session; tiny runs take well under a second
 HOLD_S = 60.0  # how long a replica held at its first step waits for a cancel that arrives within milliseconds

@@ -15,7 +15,17 @@ from unison_agent.tools.profiles import Profile
 from unison_agent.tools.results import Progress, ProgressEvent, RunResult, renamed_inputs
 from unison_agent.tools.understanding import understand
 
-__all__ = ["run"]
+__all__ = ["check_startable", "run"]
+
+
+def check_startable(spec: TaskSpec, cancel: Event | None, when: str) -> None:
+    """Raise :class:`InputError` when ``spec`` still misses an attachment, :class:`RunCancelled` ("cancelled
+    ``when``") when ``cancel`` is already set: what every executor checks before any work."""
+    if not spec.ready:
+        needs = ", ".join(r.value for r in spec.missing)
+        raise InputError(f"{spec.task.value} still needs: {needs}; attach the file(s) and run again")
+    if cancel is not None and cancel.is_set():
+        raise RunCancelled(f"cancelled {when}")
 
 
 def run(
@@ -37,11 +47,7 @@ def run(
     :class:`ModelUnavailableError` / :class:`MissingDependencyError` when a model cannot be loaded, and
     :class:`RunCancelled` when ``cancel`` is set; a failed run leaves no files behind.
     """
-    if not spec.ready:
-        needs = ", ".join(r.value for r in spec.missing)
-        raise InputError(f"{spec.task.value} still needs: {needs}; attach the file(s) and run again")
-    if cancel is not None and cancel.is_set():
-        raise RunCancelled("cancelled before the model was loaded")
+    check_startable(spec, cancel, "before the model was loaded")
     emit = on_progress or (lambda _e: None)
     _key, entry = profile.model_for(spec.task)
     emit(ProgressEvent("load", 0, 1, message=f"{entry.backend}: {entry.model}"))

@@ -34,10 +34,11 @@ from ray.exceptions import RayActorError
 from ray.serve.exceptions import RayServeException, RequestCancelledError
 from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
-from unison_agent.errors import ExecutorError, InputError, RunCancelled, one_line
+from unison_agent.errors import ExecutorError, RunCancelled, one_line
 from unison_agent.spec import TaskSpec
 from unison_agent.tools.profiles import Profile
 from unison_agent.tools.results import Progress, RunResult
+from unison_agent.tools.run import check_startable
 from unison_agent.tools.serving.deployments import (
     GATEWAY,
     app_name,
@@ -277,11 +278,7 @@ class RayExecutor:
         cancel: Event | None = None,
     ) -> RunResult:
         """Run ``spec`` on the cluster and write its outputs into ``out_dir`` (see :class:`Executor`)."""
-        if not spec.ready:
-            needs = ", ".join(r.value for r in spec.missing)
-            raise InputError(f"{spec.task.value} still needs: {needs}; attach the file(s) and run again")
-        if cancel is not None and cancel.is_set():
-            raise RunCancelled("cancelled before it was sent to the cluster")
+        check_startable(spec, cancel, "before it was sent to the cluster")
         emit = on_progress or (lambda _e: None)
         key, _entry = self.profile.model_for(spec.task)
         payload = pack_request(spec, self.profile.ray.files)

@@ -67,13 +67,6 @@ class Resources:
             with self._lock:
                 return self._executors.setdefault(key, opened)
 
-    def close(self) -> None:
-        """Let go of every executor opened (the models of the pools are freed with this object)."""
-        with self._lock:
-            executors, self._executors = list(self._executors.values()), {}
-        for executor in executors:
-            executor.close()
-
 
 @dataclass
 class UnisonContext:

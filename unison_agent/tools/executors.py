@@ -49,10 +49,6 @@ class Executor(Protocol):
         its next step, with :class:`~unison_agent.errors.RunCancelled`; nothing half-written is left."""
         ...
 
-    def close(self) -> None:
-        """Let go of what the executor holds (its connection; loaded models go with their owner)."""
-        ...
-
 
 class LocalExecutor:
     """Runs in this process, with models loaded once into ``pool`` (a new one when not given)."""
@@ -73,9 +69,6 @@ class LocalExecutor:
         cancel: Event | None = None,
     ) -> RunResult:
         return run(spec, profile=self.profile, pool=self.pool, out_dir=out_dir, on_progress=on_progress, cancel=cancel)
-
-    def close(self) -> None:
-        """Nothing to let go of: the pool's models are freed with the pool's owner."""
 
 
 def open_executor(

@@ -263,10 +263,9 @@ class RayExecutor:
         self.app = app_name(profile)
         if local_testing:
             logging.getLogger("ray.serve").setLevel(logging.WARNING)
-            self.started_cluster = False
             self.handle = serve.run(build_app(profile), name=self.app, route_prefix=None, _local_testing_mode=True)
         else:
-            self.started_cluster = connect(address)
+            connect(address)
             self.handle = ensure_deployed(profile, report)
 
     def run(
@@ -317,14 +316,6 @@ class RayExecutor:
         if reply is None:
             raise ExecutorError(f"the cluster ended the run on {key!r} without an answer; nothing was written")
         return place_outputs(reply, out_dir)
-
-    def describe(self) -> dict[str, Any]:
-        """What the gateway says it serves: ``{"app", "models"}``."""
-        described: dict[str, Any] = self.handle.describe.remote().result(timeout_s=60)
-        return described
-
-    def close(self) -> None:
-        """Nothing held: the deployment stays for other front doors (``unison serve`` removes it on exit)."""
 
 
 def _cancel_when_set(cancel: Event | None, finished: threading.Event, response: Any) -> None:

@@ -225,10 +225,6 @@ class Gateway:
             if not finished:
                 stream.cancel()
 
-    def describe(self) -> dict[str, Any]:
-        """``{"app", "models"}``: the application's name and the model keys it serves."""
-        return {"app": self.app, "models": sorted(self.models)}
-
 
 # The deployments (the classes above stay plain classes: tests and type checkers see them as written).
 _MODEL = cast(Deployment, serve.deployment(ModelReplica))
